@@ -1,0 +1,61 @@
+"""The ``blue-index`` command: global options, then one module per command group.
+
+Each module in ``COMMANDS`` exposes ``register(subparsers)``, which adds its subcommands
+and sets ``func`` (``func(args, ctx) -> int``) on each. Handlers stay a few lines over
+library calls; all logic lives in the library.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from pathlib import Path
+
+from ..config import ConfigError
+from .context import Context
+
+# Command groups, in the order ``--help`` shows them.
+COMMANDS = ("parse_lint", "index", "query", "watch", "hook", "admin")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="blue-index", description=__doc__.splitlines()[0])
+    p.add_argument("--root", type=Path, help="repository root (default: git top-level or cwd)")
+    p.add_argument("--dialogues", type=Path, help="dialogues folder (default: ROOT/.blue/dialogues)")
+    p.add_argument("--config", type=Path, help="config file (default: ROOT/.blue/config.yaml)")
+    p.add_argument("-v", "--verbose", action="store_true", help="show tracebacks and detail")
+    p.add_argument("-q", "--quiet", action="store_true", help="print only errors")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        try:
+            mod = importlib.import_module(f"{__name__}.{name}")
+        except ModuleNotFoundError as e:  # a command group not written yet
+            if e.name != f"{__name__}.{name}":
+                raise
+            continue
+        mod.register(sub)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help(sys.stderr)
+        return 2
+    ctx = Context(args)
+    try:
+        return int(args.func(args, ctx) or 0)
+    except ConfigError as e:
+        return ctx.fail(e, 2)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as e:  # noqa: BLE001 - one line for users, traceback with -v
+        from ..store.base import StoreUnavailable
+
+        if isinstance(e, StoreUnavailable):
+            return ctx.fail(e, 3)
+        return ctx.fail(e, 1, unexpected=True)

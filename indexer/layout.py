@@ -1,0 +1,88 @@
+"""A path under ``.blue/dialogues`` -> its role, dialogue id, round and expert (FORMAT.md 1)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+RESPONSE = "response"
+PROMPT = "prompt"
+PANEL = "panel"
+SUMMARY = "summary"
+LEDGER = "ledger"
+SCOREBOARD = "scoreboard"
+VERDICT = "verdict"
+POOL = "pool"
+NOTE = "note"
+IGNORED = "ignored"
+ROLES = (RESPONSE, PROMPT, PANEL, SUMMARY, LEDGER, SCOREBOARD, VERDICT, POOL, NOTE, IGNORED)
+
+_ROUND_DIR = re.compile(r"^round-(\d+)$")
+_ROUND_SUMMARY = re.compile(r"^round-(\d+)\.summary\.md$")
+_EXPERT = re.compile(r"^[a-z][a-z0-9_-]*$")
+_TEMP = re.compile(
+    r"(^\.#)|(~$)|(^\..*\.sw[a-p]$)|(^\d+$)|(\.(tmp|temp|bak|orig|part|swp|swx)$)|(^\.~lock\.)"
+    r"|(^#.*#$)|(^\.DS_Store$)"
+)
+_JUDGE_FILES = {
+    "tensions.md": LEDGER,
+    "scoreboard.md": SCOREBOARD,
+    "verdict.md": VERDICT,
+    "expert-pool.json": POOL,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    role: str
+    dialogue: str | None = None
+    round: int | None = None
+    expert: str | None = None
+
+
+def is_temp(name: str) -> bool:
+    """Editor and tool leftovers (``.#x.md``, ``x.md~``, ``.x.md.swp``, ``4913``, ``x.tmp``)."""
+    return bool(_TEMP.search(name))
+
+
+def classify(rel_path: str) -> Place:
+    """Role of a file given its path relative to the dialogues root (POSIX separators).
+
+    Every file gets a role; unknown ones are notes, never dropped. Hidden folders and
+    editor temp files are ignored.
+    """
+    parts = PurePosixPath(rel_path).parts
+    name = parts[-1] if parts else ""
+    if not parts or is_temp(name) or any(p.startswith(".") for p in parts[:-1]):
+        return Place(IGNORED)
+    if name.startswith(".") or not (name.endswith(".md") or name.endswith(".json")):
+        return Place(IGNORED)
+    if len(parts) == 1:  # pool files directly under .blue/dialogues
+        return Place(POOL if name.endswith(".json") else NOTE)
+    dialogue = parts[0]
+    if len(parts) == 2:
+        if name in _JUDGE_FILES:
+            return Place(_JUDGE_FILES[name], dialogue)
+        m = _ROUND_SUMMARY.match(name)
+        if m:
+            return Place(SUMMARY, dialogue, int(m.group(1)))
+        return Place(NOTE, dialogue)
+    m = _ROUND_DIR.match(parts[1])
+    if len(parts) == 3 and m:
+        rnd = int(m.group(1))
+        if name == "panel.json":
+            return Place(PANEL, dialogue, rnd)
+        if name in ("summary.md",):
+            return Place(SUMMARY, dialogue, rnd)
+        if name == "scoreboard.md":
+            return Place(SCOREBOARD, dialogue, rnd)
+        if name.endswith(".prompt.md"):
+            stem = name[: -len(".prompt.md")].lower()
+            return Place(PROMPT, dialogue, rnd, stem if _EXPERT.match(stem) else None)
+        if name.endswith(".md"):
+            stem = name[:-3].lower()
+            if _EXPERT.match(stem) and stem not in ("context-brief", "summary", "scoreboard"):
+                return Place(RESPONSE, dialogue, rnd, stem)
+        return Place(NOTE, dialogue, rnd)
+    return Place(NOTE, dialogue)

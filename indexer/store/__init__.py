@@ -1,0 +1,1 @@
+"""Store backends behind one partition-scoped interface (see base.py)."""
