@@ -16,7 +16,7 @@ from ..config import ConfigError
 from .context import Context
 
 # Command groups, in the order ``--help`` shows them.
-COMMANDS = ("parse_lint", "index", "query", "watch", "hook", "admin")
+COMMANDS = ("parse_lint", "index", "query", "watch", "hook", "admin", "key")
 
 
 def build_parser() -> argparse.ArgumentParser:
