@@ -25,6 +25,7 @@ event          ``event#{tension key}#{RR}#{ordinal:04d}``   events
 ref            ``ref#{source}#{type}#{target}``             refs
 verdict        ``verdict``                                  verdicts
 diagnostic     ``diag#{path}#{ordinal:05d}``                diagnostics
+datakey        ``datakey``                                  data_keys
 =============  ===========================================  ==========================
 
 Block keys are stable: ``{RR}#{expert or 'judge'}#{kind}#{local id or 'n' + ordinal}``
@@ -89,7 +90,18 @@ SCHEMA: dict[str, dict[str, str]] = {
         "sk": "str", "kind": "str", "file": "str", "line": "int", "column": "int",
         "code": "str", "severity": "str", "message": "str", "hint": "str",
     },
+    # The dialogue's data key, wrapped by the master key (only when encryption is on).
+    "datakey": {
+        "sk": "str", "kind": "str", "key_id": "str", "version": "int", "wrapped": "str",
+        "algorithm": "str",
+    },
 }
+
+# With encryption on, an item's CONTENT fields are sealed together into ``enc`` (and set
+# to None); everything else stays in clear so queries that do not read content still work.
+for _kind in SCHEMA:
+    if _kind != "datakey":
+        SCHEMA[_kind]["enc"] = "str"
 
 # Dialogue text: encrypted by the envelope, searched by FTS when in clear.
 CONTENT: dict[str, tuple[str, ...]] = {
@@ -106,7 +118,7 @@ CONTENT: dict[str, tuple[str, ...]] = {
 TABLES: dict[str, str] = {
     "dialogue": "dialogues", "file": "files", "expert": "experts", "round": "rounds",
     "block": "blocks", "tension": "tensions", "event": "events", "ref": "refs",
-    "verdict": "verdicts", "diagnostic": "diagnostics",
+    "verdict": "verdicts", "diagnostic": "diagnostics", "datakey": "data_keys",
 }
 
 

@@ -110,6 +110,9 @@ class ParsedFile:
     ``path`` is relative to the dialogues root, POSIX separators. ``role`` is one of
     layout.ROLES. ``data`` holds role-specific structured content (pool/panel JSON, ledger
     rows, scoreboard tables, summary and verdict text), JSON-able, or None.
+    ``good_sha256`` is the sha256 of the content that ``blocks``/``data`` reflect: equal to
+    ``sha256`` after a clean parse, None when the content has errors. The sync engine puts
+    the last good parse back (blocks, data, good_sha256) when new content has errors.
     """
 
     path: str
@@ -122,6 +125,7 @@ class ParsedFile:
     data: dict[str, Any] | None = None
     sha256: str = ""
     size: int = 0
+    good_sha256: str | None = None
 
     @property
     def has_errors(self) -> bool:
@@ -139,6 +143,7 @@ class ParsedFile:
             "data": self.data,
             "sha256": self.sha256,
             "size": self.size,
+            "good_sha256": self.good_sha256,
         }
 
     @classmethod
@@ -154,4 +159,5 @@ class ParsedFile:
             data=d.get("data"),
             sha256=d.get("sha256", ""),
             size=d.get("size", 0),
+            good_sha256=d.get("good_sha256"),
         )
