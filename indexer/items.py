@@ -105,7 +105,7 @@ for _kind in SCHEMA:
 
 # Dialogue text: encrypted by the envelope, searched by FTS when in clear.
 CONTENT: dict[str, tuple[str, ...]] = {
-    "dialogue": ("title", "question", "domain"),
+    "dialogue": ("title", "question", "domain", "decision"),
     "file": ("data",),
     "expert": ("role",),
     "round": ("summary_title", "summary"),

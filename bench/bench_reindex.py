@@ -1,0 +1,108 @@
+"""Reindex benchmark on a generated corpus: full, no-op and one-file-edit syncs.
+
+    python bench/bench_reindex.py [--dialogues 132] [--rounds 4] [--experts 8] [--repeat 5]
+
+Prints one table: the bare markdown-it-py parse of every Markdown file (+ json.loads of the
+JSON ones) beside a full reindex of the same tree into a fresh SQLite file, a no-op reindex,
+and the median of one-file edits on a ~100-file tree and on the big one. Everything runs
+in-process (``Syncer.run``), so interpreter start-up is not counted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from gen_corpus import generate  # noqa: E402
+
+from indexer import config as config_mod  # noqa: E402
+from indexer.store.sqlite import SQLiteStore  # noqa: E402
+from indexer.sync import Syncer  # noqa: E402
+
+
+def bare_parse(files: list[Path]) -> float:
+    from markdown_it import MarkdownIt
+
+    md = MarkdownIt("commonmark", {"html": True}).enable("table")
+    t0 = time.perf_counter()
+    for f in files:
+        data = f.read_bytes()
+        if f.suffix == ".json":
+            json.loads(data)
+        else:
+            md.parse(data.decode("utf-8"))
+    return time.perf_counter() - t0
+
+
+def tree(base: Path, dialogues: int, rounds: int, experts: int) -> tuple[Syncer, list[Path]]:
+    root = base
+    files = generate(root / ".blue" / "dialogues", dialogues, rounds, experts)
+    cfg = config_mod.load(root=root, env={})
+    return Syncer(cfg, SQLiteStore(cfg.sqlite_path)), files
+
+
+def timed(syncer: Syncer, **kw) -> tuple[float, object]:
+    t0 = time.perf_counter()
+    rep = syncer.run(**kw)
+    return time.perf_counter() - t0, rep
+
+
+def edit_once(syncer: Syncer, files: list[Path], n: int, repeat: int) -> float:
+    """Median time of a sync after appending a sentence to one response file."""
+    responses = [f for f in files if f.parent.name.startswith("round-")
+                 and f.suffix == ".md" and not f.name.endswith(".prompt.md")]
+    times = []
+    for i in range(repeat):
+        f = responses[(i * 7919 + n) % len(responses)]
+        with f.open("a", encoding="utf-8") as fh:
+            fh.write(f"\nThe bench edit number {i} keeps the ledger honest.\n")
+        dt, rep = timed(syncer)
+        assert rep.parsed == 1 and rep.dialogues_written == 1, rep
+        times.append(dt)
+    return statistics.median(times)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--dialogues", type=int, default=132)
+    p.add_argument("--rounds", type=int, default=4)
+    p.add_argument("--experts", type=int, default=8)
+    p.add_argument("--repeat", type=int, default=5)
+    a = p.parse_args(argv)
+    with tempfile.TemporaryDirectory() as tmp:
+        small, small_files = tree(Path(tmp) / "small", 1, 4, 11)
+        small.run()
+        big, files = tree(Path(tmp) / "big", a.dialogues, a.rounds, a.experts)
+        n = len(files)
+        parse_s = bare_parse(files)
+        full_s, full = timed(big)
+        noop_s, noop = timed(big)
+        assert noop.parsed == 0 and noop.items_written == 0, noop
+        edit_small = edit_once(small, small_files, 1, a.repeat)
+        edit_big = edit_once(big, files, 1, a.repeat)
+    rows = [
+        (f"bare markdown-it parse ({n} files)", parse_s, ""),
+        (f"full reindex ({n} files, {full.items_written} items)", full_s,
+         f"{full_s / parse_s:.2f}x parse (goal <= 1.2x, at worst 2x)"),
+        ("no-op reindex", noop_s, f"{100 * noop_s / full_s:.1f}% of full (goal <= 5%)"),
+        (f"one-file edit, {len(small_files)} files", edit_small, ""),
+        (f"one-file edit, {n} files", edit_big,
+         f"{edit_big / edit_small:.2f}x the small tree (goal <= 1.5x)"),
+    ]
+    width = max(len(r[0]) for r in rows)
+    print(f"{'measure':<{width}}  {'seconds':>8}  note")
+    for name, secs, note in rows:
+        print(f"{name:<{width}}  {secs:>8.3f}  {note}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,499 @@
+"""All ParsedFiles of one dialogue -> a Dialogue (keys, experts, rounds, references, tensions).
+
+Pure and deterministic: no disk, no clock; the result does not depend on the order of the
+input files (they are sorted by path first). Problems that involve several files (an
+unresolved target, a ledger row nobody raised, a missing round) are dialogue-level warnings;
+nothing here raises on bad input.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+from . import layout
+from .dialogue import Dialogue, Entry, Event, Expert, Reference, Round, Tension, Verdict
+from .items import rr
+from .lifecycle import RAISED, REFERENCED, replay, rules
+from .model import WARNING, Diagnostic, ParsedFile, Ref
+from .resolve import UNRESOLVED, Candidate, Resolver
+
+# Dialogue-level diagnostic codes (stable; documented in the README).
+UNRESOLVED_TARGET = "unresolved-target"
+REFERENCE_RULE = "reference-rule"
+REFERENCE_CYCLE = "reference-cycle"
+LEDGER_UNMATCHED = "ledger-unmatched"
+LEDGER_AMBIGUOUS = "ledger-ambiguous"
+ROUND_MISSING = "round-missing"
+EMPTY_RESPONSE = "empty-response"
+DUPLICATE_KEY = "duplicate-key"
+DUPLICATE_FILE = "duplicate-file"
+
+LABEL = "label"  # rule name: a lifecycle marker without targets naming a qualified id in its label
+
+
+def _warn(code: str, message: str, hint: str, file: str, line: int | None) -> Diagnostic:
+    return Diagnostic(code=code, severity=WARNING, message=message, hint=hint, file=file,
+                      line=line)
+
+
+def rel_to_dialogue(dialogue_id: str, path: str) -> str:
+    """``{dialogue}/round-1/x.md`` -> ``round-1/x.md`` (paths in items are per dialogue)."""
+    prefix = f"{dialogue_id}/"
+    return path[len(prefix):] if path.startswith(prefix) else path
+
+
+def block_key(round_: int | None, expert: str | None, kind: str, local: str) -> str:
+    return f"{rr(round_)}#{expert or 'judge'}#{kind}#{local}"
+
+
+def place_blocks(dialogue_id: str, files: list[ParsedFile],
+                 diags: list[Diagnostic]) -> list[Entry]:
+    """Stable keys for every block (see items.py): unchanged when other files change."""
+    entries: list[Entry] = []
+    seen: set[str] = set()
+    for pf in files:
+        rel = rel_to_dialogue(dialogue_id, pf.path)
+        expert = pf.expert if pf.role == layout.RESPONSE else None
+        ordinals: dict[str, int] = defaultdict(int)
+        keys: list[str] = []
+        for b in pf.blocks:
+            if b.id:
+                local = b.id
+            else:
+                ordinals[b.kind] += 1
+                local = f"n{ordinals[b.kind]:03d}"
+            key = base = block_key(pf.round, expert, b.kind, local)
+            n = 1
+            while key in seen:
+                n += 1
+                key = f"{base}~{n}"
+            if n > 1:
+                diags.append(_warn(
+                    DUPLICATE_KEY, f"block key {base} is used more than once; this one is {key}",
+                    "give each marker its own id, or keep Judge notes out of round folders",
+                    pf.path, b.line))
+            seen.add(key)
+            keys.append(key)
+        for i, (b, key) in enumerate(zip(pf.blocks, keys, strict=True)):
+            parent = keys[b.parent] if b.parent is not None and 0 <= b.parent < len(keys) else None
+            entries.append(Entry(key=key, file=rel, ordinal=i, round=pf.round, expert=expert,
+                                 block=b, parent=parent))
+    return entries
+
+
+# --- metadata: pool, panels, scoreboard, summaries, verdict ------------------------------
+
+def _data(pf: ParsedFile) -> dict[str, Any]:
+    return pf.data if isinstance(pf.data, dict) else {}
+
+
+def _text(value: Any) -> str | None:
+    return value.strip() or None if isinstance(value, str) else None
+
+
+def _float(value: Any) -> float | None:
+    try:
+        return float(value) if value is not None and not isinstance(value, bool) else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _slug(value: Any) -> str | None:
+    if not isinstance(value, str) or not value.strip():
+        return None
+    return re.sub(r"\s+", "-", value.strip().lower())
+
+
+def _pick_scoreboard(files: list[ParsedFile]) -> ParsedFile | None:
+    """The dialogue's scoreboard (top level) wins over per-round copies; then the latest."""
+    boards = [f for f in files if f.role == layout.SCOREBOARD and f.data]
+    top = [f for f in boards if f.round is None]
+    if top:
+        return top[0]
+    return max(boards, key=lambda f: (f.round or 0, f.path), default=None)
+
+
+def _converged(scoreboard: dict[str, Any], verdict: Verdict | None) -> bool:
+    text = str(scoreboard.get("convergence") or "").lower()
+    if text:
+        return "not" not in text and bool(re.search(r"achiev|converged|✓|\b100\s*%", text))
+    if verdict:
+        blob = f"{verdict.title or ''}\n{verdict.decision or ''}\n{verdict.text or ''}".lower()
+        return bool(re.search(r"convergence achieved|\bconverged\b", blob))
+    return False
+
+
+def build_experts(files: list[ParsedFile], scoreboard: dict[str, Any]) -> list[Expert]:
+    experts: dict[str, Expert] = {}
+
+    def get(slug: str) -> Expert:
+        if slug not in experts:
+            experts[slug] = Expert(slug=slug, name=slug.capitalize())
+        return experts[slug]
+
+    def note(e: Expert, source: str) -> None:
+        if source not in e.sources:
+            e.sources.append(source)
+
+    for pf in files:
+        if pf.role == layout.RESPONSE and pf.expert:
+            e = get(pf.expert)
+            note(e, "response")
+            if pf.round is not None and pf.round not in e.rounds:
+                e.rounds.append(pf.round)
+    # Panels, latest round last so it wins.
+    panels = sorted((f for f in files if f.role == layout.PANEL),
+                    key=lambda f: (-1 if f.round is None else f.round, f.path))
+    for pf in panels:
+        for agent in _data(pf).get("agents") or []:
+            if not isinstance(agent, dict):
+                continue
+            slug = _slug(agent.get("slug")) or _slug(agent.get("name"))
+            if not slug:
+                continue
+            e = get(slug)
+            note(e, "panel")
+            e.role = _text(agent.get("role")) or e.role
+            e.tier = (_text(agent.get("tier")) or e.tier or "").lower() or None
+            e.relevance = _float(agent.get("relevance")) if agent.get("relevance") is not None \
+                else e.relevance
+            e.emoji = _text(agent.get("emoji")) or e.emoji
+    for row in scoreboard.get("experts") or []:
+        if not isinstance(row, dict):
+            continue
+        slug = _slug(row.get("slug")) or _slug(row.get("name"))
+        if not slug:
+            continue
+        e = get(slug)
+        note(e, "scoreboard")
+        e.role = e.role or _text(row.get("role"))
+        scores = row.get("scores") or {}
+        if isinstance(scores, dict):
+            e.scores = {str(k): v for k, v in sorted(scores.items(), key=lambda kv: int(kv[0])
+                        if str(kv[0]).isdigit() else 10**6)}
+        total = row.get("total")
+        e.total = total if isinstance(total, int) and not isinstance(total, bool) else e.total
+    # Pool entries: by slug/name when given, else by role (the corpus pool lists only roles).
+    for pf in (f for f in files if f.role == layout.POOL):
+        claimed: set[str] = set()
+        for item in _data(pf).get("experts") or []:
+            if not isinstance(item, dict):
+                continue
+            slug = _slug(item.get("slug")) or _slug(item.get("name"))
+            role = (_text(item.get("role")) or "").lower()
+            if not slug and role:
+                slug = next((s for s in sorted(experts) if s not in claimed
+                             and (experts[s].role or "").lower() == role), None)
+            if not slug:
+                continue
+            claimed.add(slug)
+            e = get(slug)
+            note(e, "pool")
+            e.role = e.role or _text(item.get("role"))
+            e.tier = e.tier or ((_text(item.get("tier")) or "").lower() or None)
+            e.relevance = e.relevance if e.relevance is not None else _float(item.get("relevance"))
+            e.emoji = e.emoji or _text(item.get("emoji"))
+    for e in experts.values():
+        e.rounds.sort()
+        e.sources.sort()
+    return [experts[s] for s in sorted(experts)]
+
+
+def build_rounds(files: list[ParsedFile], scoreboard: dict[str, Any], dialogue_id: str,
+                 diags: list[Diagnostic]) -> list[Round]:
+    rounds: dict[int, Round] = {}
+    folders: set[int] = set()  # rounds with a round-N/ folder
+    for pf in files:
+        if pf.round is None:
+            continue
+        if "/round-" in pf.path and pf.path.split("/round-", 1)[1].split("/", 1)[0].isdigit() \
+                and "/" in pf.path.split("/round-", 1)[1]:
+            folders.add(pf.round)
+        r = rounds.setdefault(pf.round, Round(number=pf.round))
+        r.files += 1
+        if pf.role == layout.RESPONSE and pf.expert and pf.expert not in r.experts:
+            r.experts.append(pf.expert)
+        if pf.role == layout.SUMMARY and r.summary is None:
+            d = _data(pf)
+            r.summary_title = _text(d.get("title"))
+            r.summary = _text(d.get("text"))
+    for row in scoreboard.get("alignment") or []:
+        if isinstance(row, dict) and isinstance(row.get("round"), int):
+            rounds.setdefault(row["round"], Round(number=row["round"])).alignment = row
+    for r in rounds.values():
+        r.experts.sort()
+    for n in range(0, max(rounds) + 1 if rounds else 0):
+        if n not in folders:
+            known = "no files" if n not in rounds else "a summary or scoreboard row but no folder"
+            diags.append(_warn(
+                ROUND_MISSING, f"round {n} has {known} (round folders: {sorted(folders)})",
+                f"add {dialogue_id}/round-{n}/ or renumber the round folders",
+                f"{dialogue_id}/round-{n}", None))
+    return [rounds[n] for n in sorted(rounds)]
+
+
+# --- tensions and the ledger ---------------------------------------------------------------
+
+def _ledger_key_id(ref: dict[str, Any]) -> str:
+    parts = []
+    if ref.get("expert"):
+        parts.append(str(ref["expert"]).upper())
+        if ref.get("round") is not None:
+            parts.append(f"R{ref['round']}")
+    parts.append(str(ref.get("id") or ref.get("raw") or "?"))
+    return "-".join(parts)
+
+
+def _norm_label(text: str | None) -> str:
+    return re.sub(r"[^a-z0-9]+", " ", (text or "").lower()).strip()
+
+
+def apply_ledger(files: list[ParsedFile], dialogue_id: str, tensions: dict[str, Tension],
+                 diags: list[Diagnostic]) -> dict[str, str]:
+    """Attach ledger statuses; add ledger-only tensions. Returns unqualified id -> key."""
+    unqualified: dict[str, str] = {}
+    raised = sorted(tensions.values(), key=lambda t: t.key)
+    for pf in (f for f in files if f.role == layout.LEDGER):
+        rel = rel_to_dialogue(dialogue_id, pf.path)
+        for entry in _data(pf).get("entries") or []:
+            if not isinstance(entry, dict) or not isinstance(entry.get("ref"), dict):
+                continue
+            ref, line = entry["ref"], entry.get("line")
+            rid, expert, rnd = ref.get("id"), _slug(ref.get("expert")), ref.get("round")
+            if not rid:
+                continue
+            cands = [t for t in raised if t.id == rid and t.expert is not None
+                     and (expert is None or t.expert == expert)]
+            if rnd is not None and len(cands) > 1:
+                cands = [t for t in cands if t.round == rnd] or cands
+            if expert is not None and len(cands) > 1:
+                cands = cands[:1]  # that expert's first raising of the id
+            if len(cands) != 1:  # the Judge's own numbering (| T02 |): match by label
+                same = [t for t in raised if t.expert is not None
+                        and (expert is None or t.expert == expert)
+                        and _norm_label(t.label) == _norm_label(entry.get("label"))
+                        and _norm_label(t.label)]
+                if len(same) == 1:
+                    cands = same
+            if len(cands) == 1:
+                t = cands[0]
+            else:
+                key = f"ledger#{_ledger_key_id(ref)}"
+                t = tensions.get(key)
+                if t is None:
+                    t = Tension(key=key, id=rid, expert=expert, round=rnd,
+                                label=str(entry.get("label") or ""), status="open",
+                                file=rel, line=line)
+                    tensions[key] = t
+                    raw = ref.get("raw") or rid
+                    if cands:
+                        who = ", ".join(sorted({f"{c.expert} R{c.round}" for c in cands}))
+                        diags.append(_warn(
+                            LEDGER_AMBIGUOUS,
+                            f"ledger tension {raw} matches several raised tensions ({who})",
+                            "qualify the ledger id with the expert (MUFFIN R1-T01)",
+                            pf.path, line))
+                    else:
+                        diags.append(_warn(
+                            LEDGER_UNMATCHED,
+                            f"ledger tension {raw} was not raised in any response file",
+                            "check the id in tensions.md or the expert's TENSION marker",
+                            pf.path, line))
+            t.ledger_status = entry.get("status") or t.ledger_status
+            t.ledger_id = ref.get("raw") or rid
+            if expert is None:
+                unqualified[rid] = t.key
+    return unqualified
+
+
+# --- references, events, cycles ------------------------------------------------------------
+
+def _find_cycles(edges: dict[str, list[str]]) -> list[list[str]]:
+    """Each elementary cycle reached by a depth-first walk (iterative; nodes in key order)."""
+    color: dict[str, int] = {}
+    cycles: list[list[str]] = []
+    for start in sorted(edges):
+        if color.get(start):
+            continue
+        stack: list[tuple[str, int]] = [(start, 0)]
+        path: list[str] = []
+        while stack:
+            node, i = stack.pop()
+            if i == 0:
+                color[node] = 1
+                path.append(node)
+            nxt = sorted(set(edges.get(node, [])))
+            if i < len(nxt):
+                stack.append((node, i + 1))
+                child = nxt[i]
+                if color.get(child) == 1:
+                    cycles.append(path[path.index(child):] + [child])
+                elif not color.get(child):
+                    stack.append((child, 0))
+            else:
+                color[node] = 2
+                path.pop()
+    return cycles
+
+
+def assemble(dialogue_id: str, files: Iterable[ParsedFile]) -> Dialogue:
+    """Assemble one dialogue from its parsed files (any order; ignored files are skipped)."""
+    R = rules()
+    diags: list[Diagnostic] = []
+    by_path: dict[str, ParsedFile] = {}
+    for pf in sorted(files, key=lambda f: (f.path, f.sha256, f.size)):
+        if pf.role == layout.IGNORED:
+            continue
+        if pf.path in by_path:
+            diags.append(_warn(DUPLICATE_FILE, "file given twice to assemble; the first is used",
+                               "report this as a bug in the sync engine", pf.path, None))
+            continue
+        by_path[pf.path] = pf
+    ordered = list(by_path.values())
+
+    d = Dialogue(id=dialogue_id, files=ordered)
+    entries = place_blocks(dialogue_id, ordered, diags)
+    d.blocks = entries
+    by_key = {e.key: e for e in entries}
+
+    board_pf = _pick_scoreboard(ordered)
+    board = _data(board_pf) if board_pf else {}
+    for pf in ordered:
+        if pf.role == layout.POOL:
+            data = _data(pf)
+            d.question = d.question or _text(data.get("question"))
+            d.domain = d.domain or _text(data.get("domain"))
+        elif pf.role == layout.VERDICT and d.verdict is None:
+            data = _data(pf)
+            d.verdict = Verdict(file=rel_to_dialogue(dialogue_id, pf.path),
+                                title=_text(data.get("title")), text=_text(data.get("text")),
+                                decision=_text(data.get("decision")))
+    title = _text(board.get("title"))
+    if title:
+        title = re.sub(r"^scoreboard\s*[:\-—–]\s*", "", title, flags=re.I) or title
+    d.title = title or (d.verdict.title if d.verdict else None) or dialogue_id
+    d.status = ("converged" if _converged(board, d.verdict)
+                else "concluded" if d.verdict else "open")
+    d.experts = build_experts(ordered, board)
+    d.rounds = build_rounds(ordered, board, dialogue_id, diags)
+    last_round = d.rounds[-1].number if d.rounds else None
+
+    for pf in ordered:
+        if pf.role == layout.RESPONSE and not pf.blocks and not pf.has_errors:
+            diags.append(_warn(EMPTY_RESPONSE, f"{pf.expert}'s response has no markers",
+                               "tag the contributions ([PERSPECTIVE P01: ...], [TENSION T01: ...])",
+                               pf.path, None))
+
+    # Raised tensions: TENSION markers (and typed X-T ids) in experts' response files.
+    tensions: dict[str, Tension] = {}
+    for e in entries:
+        if e.expert and R.raises(e.block.kind):
+            tensions[e.key] = Tension(key=e.key, id=e.block.id, expert=e.expert, round=e.round,
+                                      label=e.block.label, status="open", file=e.file,
+                                      line=e.block.line)
+    ledger_ids = apply_ledger(ordered, dialogue_id, tensions, diags)
+
+    order = {e.key: i for i, e in enumerate(entries)}
+    cands = [Candidate(e.expert, e.block.id, e.round, e.key, order[e.key])
+             for e in entries if e.expert and e.block.id]
+    cands += [Candidate(t.expert, t.id, t.round, t.key, len(order))
+              for t in tensions.values() if t.key.startswith("ledger#") and t.id]
+    resolver = Resolver(cands, ledger_ids)
+
+    refs: dict[tuple[str, str, str], Reference] = {}
+    events: list[Event] = []
+    edges: dict[str, list[str]] = defaultdict(list)
+    touched: set[tuple[str, str]] = set()  # (tension, block): one event per marker
+    path_of = {rel_to_dialogue(dialogue_id, pf.path): pf.path for pf in ordered}
+    for e in entries:
+        b = e.block
+        full = path_of.get(e.file, e.file)
+        kw = b.keyword.upper()
+        ref_type = R.ref_type(b.keyword)
+        lifecycle = R.event_on_target(b.keyword, b.kind)
+        label_mentions = [m for m in b.mentions if m.expert and m.raw and m.raw in b.label]
+        strong: list[tuple[Ref, str | None, str]] = []
+        for t in b.targets:
+            key, rule = resolver.resolve(t, e.expert, e.round, label_mentions)
+            strong.append((t, key, rule))
+        if not b.targets and lifecycle:
+            for m in label_mentions:
+                key = resolver.qualified(m, e.round)
+                strong.append((m, key, LABEL if key else UNRESOLVED))
+        source_entity = e.parent if (e.parent and (b.inline or kw.startswith("RE:"))) else e.key
+        for ref, key, rule in strong:
+            sk = (e.key, ref_type, key or f"?{ref.raw}")
+            if sk not in refs:
+                refs[sk] = Reference(source=e.key, type=ref_type, target=key,
+                                     target_raw=ref.raw, rule=rule, resolved=key is not None,
+                                     file=e.file, line=b.line)
+            if key is None:
+                diags.append(_warn(
+                    UNRESOLVED_TARGET,
+                    f"[{b.keyword}] target {ref.raw} names no entity of this dialogue",
+                    "qualify it with the expert and round (MUFFIN R1-T01)", full, b.line))
+            else:
+                edges[source_entity].append(key)
+            parent = by_key.get(e.parent or "")
+            why = R.violation(b.keyword, ref, parent.block.kind if parent else None)
+            if why:
+                diags.append(_warn(REFERENCE_RULE, f"[{b.keyword}] {why}",
+                                   "RFC 0051: RE:RESOLVE/REOPEN/ADDRESS name a tension; "
+                                   "RE:REFINE an entity of its own type", full, b.line))
+            if key in tensions and key != e.key and (key, e.key) not in touched:
+                touched.add((key, e.key))
+                kind = lifecycle or REFERENCED
+                events.append(Event(tension=key, round=e.round, actor=e.actor, kind=kind,
+                                    file=e.file, line=b.line, block=e.key))
+        strong_targets = {key for _, key, _ in strong if key}
+        for m in b.mentions:
+            if not m.expert:
+                continue
+            key = resolver.qualified(m, e.round)
+            if key and (key in strong_targets or key == e.key):
+                continue
+            sk = (e.key, "mention", key or f"?{m.raw}")
+            if sk not in refs:
+                refs[sk] = Reference(source=e.key, type="mention", target=key, target_raw=m.raw,
+                                     rule=resolver_rule(key), resolved=key is not None,
+                                     file=e.file, line=b.line)
+    for t in tensions.values():
+        if t.key in by_key:
+            events.append(Event(tension=t.key, round=t.round, actor=t.expert or "judge",
+                                kind=RAISED, file=t.file or "", line=t.line, block=t.key))
+
+    for cycle in _find_cycles(edges):
+        first = by_key.get(cycle[0])
+        diags.append(_warn(
+            REFERENCE_CYCLE, "references form a cycle: " + " -> ".join(cycle),
+            "a cycle is kept as written; check that the ids are the intended ones",
+            path_of.get(first.file, first.file) if first else "",
+            first.block.line if first else None))
+
+    # Events in dialogue order; the raise first within its own round.
+    def ev_order(ev: Event) -> tuple[Any, ...]:
+        return (ev.tension, -1 if ev.round is None else ev.round, ev.kind != RAISED, ev.file,
+                ev.line or 0, ev.block or "", ev.kind)
+
+    events.sort(key=ev_order)
+    counters: dict[tuple[str, int | None], int] = defaultdict(int)
+    by_tension: dict[str, list[Event]] = defaultdict(list)
+    for ev in events:
+        counters[(ev.tension, ev.round)] += 1
+        ev.ordinal = counters[(ev.tension, ev.round)]
+        by_tension[ev.tension].append(ev)
+    for t in tensions.values():
+        t.events = by_tension.get(t.key, [])
+        t.status, t.status_by_round = replay([(ev.round, ev.kind) for ev in t.events],
+                                             t.round, last_round)
+    d.tensions = [tensions[k] for k in sorted(tensions)]
+    d.references = [refs[k] for k in sorted(refs)]
+    d.diagnostics = sorted(diags, key=lambda x: (x.file, x.line or 0, x.code, x.message))
+    return d
+
+
+def resolver_rule(key: str | None) -> str:
+    return "qualified" if key else UNRESOLVED

@@ -1,0 +1,218 @@
+"""``reindex``, ``status``, ``list``, ``search``: the sync engine and the analytics reads."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import argparse
+
+    from ..store.base import Store
+    from ..sync import SyncReport
+    from .context import Context
+
+PROGRESS_AFTER_S = 1.0  # show a progress bar only for runs that take longer than this
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("reindex", help="sync the dialogue files into the active store")
+    p.add_argument("--full", action="store_true", help="re-read and re-parse every file")
+    p.add_argument("--check", action="store_true",
+                   help="write nothing; exit 1 if the store differs from the files")
+    p.add_argument("--json", action="store_true", help="print the counts as JSON")
+    p.set_defaults(func=cmd_reindex)
+
+    p = sub.add_parser("list", help="dialogues in the store")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_list)
+
+    p = sub.add_parser("search", help="full-text search over block labels and bodies")
+    p.add_argument("query")
+    p.add_argument("--dialogue", help="only this dialogue")
+    p.add_argument("--kind", help="only blocks of this kind (perspective, tension, ...)")
+    p.add_argument("--limit", type=int, default=50)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_search)
+
+    p = sub.add_parser("status", help="backend, store location, counts, last sync, daemon")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_status)
+
+
+def _open_existing(ctx: Context) -> Store:
+    """The store, without creating an empty one for read-only commands."""
+    from ..store.base import open_store
+
+    if ctx._store is None:
+        ctx._store = open_store(ctx.config, create=False)
+    return ctx._store
+
+
+class _Progress:
+    """A rich progress bar on stderr, started only once a run proves long (terminal only)."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.t0 = time.monotonic()
+        self.bar: Any = None
+        self.task: Any = None
+
+    def __call__(self, done: int, total: int, dialogue: str) -> None:
+        if not self.enabled:
+            return
+        if self.bar is None:
+            if time.monotonic() - self.t0 < PROGRESS_AFTER_S or done >= total:
+                return
+            from rich.console import Console
+            from rich.progress import Progress
+
+            self.bar = Progress(console=Console(stderr=True), transient=True)
+            self.bar.start()
+            self.task = self.bar.add_task("syncing", total=total)
+        self.bar.update(self.task, completed=done, description=dialogue[:40])
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+def cmd_reindex(args: argparse.Namespace, ctx: Context) -> int:
+    from ..sync import Syncer
+
+    progress = _Progress(sys.stderr.isatty() and not ctx.quiet)
+    try:
+        rep = Syncer(ctx.config, ctx.store()).run(full=args.full, check=args.check,
+                                                  progress=progress)
+    finally:
+        progress.close()
+    if args.json:
+        ctx.json(rep.to_dict())
+    else:
+        _print_report(ctx, rep, args.check)
+    return 1 if args.check and rep.drift else 0
+
+
+def _print_report(ctx: Context, rep: SyncReport, check: bool) -> None:
+    rows = [
+        ("files seen", rep.files_seen), ("parsed", rep.parsed), ("unchanged", rep.unchanged),
+        ("deleted", rep.deleted), ("dialogues written", rep.dialogues_written),
+        ("items written", rep.items_written), ("items deleted", rep.items_deleted),
+        ("errors", rep.diagnostics.get("error", 0)),
+        ("warnings", rep.diagnostics.get("warning", 0)),
+    ]
+    for name, value in rows:
+        ctx.out(f"{name:<18} {value:>8}")
+    ctx.out(f"{'seconds':<18} {rep.seconds:>8.2f}")
+    if check:
+        for line in rep.drift:
+            print(line)
+        if rep.drift:
+            ctx.err(f"blue-index: the store differs from the files ({len(rep.drift)} "
+                    "differences); run 'blue-index reindex'")
+        else:
+            ctx.out("the store matches the files")
+
+
+def cmd_list(args: argparse.Namespace, ctx: Context) -> int:
+    rows = _open_existing(ctx).dialogues()
+    if args.json:
+        ctx.json([_dialogue_json(d) for d in rows])
+        return 0
+    if not rows:
+        ctx.out("no dialogues in the store; run 'blue-index reindex'")
+        return 0
+    width = max(len(d["id"] or d["dialogue_id"]) for d in rows)
+    ctx.out(f"{'DIALOGUE':<{width}}  {'STATUS':<10} {'ROUNDS':>6} {'EXPERTS':>7} "
+            f"{'OPEN':>4}/{'TENSIONS':<8} {'BLOCKS':>6}")
+    for d in rows:
+        ctx.out(f"{d['id'] or d['dialogue_id']:<{width}}  {d.get('status') or '-':<10} "
+                f"{d.get('rounds') or 0:>6} {d.get('experts') or 0:>7} "
+                f"{d.get('open_tensions') or 0:>4}/{d.get('tensions') or 0:<8} "
+                f"{d.get('blocks') or 0:>6}")
+    return 0
+
+
+def _dialogue_json(d: dict[str, Any]) -> dict[str, Any]:
+    keys = ("title", "question", "domain", "status", "rounds", "experts", "tensions",
+            "open_tensions", "blocks", "decision")
+    return {"id": d.get("id") or d.get("dialogue_id"), **{k: d.get(k) for k in keys}}
+
+
+def cmd_search(args: argparse.Namespace, ctx: Context) -> int:
+    hits = _open_existing(ctx).search(args.query, dialogue_id=args.dialogue, kind=args.kind,
+                                      limit=args.limit)
+    out = [{
+        "dialogue": h.get("dialogue_id"), "key": h.get("key"), "kind": h.get("block_kind"),
+        "id": h.get("id"), "expert": h.get("expert"), "round": h.get("round"),
+        "file": h.get("file"), "line": h.get("line"), "label": h.get("label"),
+        "body": h.get("body"),
+    } for h in hits]
+    if args.json:
+        ctx.json(out)
+        return 0
+    if not out:
+        ctx.out(f"no blocks match {args.query!r}")
+        return 0
+    for h in out:
+        where = f"{h['dialogue']}/{h['file']}:{h['line']}"
+        label = (h["label"] or (h["body"] or "").split("\n", 1)[0])[:80]
+        ctx.out(f"{where}  {h['kind']}{' ' + h['id'] if h['id'] else ''}  {label}")
+    return 0
+
+
+def cmd_status(args: argparse.Namespace, ctx: Context) -> int:
+    from ..store.base import StoreUnavailable
+    from ..sync import last_sync
+
+    cfg = ctx.config
+    doc: dict[str, Any] = {
+        "root": str(cfg.root), "dialogues": str(cfg.dialogues), "backend": cfg.backend,
+        "encrypted": bool(cfg.encryption), "store": None, "counts": None,
+        "last_sync": None, "daemon": _daemon(cfg), "error": None,
+    }
+    code = 0
+    try:
+        if cfg.backend == "sqlite" and cfg.sqlite_path and not cfg.sqlite_path.exists():
+            raise FileNotFoundError  # not built yet: a state to report, not an error
+        store = _open_existing(ctx)
+        doc["store"] = store.describe()
+        doc["counts"] = store.counts()
+    except FileNotFoundError:
+        doc["store"] = {"backend": "sqlite", "location": str(cfg.sqlite_path), "exists": False}
+    except StoreUnavailable as e:
+        doc["error"] = str(e)
+        code = 3
+    state = last_sync(cfg)
+    if state:
+        doc["last_sync"] = state.get("last_sync")
+    if args.json:
+        ctx.json(doc)
+    else:
+        where = (doc["store"] or {}).get("location") or "-"
+        if doc["store"] and doc["store"].get("exists") is False:
+            where += " (not built yet: run 'blue-index reindex')"
+        ctx.out(f"{'backend':<10} {cfg.backend}{' (encrypted)' if doc['encrypted'] else ''}")
+        ctx.out(f"{'store':<10} {where}")
+        ctx.out(f"{'dialogues':<10} {cfg.dialogues}")
+        if doc["counts"] is not None:
+            c = doc["counts"]
+            ctx.out(f"{'counts':<10} {c.get('dialogues', 0)} dialogues, {c.get('file', 0)} "
+                    f"files, {c.get('block', 0)} blocks, {c.get('tension', 0)} tensions, "
+                    f"{c.get('diagnostic', 0)} diagnostics")
+        ctx.out(f"{'last sync':<10} {doc['last_sync'] or 'never'}")
+        d = doc["daemon"]
+        ctx.out(f"{'daemon':<10} " + (f"running (pid {d.get('pid')})" if d.get("running")
+                                      else "not running"))
+    if doc["error"]:
+        ctx.err(f"blue-index: {doc['error']}")
+    return code
+
+
+def _daemon(cfg: Any) -> dict[str, Any]:
+    try:
+        from ..watch import daemon_status
+    except ImportError:
+        return {"running": False}
+    return daemon_status(cfg) or {"running": False}

@@ -1,0 +1,177 @@
+"""``blue-index parse FILE`` and ``blue-index lint [PATH ...]`` (CLI.md)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from ..model import ERROR, Diagnostic, ParsedFile, Ref
+from .context import Context
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("parse", help="blocks and diagnostics of one file")
+    p.add_argument("file", type=Path, metavar="FILE")
+    p.add_argument("--json", action="store_true", help="print JSON (see CLI.md)")
+    p.set_defaults(func=cmd_parse)
+
+    p = sub.add_parser("lint", help="report diagnostics; exit 1 on errors")
+    p.add_argument("paths", type=Path, nargs="*", metavar="PATH",
+                   help="files or folders (default: the dialogues folder)")
+    p.add_argument("--json", action="store_true", help="print a JSON list of diagnostics")
+    p.add_argument("--staged", action="store_true",
+                   help="lint the staged (git index) content: the dialogue files of the "
+                        "commit, or of PATHs")
+    p.set_defaults(func=cmd_lint)
+
+
+# -- JSON shapes (CLI.md) --------------------------------------------------------------------
+def ref_json(r: Ref) -> dict[str, Any]:
+    return {"raw": r.raw, "id": r.id, "expert": r.expert, "round": r.round}
+
+
+def diag_json(d: Diagnostic, with_file: bool = False) -> dict[str, Any]:
+    out: dict[str, Any] = {"file": d.file} if with_file else {}
+    out.update(code=d.code, severity=d.severity, line=d.line, column=d.column,
+               message=d.message, hint=d.hint)
+    return out
+
+
+def parsed_json(pf: ParsedFile, file: str) -> dict[str, Any]:
+    return {
+        "file": file, "role": pf.role, "dialogue": pf.dialogue, "round": pf.round,
+        "expert": pf.expert,
+        "blocks": [{
+            "kind": b.kind, "id": b.id, "label": b.label, "body": b.body, "line": b.line,
+            "targets": [ref_json(t) for t in b.targets],
+            "mentions": [ref_json(m) for m in b.mentions],
+            "keyword": b.keyword, "raw_id": b.raw_id, "inline": b.inline, "parent": b.parent,
+            "column": b.column, "end_line": b.end_line,
+        } for b in pf.blocks],
+        "diagnostics": [diag_json(d) for d in pf.diagnostics],
+    }
+
+
+# -- human output ----------------------------------------------------------------------------
+def diagnostic_lines(diags: list[Diagnostic], color: bool = False) -> list[str]:
+    """``path:line:column: severity code message`` aligned, each hint on the next line."""
+    if not diags:
+        return []
+
+    def where(d: Diagnostic) -> str:
+        w = d.file or "<input>"
+        if d.line is not None:
+            w += f":{d.line}"
+            if d.column is not None:
+                w += f":{d.column}"
+        return w + ":"
+
+    ww = max(len(where(d)) for d in diags)
+    cw = max(len(d.code) for d in diags)
+    out = []
+    for d in diags:
+        sev = f"{d.severity:<7}"
+        if color:
+            sev = f"\x1b[{'31' if d.severity == ERROR else '33'}m{sev}\x1b[0m"
+        out.append(f"{where(d):<{ww}} {sev} {d.code:<{cw}} {d.message}")
+        if d.hint:
+            out.append(f"    hint: {d.hint}")
+    return out
+
+
+def summary_line(diags: list[Diagnostic]) -> str:
+    e = sum(d.severity == ERROR for d in diags)
+    w = len(diags) - e
+    files = len({d.file for d in diags})
+    return f"{e} error{'s' * (e != 1)}, {w} warning{'s' * (w != 1)} in {files} file" \
+           f"{'s' * (files != 1)}"
+
+
+def _configured_dialogues(ctx: Context) -> Path | None:
+    try:
+        return ctx.config.dialogues
+    except Exception:  # noqa: BLE001 - parse/lint of explicit paths works without a config
+        if ctx.verbose:
+            raise
+        return None
+
+
+# -- commands ------------------------------------------------------------------------------
+def cmd_parse(args: argparse.Namespace, ctx: Context) -> int:
+    from ..lint import find_dialogues_root
+    from ..parse import parse_file
+
+    path: Path = args.file
+    if not path.is_file():
+        ctx.err(f"blue-index: {path}: no such file; give a dialogue file to parse")
+        return 2
+    root = find_dialogues_root(path, _configured_dialogues(ctx))
+    rel = path.resolve().relative_to(root).as_posix()
+    pf = parse_file(rel, path.read_bytes())
+    for d in pf.diagnostics:
+        d.file = str(path)
+    if args.json:
+        ctx.json(parsed_json(pf, str(path)))
+    else:
+        where = " ".join(f"{k}={v}" for k, v in (("dialogue", pf.dialogue), ("round", pf.round),
+                                                 ("expert", pf.expert)) if v is not None)
+        ctx.out(f"{path}: {pf.role} {where}".rstrip())
+        if pf.blocks:
+            lw = max(len(str(b.line)) for b in pf.blocks)
+            kw = max(len(b.keyword) for b in pf.blocks)
+            for b in pf.blocks:
+                tg = ", ".join(t.raw for t in b.targets)
+                text = " ".join(x for x in (b.id or "", f"-> {tg}" if tg else "", b.label) if x)
+                mark = " (inline)" if b.inline else ""
+                ctx.out(f"  {b.line:>{lw}}  {b.keyword:<{kw}}  {text}{mark}")
+        for line in diagnostic_lines(pf.diagnostics, ctx.color):
+            ctx.err(line)
+    return 1 if pf.has_errors else 0
+
+
+def lint_diagnostics(args: argparse.Namespace, ctx: Context) -> list[Diagnostic]:
+    """What ``lint`` reports; the one place a new source of files (e.g. --staged) plugs in."""
+    from ..lint import lint_paths
+
+    if args.staged:
+        from ..githook import GitError, check_staged
+
+        try:
+            staged = check_staged(ctx.config, paths=[str(p) for p in args.paths] or None)
+        except GitError as e:
+            raise _Usage(str(e)) from None
+        return staged.diagnostics
+    paths = list(args.paths)
+    configured = _configured_dialogues(ctx)
+    if not paths:
+        if configured is None or not configured.is_dir():
+            raise _Usage(f"{configured or 'dialogues folder'}: not found; give PATH or "
+                         "set --dialogues")
+        paths = [configured]
+    missing = [p for p in paths if not p.exists()]
+    if missing:
+        raise _Usage(f"{missing[0]}: no such file or folder")
+    return lint_paths(paths, configured or Path(paths[0]))
+
+
+class _Usage(Exception):
+    pass
+
+
+def cmd_lint(args: argparse.Namespace, ctx: Context) -> int:
+    try:
+        diags = lint_diagnostics(args, ctx)
+    except _Usage as e:
+        ctx.err(f"blue-index: {e}")
+        return 2
+    errors = any(d.severity == ERROR for d in diags)
+    if args.json:
+        ctx.json([diag_json(d, with_file=True) for d in diags])
+    else:
+        shown = [d for d in diags if d.severity == ERROR] if ctx.quiet else diags
+        for line in diagnostic_lines(shown, ctx.color):
+            print(line)
+        if diags and not ctx.quiet:
+            ctx.err(summary_line(diags))
+    return 1 if errors else 0

@@ -1,0 +1,146 @@
+"""``show``, ``tensions`` and ``export``: one dialogue, read as items.
+
+Handlers stay thin: the views and the export live in the library (indexer/views.py,
+indexer/export.py); ``_items`` is the one place that decides where the items come from.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..items import Items
+    from .context import Context
+
+_STATUS_COLOURS = {"resolved": "32", "acknowledged": "36", "deferred": "36", "superseded": "36",
+                   "open": "31", "reopened": "31", "addressed": "33", "converged": "32"}
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("show", help="one dialogue: rounds, experts, counts, verdict")
+    p.add_argument("dialogue", metavar="DIALOGUE", help="dialogue id (its folder name)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=_show)
+    t = sub.add_parser("tensions", help="tensions with their lifecycle")
+    t.add_argument("dialogue", metavar="DIALOGUE", help="dialogue id (its folder name)")
+    t.add_argument("--open", action="store_true", help="only tensions not closed")
+    t.add_argument("--json", action="store_true", help="machine-readable output")
+    t.set_defaults(func=_tensions)
+    e = sub.add_parser("export", help="the whole dialogue as JSON")
+    e.add_argument("dialogue", metavar="DIALOGUE", help="dialogue id (its folder name)")
+    e.set_defaults(func=_export)
+
+
+def _items(ctx: Context, dialogue_id: str) -> Items:
+    """The dialogue's items. For now read from the files (no store involved)."""
+    from ..views import items_from_files
+
+    return items_from_files(ctx.config.dialogues, dialogue_id)
+
+
+def _load(ctx: Context, dialogue_id: str) -> Items | None:
+    from ..views import UnknownDialogue
+
+    try:
+        return _items(ctx, dialogue_id)
+    except UnknownDialogue as e:
+        ctx.fail(e, 2)
+        return None
+
+
+def _paint(ctx: Context, text: str, status: str | None) -> str:
+    code = _STATUS_COLOURS.get(status or "")
+    return f"\033[{code}m{text}\033[0m" if ctx.color and code else text
+
+
+def table(rows: list[list[str]], header: list[str]) -> list[str]:
+    """Plain aligned columns (the last column is not padded)."""
+    cells = [header, *rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
+    return ["  ".join(c.ljust(w) for c, w in zip(r[:-1], widths, strict=False)) + "  " + r[-1]
+            if len(r) > 1 else r[0] for r in cells]
+
+
+def _s(value: Any) -> str:
+    return "-" if value is None or value == "" else str(value)
+
+
+def _show(args: argparse.Namespace, ctx: Context) -> int:
+    from ..views import show
+
+    items = _load(ctx, args.dialogue)
+    if items is None:
+        return 2
+    v = show(items)
+    if args.json:
+        ctx.json(v)
+        return 0
+    c = v["counts"]
+    ctx.out(v["title"] or v["id"])
+    ctx.out(f"  id        {v['id']}")
+    for name in ("question", "domain"):
+        if v[name]:
+            ctx.out(f"  {name:<9} {v[name]}")
+    ctx.out(f"  status    {_paint(ctx, _s(v['status']), v['status'])}   rounds {len(v['rounds'])}"
+            f"   experts {len(v['experts'])}   tensions {sum(c['tensions'].values())}"
+            f" ({c['open_tensions']} open)   diagnostics {c['diagnostics']['error']} errors,"
+            f" {c['diagnostics']['warning']} warnings")
+    if v["verdict"]:
+        ctx.out(f"  verdict   {_s(v['verdict']['title'])}"
+                + (f" -- {v['verdict']['decision']}" if v["verdict"]["decision"] else ""))
+    ctx.out()
+    for line in table([[str(r["number"]), str(len(r["experts"])), _s(r["summary_title"])]
+                       for r in v["rounds"]], ["ROUND", "EXPERTS", "SUMMARY"]):
+        ctx.out(line)
+    ctx.out()
+    for line in table([[e["name"] or e["slug"], _s(e["tier"]),
+                        ",".join(str(r) for r in e["rounds"]) or "-", _s(e["total"]),
+                        _s(e["role"])] for e in v["experts"]],
+                      ["EXPERT", "TIER", "ROUNDS", "TOTAL", "ROLE"]):
+        ctx.out(line)
+    ctx.out()
+    ctx.out("blocks    " + ", ".join(f"{k} {n}" for k, n in c["blocks"].items()))
+    ctx.out("tensions  " + ", ".join(f"{_paint(ctx, k, k)} {n}" for k, n in c["tensions"].items()))
+    return 0
+
+
+def _tensions(args: argparse.Namespace, ctx: Context) -> int:
+    from ..views import tensions
+
+    items = _load(ctx, args.dialogue)
+    if items is None:
+        return 2
+    rows = tensions(items, open_only=args.open)
+    if args.json:
+        ctx.json(rows)
+        return 0
+    if not rows:
+        ctx.out("no open tensions" if args.open else "no tensions")
+        return 0
+    body = []
+    for t in rows:
+        last = t["events"][-1] if t["events"] else None
+        body.append([
+            _s(t["round"]), _s(t["expert"]), _s(t["id"]), t["status"] or "-",
+            _s(t["ledger_status"]), str(len(t["events"])),
+            f"R{last['round']} {last['actor']} {last['kind']}" if last else "-",
+            t["label"] or "",
+        ])
+    lines = table(body, ["ROUND", "EXPERT", "ID", "STATUS", "LEDGER", "EVENTS", "LAST",
+                         "LABEL"])
+    ctx.out(lines[0])
+    for t, line in zip(rows, lines[1:], strict=True):
+        ctx.out(_paint(ctx, line, t["ledger_status"] or t["status"]))
+    return 0
+
+
+def _export(args: argparse.Namespace, ctx: Context) -> int:
+    from ..export import dumps, export
+
+    items = _load(ctx, args.dialogue)
+    if items is None:
+        return 2
+    sys.stdout.write(dumps(export(items)))
+    return 0

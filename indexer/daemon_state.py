@@ -1,0 +1,116 @@
+"""The watch daemon's on-disk state: its lock and its status file (no watchdog import).
+
+``.blue/watch.lock`` is held with ``fcntl.flock`` for the daemon's whole life. The kernel
+drops the lock when the process dies, however it dies, so a crashed daemon never leaves
+the root locked. ``.blue/watch.json`` (pid, start time, sync counts, last sync, last error)
+is rewritten atomically after each sync; it is only trusted while the lock is held.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .config import Config
+
+LOCK_NAME = "watch.lock"
+STATUS_NAME = "watch.json"
+
+
+def lock_path(config: Config) -> Path:
+    return config.state_dir / LOCK_NAME
+
+
+def status_path(config: Config) -> Path:
+    return config.state_dir / STATUS_NAME
+
+
+class DaemonLock:
+    """An exclusive, non-blocking ``flock`` on the lock file; released by close or death."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fd: int | None = None
+
+    def acquire(self, patience: float = 0.3) -> bool:
+        """Take the lock; False if another daemon holds it.
+
+        Retries briefly because ``daemon_status`` takes a shared lock for an instant to
+        probe it; a real daemon holds it for good, so patience never hides one.
+        """
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        deadline = time.monotonic() + patience
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    os.close(fd)
+                    return False
+                time.sleep(0.02)
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        self._fd = fd
+        return True
+
+    def release(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)  # closing the only descriptor drops the flock
+            self._fd = None
+
+
+def lock_held(path: Path) -> bool:
+    """True if some process holds the daemon lock (probe with a shared non-blocking flock)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
+    else:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return False
+    finally:
+        os.close(fd)
+
+
+def write_status(path: Path, status: dict[str, Any]) -> None:
+    """Replace the status file atomically (write a sibling temp file, then rename)."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(status, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def read_status(path: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def daemon_status(config: Config) -> dict[str, Any] | None:
+    """The running daemon's status (the status file plus ``running: True``), else None.
+
+    Cheap: one open, one flock probe, one small JSON read. A status file left by a dead
+    daemon is ignored because nobody holds the lock any more.
+    """
+    if not lock_held(lock_path(config)):
+        return None
+    status = read_status(status_path(config)) or {}
+    status["running"] = True
+    with contextlib.suppress(OSError, ValueError):
+        status.setdefault("pid", int(lock_path(config).read_text().split()[0]))
+    return status

@@ -1,0 +1,71 @@
+"""The registry of stable diagnostic codes (FORMAT.md section 5).
+
+One table: code -> severity, message template, hint. Each area adds its own rows (keep the
+codes stable: users grep for them, hooks and CI match on them). Build diagnostics with
+:func:`make` so that severity and hint always come from here.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+from .model import ERROR, WARNING, Diagnostic
+
+
+class Code(NamedTuple):
+    severity: str
+    message: str  # str.format template over make()'s keyword fields
+    hint: str = ""
+
+
+CODES: dict[str, Code] = {
+    # -- file content (parse) ------------------------------------------------------------
+    "invalid-utf8": Code(ERROR, "file is not valid UTF-8 (byte 0x{byte:02x})",
+                         "save the file as UTF-8"),
+    "binary-content": Code(ERROR, "file contains NUL bytes; it looks binary, not Markdown",
+                           "replace it with a text file or move it out of the dialogues folder"),
+    "bom": Code(WARNING, "file starts with a UTF-8 byte order mark",
+                "save the file as UTF-8 without BOM"),
+    "crlf": Code(WARNING, "file uses CR or CRLF line endings", "save the file with LF line endings"),
+    "empty-file": Code(WARNING, "{role} file is empty", "write the response or delete the file"),
+    # -- markers (parse) -------------------------------------------------------------------
+    "marker-unclosed": Code(ERROR, "marker '[{keyword}' has no closing ']' on its line",
+                            "close the marker on the same line: [{keyword} ...]"),
+    "marker-bad-id": Code(ERROR, "marker id '{id}' does not parse as {expected}",
+                          "write the id as {example}"),
+    "duplicate-id": Code(ERROR, "duplicate id {id} in this file (first at line {first})",
+                         "give each {kind} its own id"),
+    "unknown-keyword": Code(WARNING, "unknown marker keyword '{keyword}'; kept as kind unknown",
+                            "use a keyword from grammars/*.yaml, or add it there with a test"),
+    "marker-irregular": Code(WARNING, "irregular marker form: {detail}", "{hint}"),
+    "marker-expert-mismatch": Code(WARNING, "marker id {id} names expert {named}, but this is "
+                                   "{expert}'s file", "use {expected}"),
+    "reference-orphan": Code(WARNING, "[{keyword}] has no entity block before it to belong to",
+                             "put the reference after the perspective/tension/... it is about"),
+    # -- references and resolution (assemble) ----------------------------------------------
+    "reference-rule": Code(WARNING, "{detail} (RFC 0051); the reference is kept",
+                           "point the reference at an id of the right type"),
+    # -- Judge files (indexer/judge) ---------------------------------------------------
+    "json-invalid": Code(ERROR, "invalid JSON: {detail}", "{hint}"),
+    "judge-unknown-shape": Code(WARNING, "{detail}", "{hint}"),
+    "judge-unknown-status": Code(WARNING, "{detail}", "{hint}"),
+    "judge-bad-value": Code(WARNING, "{detail}", "{hint}"),
+    "judge-unreadable": Code(WARNING, "{detail}", "{hint}"),
+    # -- robustness ------------------------------------------------------------------------
+    "internal-error": Code(ERROR, "could not read {what}: {error}",
+                           "report this as a bug with the file attached; rerun with -v"),
+}
+
+
+class _Blank(dict[str, Any]):
+    def __missing__(self, key: str) -> str:
+        return "?"
+
+
+def make(code: str, file: str = "", line: int | None = None, column: int | None = None,
+         **fields: Any) -> Diagnostic:
+    """A Diagnostic for a registered ``code``; missing template fields print as ``?``."""
+    c = CODES[code]
+    f = _Blank(fields)
+    return Diagnostic(code=code, severity=c.severity, message=c.message.format_map(f),
+                      hint=c.hint.format_map(f), file=file, line=line, column=column)

@@ -1,0 +1,443 @@
+"""Load and validate ``grammars/*.yaml`` into one compiled :class:`Grammar` (FORMAT.md 2-3).
+
+Every marker rule lives in the YAML files; this module turns them into regexes and lookup
+tables. Files with a top-level ``dialect`` key are marker grammars; other files in the folder
+(e.g. ``judge.yaml``) belong to other readers and are skipped here.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from .model import Ref
+
+ENV_VAR = "BLUE_INDEX_GRAMMARS"
+DEFAULT_DIR = Path(__file__).resolve().parent.parent / "grammars"
+
+EVENTS = frozenset({"raised", "addressed", "resolved", "reopened", "acknowledged"})
+_KEYWORD_SHAPE = re.compile(r"^[A-Z][A-Z0-9_]*(?:[ :][A-Z][A-Z0-9_]*)*$")
+_SPACE = re.compile(r"\s+")
+_COLON = re.compile(r"\s*:\s*")
+
+
+class GrammarError(Exception):
+    """A grammar file is malformed; the message names the file and the key."""
+
+
+@dataclass(frozen=True, slots=True)
+class KeywordRule:
+    """What one canonical keyword means (one entry under ``keywords:``)."""
+
+    keyword: str  # canonical upper case: PERSPECTIVE, MOVE:BRIDGE, MINORITY VERDICT
+    kind: str
+    dialect: str
+    id_letter: str | None = None  # takes a local id with this letter (PERSPECTIVE P01)
+    entity: bool = False
+    targets: bool = False
+    prepositions: frozenset[str] = frozenset()
+    event: str | None = None  # what it does to a tension it touches
+    ref: str | None = None  # reference type (RE:SUPPORT -> support)
+    attach: str | None = None  # "entity": belongs to the nearest preceding entity block
+    label_only: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class EntityType:
+    """A typed-id letter of RFC 0051 (``MUFFIN-T0101`` -> T)."""
+
+    letter: str
+    kind: str
+    event: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReferenceRule:
+    keyword: str
+    target_types: frozenset[str] = frozenset()
+    same_type: bool = False
+
+
+class Grammar:
+    """The compiled marker grammar: lookup tables plus the regexes the parser uses."""
+
+    def __init__(
+        self,
+        keywords: dict[str, KeywordRule],
+        aliases: dict[str, str],
+        entity_types: dict[str, EntityType],
+        reference_rules: dict[str, ReferenceRule],
+        families: frozenset[str],
+        tolerated_prepositions: frozenset[str],
+        id_pad: int,
+        placeholders: frozenset[str],
+        typed_id_digits: int,
+        sources: tuple[Path, ...] = (),
+    ) -> None:
+        self.keywords = keywords
+        self.aliases = aliases
+        self.entity_types = entity_types
+        self.reference_rules = reference_rules
+        self.families = families
+        self.tolerated_prepositions = tolerated_prepositions
+        self.id_pad = id_pad
+        self.placeholders = placeholders
+        self.typed_id_digits = typed_id_digits
+        self.sources = sources
+        self.entity_kinds = frozenset(
+            [r.kind for r in keywords.values() if r.entity]
+            + [t.kind for t in entity_types.values()]
+        )
+        self.kind_letters = {t.kind: t.letter for t in entity_types.values()}
+        for r in keywords.values():
+            if r.id_letter:
+                self.kind_letters.setdefault(r.kind, r.id_letter)
+        self.tension_kinds = frozenset(
+            [r.kind for r in keywords.values() if r.event == "raised"]
+            + [t.kind for t in entity_types.values() if t.event == "raised"]
+        )
+        self._compile()
+
+    # -- compiled patterns -------------------------------------------------------------
+    def _compile(self) -> None:
+        spelled = sorted(set(self.keywords) | set(self.aliases), key=len, reverse=True)
+
+        def pat(kw: str) -> str:
+            parts = [r"\s+".join(map(re.escape, p.split(" "))) for p in kw.split(":")]
+            return r"\s*:\s*".join(parts)
+
+        alt = "|".join(pat(k) for k in spelled)
+        # Known keyword at the start of a marker's inner text (case-insensitive on input).
+        self.head_re = re.compile(rf"\s*(?P<kw>{alt})(?![A-Za-z0-9_])", re.I)
+        # Known keyword right after '[' inside a sentence: upper case only, prose is noisy.
+        self.inline_re = re.compile(rf"\[\s*(?:{alt})(?![A-Za-z0-9_])")
+        letters = "".join(sorted(self.entity_types)) or "PRTEC"
+        placeholder = "|".join(map(re.escape, sorted(self.placeholders))) or "NEW"
+        expert = r"(?![A-Za-z]\d)[A-Za-z][A-Za-z0-9_]+"
+        # RFC 0051 typed id heading a marker: MUFFIN-P0101 (letter/digits validated later).
+        self.typed_head_re = re.compile(rf"\s*(?P<expert>{expert})-(?P<letter>[A-Za-z])"
+                                        rf"(?P<num>\d+)(?![A-Za-z0-9_-])")
+        # Unknown upper-case keyword in marker position (>= 2 letters, so `[X]` is no marker).
+        self.unknown_re = re.compile(r"\s*(?P<kw>[A-Z][A-Z0-9_]+(?:\s*:\s*[A-Z][A-Z0-9_]*)?)"
+                                     r"(?=[\s:]|$)")
+        self.subtype_re = re.compile(r"\s*:\s*(?P<sub>[A-Z][A-Z0-9_]*)(?=\s|$)")
+        local = rf"[A-Za-z](?:\d+(?:-[A-Za-z0-9]+)*|-(?:{placeholder}))"
+        self.local_id_re = re.compile(
+            rf"(?P<letter>[A-Za-z])(?:(?P<num>\d+)(?P<suffix>(?:-[A-Za-z0-9]+)*)"
+            rf"|-(?P<word>{placeholder}))", re.I)
+        # A target: T01, MUFFIN-T01, MUFFIN R1-T01, R1-T01, T0101, MUFFIN-P0101, T-NEW.
+        self.ref_re = re.compile(
+            rf"(?:(?P<expert>{expert})(?:[ \t]+(?=R\d+-)|[ \t]+(?={local}(?![A-Za-z0-9]))|-)"
+            rf"(?=(?:R\d+-)?{local}(?![A-Za-z0-9])))?"
+            rf"(?:R(?P<round>\d+)-(?={local}))?"
+            rf"(?P<id>{local})(?![A-Za-z0-9])", re.I)
+        # A mention: an expert-qualified id in running text (upper-case expert, case-sensitive).
+        up = r"(?![A-Z]\d)[A-Z][A-Z0-9_]+"
+        self.mention_re = re.compile(
+            rf"(?<![A-Za-z0-9_-])(?P<expert>{up})(?:-(?:R(?P<round>\d+)-)?|[ ]+R(?P<round2>\d+)-)"
+            rf"(?P<id>[{letters}](?:\d+|-(?:{placeholder})))(?![A-Za-z0-9])")
+        self.ref_sep_re = re.compile(r"\s*(?:,|;|&|\band\b)?\s*", re.I)
+
+    # -- lookups -----------------------------------------------------------------------
+    @staticmethod
+    def canonical(spelled: str) -> str:
+        """``move : converge`` -> ``MOVE:CONVERGE``; ``minority  verdict`` -> ``MINORITY VERDICT``."""
+        return _SPACE.sub(" ", _COLON.sub(":", spelled.strip())).upper()
+
+    def rule(self, keyword: str) -> KeywordRule | None:
+        """The rule of a keyword as written (any case, aliases resolved), or None."""
+        kw = self.canonical(keyword)
+        return self.keywords.get(self.aliases.get(kw, kw))
+
+    def kind_of(self, keyword: str) -> str:
+        r = self.rule(keyword)
+        return r.kind if r else "unknown"
+
+    def event_of(self, keyword: str, kind: str | None = None) -> str | None:
+        """Tension lifecycle event a marker records (raised, addressed, resolved, ...).
+
+        ``keyword`` is Block.keyword; typed-id blocks (keyword = kind upper-cased) fall
+        back on the entity type's event.
+        """
+        r = self.rule(keyword)
+        if r is not None:
+            return r.event
+        letter = self.kind_letters.get(kind or keyword.lower())
+        t = self.entity_types.get(letter or "")
+        return t.event if t else None
+
+    def raises_tension(self, kind: str) -> bool:
+        return kind in self.tension_kinds
+
+    def is_entity(self, kind: str) -> bool:
+        return kind in self.entity_kinds
+
+    def takes_targets(self, keyword: str) -> bool:
+        r = self.rule(keyword)
+        return bool(r and r.targets)
+
+    def reference_violation(self, keyword: str, target: Ref, source_kind: str | None) -> str | None:
+        """Why a reference breaks an RFC 0051 rule (None when it does not).
+
+        ``source_kind`` is the kind of the entity the reference belongs to (its parent).
+        """
+        rule = self.reference_rules.get(self.canonical(keyword))
+        if rule is None:
+            return None
+        letter = target.id[:1].upper()
+        if rule.target_types and letter not in rule.target_types:
+            want = "/".join(sorted(rule.target_types))
+            return f"{rule.keyword} must target a {want} id, not {target.raw}"
+        if rule.same_type and source_kind is not None:
+            own = self.kind_letters.get(source_kind)
+            if own and letter != own:
+                return f"{rule.keyword} must target the same entity type ({own}), not {target.raw}"
+        return None
+
+    # -- ids ---------------------------------------------------------------------------
+    def normalize_id(self, raw: str) -> str | None:
+        """``p1`` -> ``P01``, ``T4-R1`` -> ``T04-R1``, ``t-new`` -> ``T-NEW``; None if no id."""
+        m = self.local_id_re.fullmatch(raw.strip())
+        if not m:
+            return None
+        return self._norm(m)
+
+    def _norm(self, m: re.Match[str]) -> str:
+        letter = m.group("letter").upper()
+        if m.group("word"):
+            return f"{letter}-{m.group('word').upper()}"
+        return letter + m.group("num").zfill(self.id_pad) + (m.group("suffix") or "").upper()
+
+    def make_ref(self, raw: str, expert: str | None, rnd: str | None, local: str) -> Ref:
+        lid = self.normalize_id(local) or local.upper()
+        r = int(rnd) if rnd else None
+        if r is None and re.fullmatch(r"[A-Z]\d{%d}" % self.typed_id_digits, lid):
+            r = int(lid[1:3])  # RFC 0051 id: round (2 digits) + seq (2 digits)
+        return Ref(raw=raw.strip(), id=lid, expert=expert.lower() if expert else None, round=r)
+
+    def parse_ref(self, text: str) -> Ref | None:
+        """One target as written (``MUFFIN R1-T01``), or None when it is not one."""
+        m = self.ref_re.fullmatch(text.strip())
+        return self._ref(m) if m else None
+
+    def _ref(self, m: re.Match[str]) -> Ref:
+        return self.make_ref(m.group(0), m.group("expert"), m.group("round"), m.group("id"))
+
+    def parse_ref_list(self, text: str) -> tuple[list[Ref], str]:
+        """Targets at the start of ``text`` (comma, space or 'and' separated) and the rest."""
+        refs: list[Ref] = []
+        pos, n = 0, len(text)
+        while pos < n:
+            m = self.ref_re.match(text, pos)
+            if not m:
+                break
+            refs.append(self._ref(m))
+            pos = self.ref_sep_re.match(text, m.end()).end()
+        return refs, text[pos:].strip()
+
+    def find_mentions(self, text: str) -> list[Ref]:
+        """Expert-qualified ids in running text (``CROISSANT-T01``, ``STRUDEL R1-T01``)."""
+        out = []
+        for m in self.mention_re.finditer(text):
+            rnd = m.group("round") or m.group("round2")
+            out.append(self.make_ref(m.group(0), m.group("expert"), rnd, m.group("id")))
+        return out
+
+
+# -- loading ---------------------------------------------------------------------------
+def _fail(path: Path, key: str, why: str) -> GrammarError:
+    return GrammarError(f"{path}: key '{key}': {why}; fix the grammar file")
+
+
+def _bool(path: Path, key: str, v: Any) -> bool:
+    if not isinstance(v, bool):
+        raise _fail(path, key, f"must be true or false, not {v!r}")
+    return v
+
+
+def _str(path: Path, key: str, v: Any) -> str:
+    if not isinstance(v, str) or not v.strip():
+        raise _fail(path, key, f"must be a non-empty string, not {v!r}")
+    return v.strip()
+
+
+def _map(path: Path, key: str, v: Any) -> dict[str, Any]:
+    if v is None:
+        return {}
+    if not isinstance(v, dict):
+        raise _fail(path, key, "must be a mapping")
+    return v
+
+
+def _words(path: Path, key: str, v: Any) -> frozenset[str]:
+    if v is None:
+        return frozenset()
+    if not isinstance(v, list) or not all(isinstance(x, str) and x.strip() for x in v):
+        raise _fail(path, key, "must be a list of words (quote words such as \"on\" that "
+                    "YAML reads as true/false)")
+    return frozenset(x.strip() for x in v)
+
+
+def _keyword_name(path: Path, key: str, name: Any) -> str:
+    if not isinstance(name, str) or not _KEYWORD_SHAPE.match(Grammar.canonical(name)):
+        raise _fail(path, key, f"{name!r} is not an upper-case keyword (e.g. TENSION, RE:SUPPORT)")
+    return Grammar.canonical(name)
+
+
+_RULE_KEYS = {"kind", "id", "entity", "targets", "prepositions", "event", "ref", "attach",
+              "label_only"}
+
+
+def _keyword_rule(path: Path, dialect: str, name: str, spec: Any) -> KeywordRule:
+    where = f"keywords.{name}"
+    spec = _map(path, where, spec)
+    extra = set(spec) - _RULE_KEYS
+    if extra:
+        raise _fail(path, f"{where}.{sorted(extra)[0]}", f"unknown field (known: {sorted(_RULE_KEYS)})")
+    if "kind" not in spec:
+        raise _fail(path, f"{where}.kind", "missing")
+    id_letter = spec.get("id")
+    if id_letter is not None and not (isinstance(id_letter, str) and re.fullmatch(r"[A-Z]", id_letter)):
+        raise _fail(path, f"{where}.id", f"must be one upper-case letter, not {id_letter!r}")
+    event = spec.get("event")
+    if event is not None and event not in EVENTS:
+        raise _fail(path, f"{where}.event", f"must be one of {sorted(EVENTS)}, not {event!r}")
+    attach = spec.get("attach")
+    if attach not in (None, "entity"):
+        raise _fail(path, f"{where}.attach", f"must be 'entity', not {attach!r}")
+    return KeywordRule(
+        keyword=name,
+        kind=_str(path, f"{where}.kind", spec["kind"]).lower(),
+        dialect=dialect,
+        id_letter=id_letter,
+        entity=_bool(path, f"{where}.entity", spec.get("entity", False)),
+        targets=_bool(path, f"{where}.targets", spec.get("targets", False)),
+        prepositions=frozenset(w.lower() for w in _words(path, f"{where}.prepositions",
+                                                         spec.get("prepositions"))),
+        event=event,
+        ref=_str(path, f"{where}.ref", spec["ref"]) if "ref" in spec else None,
+        attach=attach,
+        label_only=_bool(path, f"{where}.label_only", spec.get("label_only", False)),
+    )
+
+
+_TOP_KEYS = {"dialect", "keywords", "aliases", "tolerated_prepositions", "ids", "entity_types",
+             "typed_id_digits", "families", "reference_rules"}
+
+
+def compile_files(files: Iterable[Path]) -> Grammar:
+    """Merge marker grammar files (those with a ``dialect`` key) into one Grammar."""
+    import yaml
+
+    keywords: dict[str, KeywordRule] = {}
+    aliases: dict[str, str] = {}
+    alias_src: dict[str, Path] = {}
+    entity_types: dict[str, EntityType] = {}
+    ref_rules: dict[str, tuple[Path, Any]] = {}
+    families: set[str] = set()
+    tolerated: set[str] = set()
+    pad, placeholders, digits = 2, {"NEW"}, 4
+    used: list[Path] = []
+    for path in files:
+        try:
+            doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except yaml.YAMLError as e:
+            mark = getattr(e, "problem_mark", None)
+            line = f":{mark.line + 1}" if mark is not None else ""
+            raise GrammarError(f"{path}{line}: invalid YAML ({getattr(e, 'problem', e)}); "
+                               "fix the grammar file") from None
+        except (OSError, UnicodeDecodeError) as e:
+            raise GrammarError(f"{path}: cannot read ({e})") from None
+        if not isinstance(doc, dict) or "dialect" not in doc:
+            continue  # not a marker grammar (e.g. judge.yaml)
+        used.append(path)
+        extra = set(doc) - _TOP_KEYS
+        if extra:
+            raise _fail(path, sorted(extra)[0], f"unknown top-level key (known: {sorted(_TOP_KEYS)})")
+        dialect = _str(path, "dialect", doc["dialect"])
+        for name, spec in _map(path, "keywords", doc.get("keywords")).items():
+            kw = _keyword_name(path, f"keywords.{name}", name)
+            if kw in keywords:
+                raise _fail(path, f"keywords.{name}", "keyword defined twice")
+            keywords[kw] = _keyword_rule(path, dialect, kw, spec)
+        for name, target in _map(path, "aliases", doc.get("aliases")).items():
+            a = _keyword_name(path, f"aliases.{name}", name)
+            aliases[a] = _keyword_name(path, f"aliases.{name}", target)
+            alias_src[a] = path
+        tolerated |= {w.lower() for w in _words(path, "tolerated_prepositions",
+                                                doc.get("tolerated_prepositions"))}
+        ids = _map(path, "ids", doc.get("ids"))
+        if "pad" in ids:
+            if not isinstance(ids["pad"], int) or not 1 <= ids["pad"] <= 6:
+                raise _fail(path, "ids.pad", "must be an integer from 1 to 6")
+            pad = ids["pad"]
+        placeholders |= {w.upper() for w in _words(path, "ids.placeholders", ids.get("placeholders"))}
+        for letter, spec in _map(path, "entity_types", doc.get("entity_types")).items():
+            where = f"entity_types.{letter}"
+            if not (isinstance(letter, str) and re.fullmatch(r"[A-Z]", letter)):
+                raise _fail(path, where, "an entity type is one upper-case letter")
+            spec = _map(path, where, spec)
+            event = spec.get("event")
+            if event is not None and event not in EVENTS:
+                raise _fail(path, f"{where}.event", f"must be one of {sorted(EVENTS)}")
+            if "kind" not in spec:
+                raise _fail(path, f"{where}.kind", "missing")
+            entity_types[letter] = EntityType(letter, _str(path, f"{where}.kind", spec["kind"]).lower(),
+                                              event)
+        if "typed_id_digits" in doc:
+            if not isinstance(doc["typed_id_digits"], int) or doc["typed_id_digits"] < 2:
+                raise _fail(path, "typed_id_digits", "must be an integer >= 2")
+            digits = doc["typed_id_digits"]
+        families |= {_keyword_name(path, "families", f) for f in _words(path, "families",
+                                                                          doc.get("families"))}
+        for name, spec in _map(path, "reference_rules", doc.get("reference_rules")).items():
+            ref_rules[_keyword_name(path, f"reference_rules.{name}", name)] = (path, spec)
+    if not keywords:
+        where = ", ".join(str(p) for p in used) or "no file with a 'dialect' key"
+        raise GrammarError(f"no marker keywords defined ({where}); check the grammars folder")
+    for a, target in aliases.items():
+        if target not in keywords:
+            raise _fail(alias_src[a], f"aliases.{a}", f"names unknown keyword {target}")
+        if a in keywords:
+            raise _fail(alias_src[a], f"aliases.{a}", "is also a keyword")
+    rules: dict[str, ReferenceRule] = {}
+    for name, (path, spec) in ref_rules.items():
+        where = f"reference_rules.{name}"
+        if name not in keywords:
+            raise _fail(path, where, "names an unknown keyword")
+        spec = _map(path, where, spec)
+        types = _words(path, f"{where}.target_types", spec.get("target_types"))
+        bad = types - set(entity_types)
+        if bad:
+            raise _fail(path, f"{where}.target_types", f"unknown entity type {sorted(bad)[0]}")
+        rules[name] = ReferenceRule(name, types, _bool(path, f"{where}.same_type",
+                                                       spec.get("same_type", False)))
+    return Grammar(keywords, aliases, entity_types, rules, frozenset(families), frozenset(tolerated),
+                   pad, frozenset(placeholders), digits, tuple(used))
+
+
+def grammar_dir(dir: Path | str | None = None) -> Path:
+    if dir is not None:
+        return Path(dir)
+    env = os.environ.get(ENV_VAR)
+    return Path(env) if env else DEFAULT_DIR
+
+
+def load(dir: Path | str | None = None) -> Grammar:
+    """The grammar of ``dir`` (default: $BLUE_INDEX_GRAMMARS, else the repo's grammars/).
+
+    Loaded once per folder and cached; raises GrammarError naming the file and key.
+    """
+    return _load(grammar_dir(dir).resolve())
+
+
+@lru_cache(maxsize=8)
+def _load(path: Path) -> Grammar:
+    if not path.is_dir():
+        raise GrammarError(f"{path}: grammar folder not found; set {ENV_VAR} or reinstall")
+    return compile_files(sorted(path.glob("*.yaml")))

@@ -1,0 +1,156 @@
+"""Diagnostics of files and of the dialogues they belong to (what ``lint`` and the hook report).
+
+``lint_sources`` works on content in memory (the hook passes staged blobs); ``lint_paths``
+reads files and folders from disk and adds each file's sibling dialogue files as context, so
+dialogue-level checks (unresolved targets, reference rules, ...) see the whole dialogue.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections import defaultdict
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from . import diagnostics as diag
+from .model import Diagnostic, ParsedFile
+from .parse import parse_file
+
+_ROUND_DIR = re.compile(r"^round-\d+$")
+
+Assembler = Callable[[str, Iterable[ParsedFile]], Any]
+
+
+def _assembler() -> Assembler | None:
+    """indexer.assemble.assemble, or None while it is not importable yet."""
+    try:
+        from .assemble import assemble
+    except ImportError as e:
+        if (e.name or "").startswith("indexer.assemble") or "assemble" in str(e):
+            return None
+        raise
+    return assemble
+
+
+def sort_key(d: Diagnostic) -> tuple[str, int, int, str]:
+    return (d.file or "", d.line or 0, d.column or 0, d.code)
+
+
+def lint_parsed(files: Iterable[ParsedFile], only: Collection[str] | None = None
+                ) -> list[Diagnostic]:
+    """File diagnostics plus each dialogue's assembled diagnostics, sorted."""
+    files = list(files)
+    out = [d for pf in files for d in pf.diagnostics]
+    assemble = _assembler()
+    if assemble is not None:
+        groups: dict[str, list[ParsedFile]] = defaultdict(list)
+        for pf in files:
+            if pf.dialogue:
+                groups[pf.dialogue].append(pf)
+        for dialogue_id, members in sorted(groups.items()):
+            try:
+                out += assemble(dialogue_id, members).diagnostics
+            except Exception as e:  # noqa: BLE001 - one bad dialogue must not hide the rest
+                out.append(diag.make("internal-error", dialogue_id, what=f"dialogue {dialogue_id}",
+                                     error=f"{type(e).__name__}: {e}"))
+    if only is not None:
+        keep = set(only)
+        out = [d for d in out if d.file in keep]
+    return sorted(out, key=sort_key)
+
+
+def lint_sources(sources: Mapping[str, bytes], only: Collection[str] | None = None
+                 ) -> list[Diagnostic]:
+    """Diagnostics of in-memory files. Keys are paths relative to the dialogues root.
+
+    Every source is parsed and assembled per dialogue (context); the result keeps the
+    diagnostics of ``only`` (default: all), sorted by file, line, column, code.
+    """
+    return lint_parsed((parse_file(p, data) for p, data in sources.items()), only)
+
+
+def looks_like_dialogues_root(folder: Path) -> bool:
+    """A folder with a child that has round-N folders."""
+    try:
+        return any(c.is_dir() and any(_ROUND_DIR.match(g.name) and g.is_dir()
+                                      for g in c.iterdir())
+                   for c in folder.iterdir() if not c.name.startswith("."))
+    except OSError:
+        return False
+
+
+def find_dialogues_root(path: Path, configured: Path | None = None) -> Path:
+    """The dialogues root a file or folder belongs to.
+
+    ``configured`` when ``path`` is under it; else the nearest folder (``path`` itself
+    included) that looks like a dialogues root; else a folder with round-N children is a
+    dialogue whose parent is the root; else the folder itself (or a file's folder).
+    """
+    path = path.resolve()
+    if configured is not None:
+        conf = configured.resolve()
+        if path == conf or conf in path.parents:
+            return conf
+    start = path if path.is_dir() else path.parent
+    for folder in (start, *start.parents):
+        if looks_like_dialogues_root(folder):
+            return folder
+    if path.is_dir() and any(_ROUND_DIR.match(c.name) for c in path.iterdir() if c.is_dir()):
+        return path.parent
+    return start
+
+
+def _walk(folder: Path) -> Iterable[Path]:
+    for dirpath, dirnames, filenames in os.walk(folder):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in sorted(filenames):
+            yield Path(dirpath, name)
+
+
+def collect(paths: Sequence[Path], dialogues_root: Path | None = None
+            ) -> dict[Path, tuple[set[str], dict[str, Path]]]:
+    """Per dialogues root: the relative paths asked for, and every file to read (context)."""
+    roots: dict[Path, tuple[set[str], dict[str, Path]]] = {}
+    for p in paths:
+        p = Path(p).resolve()
+        if not p.exists():
+            raise FileNotFoundError(f"{p}: no such file or folder")
+        root = find_dialogues_root(p, dialogues_root)
+        asked, files = roots.setdefault(root, (set(), {}))
+        targets = list(_walk(p)) if p.is_dir() else [p]
+        for f in targets:
+            rel = f.relative_to(root).as_posix()
+            asked.add(rel)
+            files[rel] = f
+        # context: every file of each dialogue touched
+        for dialogue in {Path(r).parts[0] for r in asked if len(Path(r).parts) > 1}:
+            folder = root / dialogue
+            if folder.is_dir():
+                for f in _walk(folder):
+                    files.setdefault(f.relative_to(root).as_posix(), f)
+    return roots
+
+
+def lint_paths(paths: Sequence[Path], dialogues_root: Path) -> list[Diagnostic]:
+    """Diagnostics of files and folders on disk, with their dialogues as context.
+
+    Paths outside ``dialogues_root`` are read against the nearest folder that looks like a
+    dialogues root (else their own folder). ``file`` in the result is the path relative to
+    the current folder when it lies below it, else absolute, so users can open it.
+    """
+    out: list[Diagnostic] = []
+    cwd = Path.cwd().resolve()
+    for root, (asked, files) in collect(paths, dialogues_root).items():
+        sources = {}
+        for rel, f in files.items():
+            try:
+                sources[rel] = f.read_bytes()
+            except OSError as e:
+                out.append(diag.make("internal-error", rel, what="the file", error=str(e)))
+        for d in lint_sources(sources, asked):
+            full = root / d.file if d.file else root
+            d.file = full.relative_to(cwd).as_posix() if cwd in full.parents else full.as_posix()
+            out.append(d)
+    return sorted(out, key=sort_key)

@@ -1,0 +1,469 @@
+"""The portable encryption envelope (RFC 0058 and its amendment), over any backend.
+
+``EncryptedStore`` wraps a backend and implements the same Store protocols. On write, the
+CONTENT fields of each item (``items.CONTENT[kind]``, the ones the item has) are serialised
+as canonical JSON and sealed with AES-256-GCM into ``enc``; they are stored as None.
+Identifiers, kinds, statuses, rounds and numbers stay in clear, so queries that read no
+content work unchanged. On load the content comes back exactly as written, so callers
+(sync diff, export) only ever see plaintext.
+
+``enc`` = ``"v1:{data key version}:" + base64(nonce[12] || ciphertext || tag[16])``.
+Associated data = ``sha256("dialogue:{id}/entity:{kind}/{sk}")``, the canonical entity
+address (the same whatever the backend's physical keys), so a ciphertext altered, swapped
+with another item's or moved to another dialogue fails loudly (IntegrityError naming the
+entity), never decrypts to wrong text.
+
+Each dialogue has its own random 32-byte data key, stored wrapped by the master key in
+the partition's ``datakey`` item (see ``indexer/keys.py``); the item is written before any
+content sealed with it and never shown to callers. Unwrapped keys are cached per process.
+
+Search: the backend only sees ciphertext, so ``search`` decrypts the blocks of the
+dialogue asked for (every dialogue when none is given: cost grows with the store) into an
+in-memory SQLite FTS5 table built like the plain store's (porter tokenizer, every word
+required, ``word*`` prefix, bm25 rank), so it matches and orders as plain search does.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import os
+import sqlite3
+import threading
+from typing import TYPE_CHECKING, Any
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from ..items import CONTENT, Item, Items
+from .base import IntegrityError, StoreUnavailable
+
+if TYPE_CHECKING:
+    from ..config import Config
+    from ..keys import KeySource
+    from .base import Store
+
+FORMAT = "v1"
+NONCE_BYTES = 12
+DATAKEY_SK = "datakey"
+
+
+def entity_address(dialogue_id: str, kind: str, sk: str) -> str:
+    """The canonical, backend-independent address of an entity (hashed into the AAD)."""
+    return f"dialogue:{dialogue_id}/entity:{kind}/{sk}"
+
+
+def aad(dialogue_id: str, kind: str, sk: str) -> bytes:
+    return hashlib.sha256(entity_address(dialogue_id, kind, sk).encode()).digest()
+
+
+def canonical_json(value: Any) -> bytes:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"),
+                      ensure_ascii=False).encode()
+
+
+def _where(dialogue_id: str, item: Item) -> str:
+    return f"dialogue {dialogue_id}, {item.get('kind')} {item.get('sk')}"
+
+
+def seal(cipher: AESGCM, version: int, dialogue_id: str, item: Item) -> Item:
+    """A copy of ``item`` with its content fields sealed into ``enc`` (and set to None)."""
+    kind = item["kind"]
+    fields = [f for f in CONTENT.get(kind, ()) if f in item]
+    if not fields:
+        return item
+    content = {f: item[f] for f in fields}
+    if "enc" in item:  # the caller's item had an (empty) enc field: give it back as is
+        content["enc"] = None
+    nonce = os.urandom(NONCE_BYTES)
+    ct = cipher.encrypt(nonce, canonical_json(content), aad(dialogue_id, kind, item["sk"]))
+    out = dict(item)
+    for f in fields:
+        out[f] = None
+    out["enc"] = f"{FORMAT}:{version}:{base64.b64encode(nonce + ct).decode()}"
+    return out
+
+
+def open_sealed(ciphers: dict[int, AESGCM], dialogue_id: str, item: Item) -> Item:
+    """The plaintext item: ``enc`` verified, decrypted and spread back over the fields.
+    ``ciphers``: the dialogue's data keys by version (two only during a re-key)."""
+    where = _where(dialogue_id, item)
+    try:
+        fmt, ver, b64 = item["enc"].split(":", 2)
+        raw = base64.b64decode(b64, validate=True)
+    except (ValueError, binascii.Error, AttributeError):
+        raise IntegrityError(f"{where}: sealed content is malformed; run "
+                             "'blue-index reindex --full' to rebuild it") from None
+    if fmt != FORMAT:
+        raise IntegrityError(f"{where}: sealed with envelope format {fmt!r}, this blue-index "
+                             f"reads {FORMAT}; upgrade blue-index or reindex --full")
+    cipher = ciphers.get(int(ver)) if ver.isdigit() else None
+    if cipher is None:
+        raise IntegrityError(f"{where}: sealed under data key version {ver}, the dialogue's "
+                             f"key is version {max(ciphers)}; run 'blue-index reindex --full'")
+    try:
+        plain = cipher.decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:],
+                               aad(dialogue_id, item["kind"], item["sk"]))
+    except (InvalidTag, ValueError):
+        raise IntegrityError(f"{where}: sealed content fails its integrity check (altered, "
+                             "swapped with another item or moved from another dialogue); "
+                             "run 'blue-index reindex --full' to rebuild it") from None
+    out = dict(item)
+    del out["enc"]
+    out.update(json.loads(plain))
+    return out
+
+
+class EncryptedStore:
+    """Store protocols over ``inner``, sealing content with per-dialogue data keys."""
+
+    def __init__(self, inner: Store, source: KeySource) -> None:
+        self.inner = inner
+        self.source = source
+        self._lock = threading.RLock()
+        # dialogue id -> the stored datakey item, and (key_id, version, wrapped) -> cipher
+        self._datakeys: dict[str, Item] = {}
+        self._ciphers: dict[tuple[str, str, int, str], AESGCM] = {}
+        self._checked = False
+
+    @classmethod
+    def wrap(cls, store: Store, config: Config) -> EncryptedStore:
+        """The store behind the configured key source (errors here: exit 3, nothing done)."""
+        from ..keys import source_from_config
+
+        try:
+            source = source_from_config(config)
+        except BaseException:
+            store.close()
+            raise
+        return cls(store, source)
+
+    # --- data keys ---------------------------------------------------------------------
+
+    def _keyring(self, dialogue_id: str, dk: Item) -> dict[int, AESGCM]:
+        """Every data key a datakey item holds, by version: the current one, and the
+        previous one while a re-key (``reindex --full``) is under way."""
+        ring = {}
+        prev = dk.get("previous")
+        if isinstance(prev, dict):
+            cipher, version = self._cipher(dialogue_id, prev)
+            ring[version] = cipher
+        cipher, version = self._cipher(dialogue_id, dk)
+        ring[version] = cipher
+        return ring
+
+    def _cipher(self, dialogue_id: str, dk: Item) -> tuple[AESGCM, int]:
+        """The data key of a stored datakey item, unwrapped (once per process)."""
+        version = int(dk.get("version") or 0)
+        key_id = str(dk.get("key_id"))
+        cache_key = (dialogue_id, key_id, version, str(dk.get("wrapped")))
+        with self._lock:
+            cipher = self._ciphers.get(cache_key)
+        if cipher is not None:
+            return cipher, version
+        if key_id != self.source.key_id:
+            raise _wrong_key(dialogue_id, key_id, self.source)
+        key = self.source.unwrap(dialogue_id, version, str(dk.get("wrapped")))
+        cipher = AESGCM(key)
+        with self._lock:
+            self._ciphers[cache_key] = cipher
+        return cipher, version
+
+    def _datakey(self, dialogue_id: str) -> Item | None:
+        with self._lock:
+            dk = self._datakeys.get(dialogue_id)
+        if dk is None:
+            dk = self.inner.load(dialogue_id).get(DATAKEY_SK)
+            if dk is not None:
+                with self._lock:
+                    self._datakeys[dialogue_id] = dk
+        return dk
+
+    def _new_datakey(self, dialogue_id: str) -> Item:
+        """Make, wrap and store a data key for a dialogue that has none (before any content
+        sealed with it, so a crash never leaves content without its key)."""
+        version = 1
+        key, wrapped = self.source.new_data_key(dialogue_id, version)
+        dk: Item = {"sk": DATAKEY_SK, "kind": "datakey", "key_id": self.source.key_id,
+                    "version": version, "wrapped": wrapped, "algorithm": self.source.algorithm}
+        self.inner.write(dialogue_id, [dk], [])
+        # Another process may have won a race for the same new dialogue: use what is stored.
+        stored = self.inner.load(dialogue_id).get(DATAKEY_SK) or dk
+        with self._lock:
+            self._datakeys[dialogue_id] = stored
+            if stored.get("wrapped") == wrapped:
+                self._ciphers[(dialogue_id, self.source.key_id, version, wrapped)] = AESGCM(key)
+        return stored
+
+    def _check_key_once(self) -> None:
+        """Before the first write: the configured key must be the one this store uses, so
+        a wrong key fails before anything is written (not after the first new dialogue)."""
+        if self._checked:
+            return
+        for meta in self.inner.dialogues():
+            did = meta.get("dialogue_id") or meta.get("id")
+            dk = self._datakey(str(did)) if did else None
+            if dk is not None:
+                self._cipher(str(did), dk)
+                break
+        self._checked = True
+
+    # --- DialogueStore -----------------------------------------------------------------
+
+    def load(self, dialogue_id: str) -> Items:
+        raw = self.inner.load(dialogue_id)
+        dk = raw.pop(DATAKEY_SK, None)
+        with self._lock:
+            if dk is None:
+                self._datakeys.pop(dialogue_id, None)
+            else:
+                self._datakeys[dialogue_id] = dk
+        if dk is None:
+            return _without_key(dialogue_id, raw)
+        ring = self._keyring(dialogue_id, dk)
+        out: Items = {}
+        for sk, item in raw.items():
+            if item.get("enc") is not None:
+                out[sk] = open_sealed(ring, dialogue_id, item)
+            elif any(f in item for f in CONTENT.get(item.get("kind", ""), ())):
+                raise IntegrityError(f"{_where(dialogue_id, item)}: content is not sealed in "
+                                     "an encrypted dialogue (ciphertext removed or written "
+                                     "without the envelope); run 'blue-index reindex --full'")
+            else:
+                out[sk] = item
+        return out
+
+    def file_hashes(self, dialogue_id: str) -> dict[str, str]:
+        return self.inner.file_hashes(dialogue_id)
+
+    def write(self, dialogue_id: str, puts: list[Item], deletes: list[str]) -> int:
+        deletes = [sk for sk in deletes if sk != DATAKEY_SK]
+        if not puts:
+            return self.inner.write(dialogue_id, [], deletes) if deletes else 0
+        self._check_key_once()
+        dk = self._datakey(dialogue_id) or self._new_datakey(dialogue_id)
+        cipher, version = self._cipher(dialogue_id, dk)
+        sealed = [seal(cipher, version, dialogue_id, it) for it in puts
+                  if it.get("sk") != DATAKEY_SK]
+        return self.inner.write(dialogue_id, sealed, deletes)
+
+    def rekey(self, dialogue_id: str) -> int:
+        """A fresh data key (next version) and every item sealed again under it: what
+        ``reindex --full`` does, so content ends up under the current master key and new
+        data keys. Crash-safe: the old key stays in the datakey item (``previous``) until
+        every item is re-sealed, so an interrupted re-key still reads and can be rerun.
+        Returns the items re-sealed."""
+        self._check_key_once()
+        items = self.load(dialogue_id)
+        old = self._datakey(dialogue_id)
+        if not items:
+            return 0
+        version = int(old["version"]) + 1 if old else 1
+        key, wrapped = self.source.new_data_key(dialogue_id, version)
+        dk: Item = {"sk": DATAKEY_SK, "kind": "datakey", "key_id": self.source.key_id,
+                    "version": version, "wrapped": wrapped, "algorithm": self.source.algorithm}
+        cipher = AESGCM(key)
+        with self._lock:
+            self._ciphers[(dialogue_id, self.source.key_id, version, wrapped)] = cipher
+        if old is not None:
+            keep = ("key_id", "version", "wrapped", "algorithm")
+            self.inner.write(dialogue_id, [dict(dk, previous={k: old.get(k) for k in keep})],
+                             [])
+        sealed = [seal(cipher, version, dialogue_id, it) for it in items.values()]
+        self.inner.write(dialogue_id, sealed if old is not None else [dk, *sealed], [])
+        if old is not None:
+            self.inner.write(dialogue_id, [dk], [])
+        with self._lock:
+            self._datakeys[dialogue_id] = dk
+        return len(sealed)
+
+    def delete_dialogue(self, dialogue_id: str) -> int:
+        with self._lock:
+            self._datakeys.pop(dialogue_id, None)
+        n = self.inner.delete_dialogue(dialogue_id)
+        return n
+
+    # --- AnalyticsStore ----------------------------------------------------------------
+
+    def _open_many(self, items: list[Item]) -> list[Item]:
+        """Decrypt analytics results (each carries ``dialogue_id``)."""
+        out = []
+        for item in items:
+            did = str(item.get("dialogue_id"))
+            if item.get("enc") is None:
+                if any(item.get(f) is not None for f in CONTENT.get(item.get("kind", ""), ())):
+                    continue  # plaintext left from before encryption: not shown
+                out.append(item)
+                continue
+            dk = self._datakey(did)
+            if dk is None:
+                raise IntegrityError(f"{_where(did, item)}: sealed content but the dialogue "
+                                     "has no data key; run 'blue-index reindex --full'")
+            out.append(open_sealed(self._keyring(did, dk), did, item))
+        return out
+
+    def dialogues(self) -> list[Item]:
+        return self._open_many(self.inner.dialogues())
+
+    def open_tensions(self) -> list[Item]:
+        return self._open_many(self.inner.open_tensions())
+
+    def counts(self) -> dict[str, int]:
+        return self.inner.counts()
+
+    def all_file_hashes(self) -> dict[str, dict[str, str]]:
+        return self.inner.all_file_hashes()
+
+    def search(self, query: str, dialogue_id: str | None = None, kind: str | None = None,
+               limit: int = 50) -> list[Item]:
+        """Decrypt, then match in memory like the plain SQLite search (module docstring)."""
+        if dialogue_id is not None:
+            ids = [dialogue_id]
+        else:
+            ids = sorted({str(m.get("dialogue_id")) for m in self.inner.dialogues()}
+                         | set(self.inner.all_file_hashes()))
+        blocks = []
+        for did in ids:
+            for item in self.load(did).values():
+                if item.get("kind") == "block" and (kind is None or item.get("block_kind") == kind):
+                    blocks.append(dict(item, dialogue_id=did))
+        return fts_search(blocks, query, limit)
+
+    # --- the rest ----------------------------------------------------------------------
+
+    def describe(self) -> dict[str, Any]:
+        out = dict(self.inner.describe())
+        out["encryption"] = {"envelope": f"{FORMAT} AES-256-GCM",
+                             "key_id": self.source.key_id, "wrapping": self.source.algorithm}
+        return out
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def _without_key(dialogue_id: str, raw: Items) -> Items:
+    """A partition with no data key. Sealed items there cannot be opened (their key is
+    gone): loud error. Plaintext items (written before encryption was turned on) are left
+    out, so the next sync of the dialogue writes them again, sealed."""
+    out: Items = {}
+    for sk, item in raw.items():
+        if item.get("enc") is not None:
+            raise IntegrityError(f"{_where(dialogue_id, item)}: sealed content but the "
+                                 "dialogue has no data key (deleted or never written); run "
+                                 "'blue-index reindex --full'")
+        if not any(f in item for f in CONTENT.get(item.get("kind", ""), ())):
+            out[sk] = item
+    return out
+
+
+def _wrong_key(dialogue_id: str, key_id: str, source: KeySource) -> StoreUnavailable:
+    from ..keys import KeyError_
+
+    hint = "point the encryption config at the key this store was written with"
+    path = getattr(source, "path", None)
+    if path is not None and os.path.exists(f"{path}.new"):
+        hint = "a 'blue-index key rotate' was interrupted: run it again to finish"
+    return KeyError_(f"dialogue {dialogue_id}: data key is wrapped by master key {key_id}, but "
+                     f"the configured key is {source.key_id} ({hint}); nothing written")
+
+
+def fts_search(blocks: list[Item], query: str, limit: int) -> list[Item]:
+    """Rank decrypted blocks as the SQLite backend does: FTS5, porter, bm25, all words."""
+    from .sqlite import _fts_query
+
+    match = _fts_query(query)
+    if not match or not blocks:
+        return []
+    conn = sqlite3.connect(":memory:")
+    try:
+        conn.execute("CREATE VIRTUAL TABLE f USING fts5(label, body, tokenize='porter')")
+        conn.executemany("INSERT INTO f(rowid, label, body) VALUES (?, ?, ?)",
+                         [(i, b.get("label"), b.get("body")) for i, b in enumerate(blocks)])
+        rows = conn.execute("SELECT rowid, rank FROM f WHERE f MATCH ?", (match,)).fetchall()
+    finally:
+        conn.close()
+    # Same order as the plain store: rank, then dialogue id, then sort key.
+    rows.sort(key=lambda r: (r[1], blocks[r[0]]["dialogue_id"], blocks[r[0]]["sk"]))
+    return [blocks[r[0]] for r in rows[: max(int(limit), 0)]]
+
+
+def rotate(config: Config, kms_key_id: str | None = None, keep_old: bool = False
+           ) -> dict[str, Any]:
+    """Re-wrap every dialogue's data key under a new master key; content is not touched.
+
+    Key file: the new key is made at ``KEYFILE.new`` (reused if a previous rotation was
+    interrupted), every data key is re-wrapped, and only then does it replace ``KEYFILE``
+    (the old key deleted, or kept as ``KEYFILE.old``). KMS: data keys are re-wrapped under
+    ``kms_key_id``; the config must then name it. Every data key is checked before the first
+    write, so a wrong key changes nothing."""
+    import dataclasses
+    from pathlib import Path
+
+    from .. import keys
+    from ..config import ConfigError
+    from .base import open_store
+
+    enc = config.encryption or {}
+    if not config.encryption:
+        raise ConfigError("encryption is not configured (no 'encryption' section in the "
+                          "config); nothing to rotate")
+    old = keys.source_from_config(config)
+    new_path: Path | None = None
+    if (enc.get("key_source") or "file") == "file":
+        if kms_key_id:
+            raise ConfigError("--kms-key-id is for encryption.key_source kms; this store "
+                              "uses a key file")
+        path = keys.default_key_path(config)
+        new_path = Path(f"{path}.new")
+        if not new_path.exists():
+            keys.create_key_file(new_path, config.root)
+        new: KeySource = keys.FileKeySource(new_path, config.root)
+    else:
+        if not kms_key_id:
+            raise ConfigError("key rotate: give the new KMS key with --kms-key-id")
+        new = keys.KmsKeySource(kms_key_id, enc.get("region"), enc.get("endpoint_url"))
+    store = open_store(dataclasses.replace(config, encryption=None), create=False)
+    try:
+        ids = sorted({str(m["dialogue_id"]) for m in store.dialogues()}
+                     | set(store.all_file_hashes()))
+        todo: list[tuple[str, Item, bytes]] = []
+        already = 0
+        for did in ids:
+            dk = store.load(did).get(DATAKEY_SK)
+            if dk is None:
+                continue
+            if dk.get("previous"):
+                raise StoreUnavailable(f"dialogue {did}: a 'reindex --full' was interrupted; "
+                                       "run it again, then rotate; nothing written")
+            if dk.get("key_id") == new.key_id:
+                already += 1
+                continue
+            if dk.get("key_id") != old.key_id:
+                raise _wrong_key(did, str(dk.get("key_id")), old)
+            todo.append((did, dk, old.unwrap(did, int(dk["version"]), str(dk["wrapped"]))))
+        for did, dk, data_key in todo:
+            fresh = dict(dk, key_id=new.key_id, algorithm=new.algorithm,
+                         wrapped=new.wrap(did, int(dk["version"]), data_key))
+            store.write(did, [fresh], [])
+    finally:
+        store.close()
+    result: dict[str, Any] = {"rewrapped": len(todo), "already": already,
+                              "key_id": new.key_id, "old_key_id": old.key_id}
+    if new_path is not None:
+        path = keys.default_key_path(config)
+        if keep_old:
+            old_copy = Path(f"{path}.old")
+            fd = os.open(old_copy, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "wb") as f:
+                f.write(path.read_bytes())
+            result["note"] = f"old key kept at {old_copy}; delete it when no backup needs it"
+        else:
+            result["note"] = f"old key deleted; {path} now holds the new key"
+        os.replace(new_path, path)
+        result["key_file"] = str(path)
+    else:
+        result["note"] = (f"now set encryption.kms_key_id: {kms_key_id} in "
+                          f"{config.source or '.blue/config.yaml'}")
+    return result

@@ -1,0 +1,403 @@
+"""The embedded backend: one SQLite file through sqlite-utils.
+
+One plain table per item kind (``items.TABLES``), columns straight from ``items.SCHEMA``
+(JSON fields as JSON text), primary key ``(dialogue_id, sk)``, so ``sqlite3``,
+``sqlite-utils`` and Datasette users can browse the index as is. WAL and a 30 s busy
+timeout let the daemon, a reindex and the hook run at once; every ``write`` is one
+``BEGIN IMMEDIATE`` transaction, so readers see a dialogue before or after a sync, never
+half-way. FTS5 over ``blocks.label``/``blocks.body`` (kept in step by triggers) serves
+``search``.
+
+Two bookkeeping columns keep ``load`` exact: ``_absent`` lists SCHEMA fields the written
+item did not have (so they do not come back as None) and ``_extra`` holds keys outside
+SCHEMA. Both are NULL for ordinary items.
+
+No foreign key from each table to ``dialogues``: the store protocol allows a partition
+without a ``meta`` item (and the sync writes a diff in any order), so such a constraint
+would not be honest; ``delete_dialogue`` deletes from every table instead.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections import defaultdict
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from ..items import SCHEMA, TABLES, Item, Items
+from .base import StoreUnavailable, chunks
+
+SCHEMA_VERSION = 2
+BUSY_TIMEOUT_S = 30.0
+_SQL_TYPES: dict[str, type] = {"str": str, "int": int, "float": float, "bool": int, "json": str}
+_BOOKKEEPING = ("_absent", "_extra")
+# sk prefix -> kind (for deletes, which only carry the sort key)
+_SK_KINDS = (
+    ("file#", "file"), ("expert#", "expert"), ("round#", "round"), ("block#", "block"),
+    ("tension#", "tension"), ("event#", "event"), ("ref#", "ref"), ("diag#", "diagnostic"),
+)
+_SK_EXACT = {"meta": "dialogue", "verdict": "verdict", "datakey": "datakey"}
+# Secondary indexes for the analytics queries and common filters.
+_INDEXES: dict[str, list[list[str]]] = {
+    "dialogues": [["status"]],
+    "tensions": [["status"], ["expert"]],
+    "blocks": [["block_kind"], ["expert"], ["file"]],
+    "refs": [["target"], ["type"]],
+    "events": [["tension"]],
+    "diagnostics": [["severity"], ["file"]],
+    "files": [["role"]],
+}
+
+
+def kind_of_sk(sk: str) -> str | None:
+    """The item kind a sort key belongs to (None if the key follows no known pattern)."""
+    if sk in _SK_EXACT:
+        return _SK_EXACT[sk]
+    for prefix, kind in _SK_KINDS:
+        if sk.startswith(prefix):
+            return kind
+    return None
+
+
+# --- migrations: MIGRATIONS[i] takes a database from version i to i + 1 --------------------
+
+
+def _m1_tables(db: sqlite_utils.Database) -> None:
+    """Version 1: one table per kind with SCHEMA columns, keyed by (dialogue_id, sk)."""
+    _ensure_tables(db)
+
+
+def _m2_search(db: sqlite_utils.Database) -> None:
+    """Version 2: analytics indexes and FTS5 over block labels and bodies (existing rows too)."""
+    for table, indexes in _INDEXES.items():
+        for cols in indexes:
+            db[table].create_index(cols, if_not_exists=True)
+    blocks = db["blocks"]
+    if not blocks.detect_fts():
+        blocks.enable_fts(["label", "body"], fts_version="FTS5", create_triggers=True,
+                          tokenize="porter")
+        db.execute("INSERT INTO [blocks_fts](blocks_fts) VALUES ('rebuild')")
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_m1_tables, _m2_search]
+
+
+def _ensure_tables(db: sqlite_utils.Database) -> None:
+    """Create missing tables and add columns SCHEMA gained since the table was made."""
+    existing = set(db.table_names())
+    for kind, table in TABLES.items():
+        cols = {"dialogue_id": str}
+        cols.update({f: _SQL_TYPES[t] for f, t in SCHEMA[kind].items()})
+        cols.update({c: str for c in _BOOKKEEPING})
+        if table not in existing:
+            db[table].create(cols, pk=("dialogue_id", "sk"), not_null={"dialogue_id", "sk"})
+            continue
+        have = db[table].columns_dict
+        for col, typ in cols.items():
+            if col not in have:
+                db[table].add_column(col, typ)
+
+
+# --- row <-> item ---------------------------------------------------------------------------
+
+
+def _to_row(dialogue_id: str, item: Item) -> tuple[str, dict[str, Any]]:
+    kind = item.get("kind")
+    if kind not in SCHEMA:
+        raise ValueError(f"item {item.get('sk')!r}: unknown kind {kind!r}")
+    fields = SCHEMA[kind]
+    row: dict[str, Any] = {"dialogue_id": dialogue_id}
+    absent = [f for f in fields if f not in item]
+    extra = {k: v for k, v in item.items() if k not in fields}
+    for f, typ in fields.items():
+        v = item.get(f)
+        if v is not None:
+            if typ == "json":
+                v = json.dumps(v, ensure_ascii=False)
+            elif typ == "bool":
+                v = int(bool(v))
+            elif typ == "str" and not isinstance(v, str):
+                raise ValueError(f"item {item.get('sk')!r}: field {f!r} must be text")
+            elif typ == "int" and not isinstance(v, int):
+                raise ValueError(f"item {item.get('sk')!r}: field {f!r} must be an integer")
+        row[f] = v
+    row["_absent"] = json.dumps(absent) if absent else None
+    row["_extra"] = json.dumps(extra, ensure_ascii=False) if extra else None
+    return TABLES[kind], row
+
+
+def _from_row(kind: str, names: list[str], values: tuple[Any, ...]) -> Item:
+    row = dict(zip(names, values, strict=True))
+    absent = set(json.loads(row["_absent"])) if row["_absent"] else ()
+    item: Item = {}
+    for f, typ in SCHEMA[kind].items():
+        if f in absent:
+            continue
+        v = row.get(f)
+        if v is not None:
+            if typ == "json":
+                v = json.loads(v)
+            elif typ == "bool":
+                v = bool(v)
+        item[f] = v
+    if row["_extra"]:
+        item.update(json.loads(row["_extra"]))
+    return item
+
+
+def _columns(db: sqlite_utils.Database, kind: str) -> list[str]:
+    have = set(db[TABLES[kind]].columns_dict)
+    return [f for f in SCHEMA[kind] if f in have] + list(_BOOKKEEPING)
+
+
+def _fts_query(query: str) -> str:
+    """Each word quoted (FTS5 syntax characters are text), all required; ``word*`` = prefix."""
+    terms = []
+    for word in query.split():
+        prefix = word.endswith("*") and len(word) > 1
+        word = word.rstrip("*") if prefix else word
+        terms.append('"' + word.replace('"', '""') + '"' + ("*" if prefix else ""))
+    return " ".join(terms)
+
+
+class SQLiteStore:
+    """DialogueStore + AnalyticsStore over one SQLite file (see module docstring)."""
+
+    def __init__(self, path: Path | str, create: bool = True) -> None:
+        self.path = Path(path)
+        self._lock = threading.RLock()
+        if not self.path.exists():
+            if not create:
+                raise StoreUnavailable(
+                    f"{self.path}: no index database; run 'blue-index reindex' to build it")
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as e:
+                raise StoreUnavailable(
+                    f"{self.path}: cannot create the index folder ({e.strerror}); "
+                    "check the path and permissions") from None
+        try:
+            conn = sqlite3.connect(str(self.path), timeout=BUSY_TIMEOUT_S,
+                                   check_same_thread=False)
+        except sqlite3.Error as e:
+            raise self._unavailable(e) from None
+        self.db = sqlite_utils.Database(conn)
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+            if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            self._migrate()
+            self._cols = {kind: _columns(self.db, kind) for kind in SCHEMA}
+        except sqlite3.Error as e:
+            conn.close()
+            raise self._unavailable(e) from None
+
+    def _unavailable(self, e: BaseException) -> StoreUnavailable:
+        text = str(e)
+        if "not a database" in text or "malformed" in text:
+            return StoreUnavailable(
+                f"{self.path}: not a valid SQLite index ({text}); delete it and run "
+                "'blue-index reindex'")
+        return StoreUnavailable(
+            f"{self.path}: cannot open the index database ({text}); check the path "
+            "and permissions")
+
+    @property
+    def schema_version(self) -> int:
+        return int(self.db.conn.execute("PRAGMA user_version").fetchone()[0])
+
+    def _migrate(self) -> None:
+        conn = self.db.conn
+        if self.schema_version == SCHEMA_VERSION:
+            _ensure_tables(self.db)  # SCHEMA may have gained fields; cheap when it has not
+            return
+        conn.execute("BEGIN IMMEDIATE")  # one process migrates; others wait, then see it done
+        try:
+            version = self.schema_version
+            if version > SCHEMA_VERSION:
+                raise StoreUnavailable(
+                    f"{self.path}: index schema v{version} is newer than this blue-index "
+                    f"(v{SCHEMA_VERSION}); upgrade blue-index or delete the file and reindex")
+            for step in MIGRATIONS[version:]:
+                step(self.db)
+            _ensure_tables(self.db)
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+
+    # --- DialogueStore -----------------------------------------------------------------
+
+    def load(self, dialogue_id: str) -> Items:
+        items: Items = {}
+        with self._lock, self._guard():
+            for kind, table in TABLES.items():
+                names = self._cols[kind]
+                sql = (f"SELECT {', '.join(f'[{c}]' for c in names)} FROM [{table}] "
+                       "WHERE dialogue_id = ?")
+                for values in self.db.conn.execute(sql, (dialogue_id,)):
+                    item = _from_row(kind, names, values)
+                    items[item["sk"]] = item
+        return items
+
+    def file_hashes(self, dialogue_id: str) -> dict[str, str]:
+        with self._lock, self._guard():
+            rows = self.db.conn.execute(
+                "SELECT path, sha256 FROM files WHERE dialogue_id = ?", (dialogue_id,))
+            return {p: h for p, h in rows}
+
+    def write(self, dialogue_id: str, puts: list[Item], deletes: list[str]) -> int:
+        if not puts and not deletes:
+            return 0
+        by_table: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for item in puts:
+            table, row = _to_row(dialogue_id, item)
+            by_table[table].append(row)
+        del_by_table: dict[str, list[str]] = defaultdict(list)
+        for sk in deletes:
+            kind = kind_of_sk(sk)
+            for table in [TABLES[kind]] if kind else TABLES.values():
+                del_by_table[table].append(sk)
+        conn = self.db.conn
+        with self._lock, self._guard():
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                for table, sks in del_by_table.items():
+                    for part in chunks(sks, 500):
+                        conn.execute(
+                            f"DELETE FROM [{table}] WHERE dialogue_id = ? AND sk IN "
+                            f"({', '.join('?' * len(part))})", (dialogue_id, *part))
+                for table, rows in by_table.items():
+                    self.db[table].upsert_all(rows, pk=("dialogue_id", "sk"), alter=False)
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+        return len(puts) + len(deletes)
+
+    def delete_dialogue(self, dialogue_id: str) -> int:
+        conn = self.db.conn
+        n = 0
+        with self._lock, self._guard():
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                for table in TABLES.values():
+                    n += conn.execute(
+                        f"DELETE FROM [{table}] WHERE dialogue_id = ?", (dialogue_id,)).rowcount
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+        return n
+
+    # --- AnalyticsStore ----------------------------------------------------------------
+
+    def _select(self, kind: str, where: str = "", params: tuple[Any, ...] = (),
+                tail: str = "", join: str = "") -> list[Item]:
+        names = ["dialogue_id", *self._cols[kind]]
+        table = TABLES[kind]
+        sql = (f"SELECT {', '.join(f'[{table}].[{c}]' for c in names)} FROM [{table}] {join} "
+               f"{'WHERE ' + where if where else ''} {tail}")
+        out = []
+        with self._lock, self._guard():
+            for values in self.db.conn.execute(sql, params):
+                item = _from_row(kind, names[1:], values[1:])
+                item["dialogue_id"] = values[0]
+                out.append(item)
+        return out
+
+    def dialogues(self) -> list[Item]:
+        """Meta items by id (each also carries ``dialogue_id``)."""
+        return self._select("dialogue", "sk = 'meta'", tail="ORDER BY dialogue_id")
+
+    def search(self, query: str, dialogue_id: str | None = None, kind: str | None = None,
+               limit: int = 50) -> list[Item]:
+        """Block items (with ``dialogue_id``) matching every word of ``query``, best first.
+        ``kind`` filters on the block kind (perspective, tension, ...)."""
+        match = _fts_query(query)
+        if not match:
+            return []
+        where = "blocks_fts MATCH ?"
+        params: list[Any] = [match]
+        if dialogue_id is not None:
+            where += " AND blocks.dialogue_id = ?"
+            params.append(dialogue_id)
+        if kind is not None:
+            where += " AND blocks.block_kind = ?"
+            params.append(kind)
+        params.append(int(limit))
+        return self._select(
+            "block", where, tuple(params),
+            join="JOIN blocks_fts ON blocks_fts.rowid = blocks.rowid",
+            tail="ORDER BY blocks_fts.rank, blocks.dialogue_id, blocks.sk LIMIT ?")
+
+    def open_tensions(self) -> list[Item]:
+        """Tension items (with ``dialogue_id``) whose status is not ``resolved``."""
+        return self._select("tension", "status IS NULL OR status != 'resolved'",
+                            tail="ORDER BY dialogue_id, sk")
+
+    def counts(self) -> dict[str, int]:
+        """Items per kind (every kind, 0 when none) plus ``dialogues`` (partitions)."""
+        out: dict[str, int] = {}
+        with self._lock, self._guard():
+            parts = []
+            for kind, table in TABLES.items():
+                out[kind] = self.db.conn.execute(f"SELECT count(*) FROM [{table}]").fetchone()[0]
+                parts.append(f"SELECT dialogue_id FROM [{table}]")
+            out["dialogues"] = self.db.conn.execute(
+                f"SELECT count(*) FROM ({' UNION '.join(parts)})").fetchone()[0]
+        return out
+
+    def all_file_hashes(self) -> dict[str, dict[str, str]]:
+        out: dict[str, dict[str, str]] = {}
+        with self._lock, self._guard():
+            rows = self.db.conn.execute(
+                "SELECT dialogue_id, path, sha256 FROM files ORDER BY dialogue_id, path")
+            for d, p, h in rows:
+                out.setdefault(d, {})[p] = h
+        return out
+
+    # --- the rest ----------------------------------------------------------------------
+
+    def describe(self) -> dict[str, Any]:
+        size = sum(p.stat().st_size for p in (self.path, Path(f"{self.path}-wal"))
+                   if p.exists())
+        return {"backend": "sqlite", "location": str(self.path),
+                "schema_version": self.schema_version, "bytes": size}
+
+    def close(self) -> None:
+        with self._lock:
+            self.db.close()
+
+    def _guard(self) -> _Guard:
+        return _Guard(self)
+
+
+class _Guard:
+    """Turns sqlite3 errors that mean 'the store is unusable' into StoreUnavailable."""
+
+    def __init__(self, store: SQLiteStore) -> None:
+        self.store = store
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, et: type[BaseException] | None, e: BaseException | None, tb: Any) -> bool:
+        if isinstance(e, sqlite3.OperationalError | sqlite3.DatabaseError) and not isinstance(
+            e, sqlite3.IntegrityError
+        ):
+            text = str(e)
+            if any(s in text for s in ("not a database", "malformed", "unable to open",
+                                       "readonly", "disk I/O", "locked")):
+                raise self.store._unavailable(e) from None
+        return False

@@ -1,0 +1,290 @@
+"""The one sync engine: dialogue files on disk -> the active store (watch, reindex, hook).
+
+Per run: scan the dialogues root (a stat per file), decide per file whether it changed
+(size+mtime against the machine-local hash cache, then sha256 against the store's file
+items), and for each dialogue with a changed, new or deleted file: load its partition,
+re-parse only the changed files (the others are rebuilt from the stored items), re-assemble
+the dialogue in memory, diff against the loaded items and write only the puts/deletes.
+
+The store's file items are the record of what is synced: a file is skipped only when its
+sha256 equals the stored one, so a run killed at any point is finished by the next run.
+A file whose new content has errors keeps its last good blocks/data (with its new sha256
+and diagnostics); other files are never affected by it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable, Collection
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from . import layout
+from .hashcache import HashCache, sha256_bytes
+from .items import Items, diff
+
+if TYPE_CHECKING:
+    from .config import Config
+    from .model import ParsedFile
+    from .store.base import Store
+
+Progress = Callable[[int, int, str], None]
+# Test hook: exit the process abruptly after this many store writes (crash-safety tests).
+KILL_ENV = "BLUE_INDEX_TEST_KILL_AFTER_WRITES"
+
+
+@dataclass(slots=True)
+class SyncReport:
+    """What one run saw and did. ``diagnostics`` counts the diagnostics of the dialogues
+    (re)assembled in this run, by severity; ``drift`` lists differences (``check=True``)."""
+
+    files_seen: int = 0
+    parsed: int = 0
+    unchanged: int = 0
+    hashed: int = 0
+    deleted: int = 0
+    dialogues_written: int = 0
+    items_written: int = 0
+    items_deleted: int = 0
+    diagnostics: dict[str, int] = field(default_factory=lambda: {"error": 0, "warning": 0})
+    seconds: float = 0.0
+    dialogues: list[str] = field(default_factory=list)
+    drift: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["seconds"] = round(self.seconds, 3)
+        return d
+
+
+@dataclass(slots=True)
+class _Disk:
+    path: Path
+    size: int
+    mtime_ns: int
+
+
+def scan(root: Path, only: Collection[str] | None = None) -> dict[str, dict[str, _Disk]]:
+    """``{dialogue id: {path in the dialogue folder: stat}}`` of every indexable file.
+
+    Files directly under the root (shared pool files) belong to no dialogue and are skipped.
+    """
+    out: dict[str, dict[str, _Disk]] = {}
+    try:
+        top = list(os.scandir(root))
+    except FileNotFoundError:
+        return out
+    for entry in top:
+        if not entry.is_dir() or entry.name.startswith("."):
+            continue
+        if only is not None and entry.name not in only:
+            continue
+        files: dict[str, _Disk] = {}
+        _walk(entry.path, entry.name + "/", entry.name, files)
+        if files:
+            out[entry.name] = files
+    return out
+
+
+def _walk(folder: str, prefix: str, did: str, files: dict[str, _Disk]) -> None:
+    try:
+        entries = list(os.scandir(folder))
+    except (FileNotFoundError, NotADirectoryError, PermissionError):
+        return
+    for e in entries:
+        rel = prefix + e.name
+        try:
+            if e.is_dir():
+                if not e.name.startswith("."):
+                    _walk(e.path, rel + "/", did, files)
+                continue
+            if layout.classify(rel).role == layout.IGNORED:
+                continue
+            st = e.stat()
+        except FileNotFoundError:  # vanished during the scan
+            continue
+        files[rel[len(did) + 1:]] = _Disk(Path(e.path), st.st_size, st.st_mtime_ns)
+
+
+def _in_dialogue(did: str, path: str) -> str:
+    """A path relative to the dialogue folder, whichever form a backend or codec used."""
+    return path[len(did) + 1:] if path.startswith(did + "/") else path
+
+
+class Syncer:
+    """Brings the store in line with the files under ``config.dialogues``."""
+
+    def __init__(self, config: Config, store: Store) -> None:
+        self.config = config
+        self.store = store
+        kill = os.environ.get(KILL_ENV)
+        self._kill_after = int(kill) if kill and kill.isdigit() else None
+        self._writes = 0
+
+    @property
+    def cache_file(self) -> Path:
+        return self.config.state_dir / "cache" / "hashes.json"
+
+    def run(self, full: bool = False, check: bool = False,
+            dialogues: Collection[str] | None = None,
+            progress: Progress | None = None) -> SyncReport:
+        """Sync every dialogue (or only ``dialogues``). ``full`` re-reads and re-parses every
+        file; ``check`` writes nothing and lists the differences in ``drift``."""
+        t0 = time.perf_counter()
+        rep = SyncReport()
+        only = set(dialogues) if dialogues is not None else None
+        on_disk = scan(self.config.dialogues, only)
+        if only is None:
+            stored = self.store.all_file_hashes()
+        else:
+            stored = {d: h for d in sorted(only) if (h := self.store.file_hashes(d))}
+        stored = {d: {_in_dialogue(d, p): h for p, h in hs.items()} for d, hs in stored.items()}
+        cache = HashCache(self.cache_file, self.config.dialogues)
+        ids = sorted(set(on_disk) | set(stored))
+        for n, did in enumerate(ids, 1):
+            self._dialogue(did, on_disk.get(did, {}), stored.get(did, {}), cache, full,
+                           check, rep)
+            if progress:
+                progress(n, len(ids), did)
+        if not check:
+            seen = {f"{d}/{p}" for d, files in on_disk.items() for p in files}
+            cache.retain(seen, None if only is None else tuple(f"{d}/" for d in only))
+            cache.save()
+        rep.seconds = time.perf_counter() - t0
+        if not check:
+            self._record(rep)
+        return rep
+
+    # --- one dialogue ------------------------------------------------------------------
+
+    def _dialogue(self, did: str, disk: dict[str, _Disk], stored: dict[str, str],
+                  cache: HashCache, full: bool, check: bool, rep: SyncReport) -> None:
+        rep.files_seen += len(disk)
+        changed: dict[str, bytes] = {}  # to parse (every file with ``full``)
+        differs: set[str] = set()  # content not what the store recorded
+        for rel in sorted(disk):
+            st = disk[rel]
+            key = f"{did}/{rel}"
+            sha = None if full else cache.get(key, st.size, st.mtime_ns)
+            if sha is not None and stored.get(rel) == sha:
+                rep.unchanged += 1
+                continue
+            try:
+                data = st.path.read_bytes()
+            except (FileNotFoundError, IsADirectoryError):
+                continue  # gone since the scan: handled as deleted below
+            rep.hashed += 1
+            sha = sha256_bytes(data)
+            if len(data) == st.size:
+                cache.put(key, st.size, st.mtime_ns, sha)
+            if stored.get(rel) == sha:
+                rep.unchanged += 1
+            else:
+                differs.add(rel)
+            if full or rel in differs:
+                changed[rel] = data
+        present = {rel for rel in disk if rel in changed or rel in stored}
+        gone = sorted(p for p in stored if p not in disk)
+        rep.deleted += len(gone)
+        if not changed and not gone:
+            return
+        if not present:  # folder gone or emptied: the whole partition goes
+            if check:
+                rep.drift.append(f"{did}: dialogue no longer on disk, still in the store")
+                return
+            n = self.store.delete_dialogue(did)
+            rep.items_deleted += n
+            rep.dialogues_written += 1
+            rep.dialogues.append(did)
+            self._after_write()
+            return
+        old_items = self.store.load(did)
+        new_items = self._assemble(did, disk, changed, old_items, rep)
+        puts, deletes = diff(old_items, new_items)
+        if check:
+            drift = [f"{did}/{rel}: "
+                     + ("changed since the last sync" if rel in stored else "not in the store")
+                     for rel in sorted(differs)]
+            drift += [f"{did}/{rel}: deleted, still in the store" for rel in gone]
+            if (puts or deletes) and not drift:
+                drift.append(f"{did}: {len(puts)} items to write, {len(deletes)} to delete")
+            rep.drift += drift
+            return
+        if puts or deletes:
+            self.store.write(did, puts, deletes)
+            rep.items_written += len(puts)
+            rep.items_deleted += len(deletes)
+            rep.dialogues_written += 1
+            rep.dialogues.append(did)
+            self._after_write()
+        if full and hasattr(self.store, "rekey"):  # encrypted: re-seal under a fresh data key
+            self.store.rekey(did)
+
+    def _assemble(self, did: str, disk: dict[str, _Disk], changed: dict[str, bytes],
+                  old_items: Items, rep: SyncReport) -> Items:
+        """Items of the dialogue from its files: changed ones parsed, others from the store."""
+        from .assemble import assemble
+        from .codec import parsed_files_from_items, to_items
+        from .parse import parse_file
+
+        old = {_in_dialogue(did, p): pf for p, pf in parsed_files_from_items(old_items).items()}
+        files: list[ParsedFile] = []
+        for rel in sorted(disk):
+            if rel in changed:
+                pf = parse_file(f"{did}/{rel}", changed[rel])
+                rep.parsed += 1
+                prev = old.get(rel)
+                if pf.has_errors and prev is not None and prev.good_sha256 is not None:
+                    pf.blocks, pf.data, pf.good_sha256 = prev.blocks, prev.data, prev.good_sha256
+                files.append(pf)
+            elif rel in old:
+                files.append(old[rel])
+            else:  # stored hash but no reconstructable parse: read it again
+                try:
+                    data = disk[rel].path.read_bytes()
+                except (FileNotFoundError, IsADirectoryError):
+                    continue
+                files.append(parse_file(f"{did}/{rel}", data))
+                rep.parsed += 1
+        items = to_items(assemble(did, files))
+        for it in items.values():
+            if it.get("kind") == "diagnostic" and it.get("severity") in rep.diagnostics:
+                rep.diagnostics[it["severity"]] += 1
+        return items
+
+    def _after_write(self) -> None:
+        self._writes += 1
+        if self._kill_after is not None and self._writes >= self._kill_after:
+            os._exit(137)  # simulate a crash right after a committed write
+
+    def _record(self, rep: SyncReport) -> None:
+        """Last sync time and counts, in machine-local state (never in the store)."""
+        state = {
+            "last_sync": datetime.now(UTC).isoformat(timespec="seconds"),
+            "dialogues_root": str(self.config.dialogues),
+            "report": rep.to_dict(),
+        }
+        path = state_file(self.config)
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp.write_text(json.dumps(state, indent=1), encoding="utf-8")
+            os.replace(tmp, path)
+        except OSError:
+            pass
+
+
+def state_file(config: Config) -> Path:
+    return config.state_dir / "cache" / "last-sync.json"
+
+
+def last_sync(config: Config) -> dict[str, Any] | None:
+    """The state the last successful (non-check) run left, or None."""
+    try:
+        return json.loads(state_file(config).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None

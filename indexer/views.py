@@ -1,0 +1,115 @@
+"""Items -> the JSON-able views behind ``show`` and ``tensions``; files -> items for one dialogue.
+
+The views read items only (whatever store or file tree they came from). ``tensions`` has the
+CLI.md shape; ``status`` is what the experts' markers say, ``ledger_status`` what the Judge's
+ledger says (the ledger wins, so ``--open`` and the open counts use the ledger status when
+there is one).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from . import layout
+from .dialogue import CLOSED_STATUSES
+from .items import Item, Items
+
+
+class UnknownDialogue(LookupError):
+    """No dialogue with this id (exit code 2 in the CLI)."""
+
+    def __init__(self, dialogue_id: str, where: str | None = None) -> None:
+        super().__init__(dialogue_id)
+        self.dialogue_id, self.where = dialogue_id, where
+
+    def __str__(self) -> str:
+        where = f" in {self.where}" if self.where else ""
+        return (f"unknown dialogue '{self.dialogue_id}'{where}; "
+                "run `blue-index list` to see the ids")
+
+
+def _of(items: Items, kind: str) -> list[Item]:
+    return [items[sk] for sk in sorted(items) if items[sk].get("kind") == kind]
+
+
+def effective_status(t: Item) -> str:
+    return t.get("ledger_status") or t.get("status") or "open"
+
+
+def is_open(t: Item) -> bool:
+    return effective_status(t) not in CLOSED_STATUSES
+
+
+def show(items: Items) -> dict[str, Any]:
+    meta = items.get("meta") or {}
+    verdicts = _of(items, "verdict")
+    tensions = _of(items, "tension")
+    diags = Counter(d.get("severity") for d in _of(items, "diagnostic"))
+    return {
+        "id": meta.get("id"),
+        "title": meta.get("title"),
+        "question": meta.get("question"),
+        "domain": meta.get("domain"),
+        "status": meta.get("status"),
+        "rounds": [{"number": r.get("number"), "experts": r.get("experts") or [],
+                    "summary_title": r.get("summary_title"), "alignment": r.get("alignment")}
+                   for r in _of(items, "round")],
+        "experts": [{"slug": e.get("slug"), "name": e.get("name"), "role": e.get("role"),
+                     "tier": e.get("tier"), "rounds": e.get("rounds") or [],
+                     "total": e.get("total")} for e in _of(items, "expert")],
+        "counts": {
+            "blocks": dict(sorted(Counter(b.get("block_kind") for b in _of(items, "block"))
+                                  .items())),
+            "tensions": dict(sorted(Counter(effective_status(t) for t in tensions).items())),
+            "open_tensions": sum(1 for t in tensions if is_open(t)),
+            "references": sum(1 for _ in _of(items, "ref")),
+            "diagnostics": {"error": diags.get("error", 0), "warning": diags.get("warning", 0)},
+        },
+        "verdict": ({"title": verdicts[0].get("title"), "decision": verdicts[0].get("decision")}
+                    if verdicts else None),
+    }
+
+
+def tensions(items: Items, open_only: bool = False) -> list[dict[str, Any]]:
+    events: dict[str, list[Item]] = {}
+    for ev in _of(items, "event"):
+        events.setdefault(ev.get("tension") or "", []).append(ev)
+    return [
+        {"key": t.get("key"), "id": t.get("id"), "expert": t.get("expert"),
+         "round": t.get("round"), "label": t.get("label"), "status": t.get("status"),
+         "ledger_status": t.get("ledger_status"),
+         "events": [{"round": ev.get("round"), "actor": ev.get("actor"),
+                     "kind": ev.get("event"), "file": ev.get("file"), "line": ev.get("line")}
+                    for ev in events.get(t.get("key") or "", [])]}
+        for t in _of(items, "tension")
+        if not open_only or is_open(t)
+    ]
+
+
+def dialogue_files(dialogues_root: Path, dialogue_id: str) -> list[tuple[str, Path]]:
+    """``(path relative to the dialogues root, absolute path)`` of the files to index."""
+    folder = dialogues_root / dialogue_id
+    if not dialogue_id or "/" in dialogue_id or dialogue_id.startswith(".") \
+            or not folder.is_dir():
+        raise UnknownDialogue(dialogue_id, str(dialogues_root))
+    out = []
+    for p in sorted(folder.rglob("*")):
+        if not p.is_file():
+            continue
+        rel = p.relative_to(dialogues_root).as_posix()
+        if layout.classify(rel).role != layout.IGNORED:
+            out.append((rel, p))
+    return out
+
+
+def items_from_files(dialogues_root: Path, dialogue_id: str) -> Items:
+    """Read, parse and assemble one dialogue folder (no store involved)."""
+    from .assemble import assemble
+    from .codec import to_items
+    from .parse import parse_file
+
+    parsed = [parse_file(rel, p.read_bytes()) for rel, p in dialogue_files(dialogues_root,
+                                                                         dialogue_id)]
+    return to_items(assemble(dialogue_id, parsed))

@@ -1,0 +1,336 @@
+"""A real DynamoDB-compatible HTTP server for the tests, and a fault-injecting proxy.
+
+``dynamo_endpoint`` (session): starts ``python -m moto.server`` on a free local port and
+stops it at the end. ``BLUE_INDEX_TEST_DYNAMODB_ENDPOINT=http://host:port`` uses that server
+instead; ``BLUE_INDEX_TEST_DYNAMODB_REAL=1`` uses real AWS (the standard credential chain and
+region; tables are created and deleted per test). ``dynamo_store_factory`` gives
+``make(**kw) -> DynamoDBStore`` on a fresh table (uuid name) that is deleted after the test.
+
+``MotoServer`` can be stopped and started again on the same port (fault tests);
+``FaultProxy`` sits between boto3 and the server and answers some requests with throttling
+errors, rewrites some BatchWriteItem calls to process only part of the items (the rest come
+back as UnprocessedItems), or stops forwarding altogether: faults at the HTTP level, the
+client code path untouched.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+import uuid
+import zlib
+from collections.abc import Callable, Iterator
+from http.client import HTTPConnection
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+REAL = os.environ.get("BLUE_INDEX_TEST_DYNAMODB_REAL") == "1"
+EXTERNAL = os.environ.get("BLUE_INDEX_TEST_DYNAMODB_ENDPOINT") or None
+FAKE_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_REGION": "us-east-1", "AWS_CONFIG_FILE": os.devnull,
+    "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+}
+REGION = os.environ.get("AWS_REGION", "us-east-1") if REAL else "us-east-1"
+
+__all__ = ["MotoServer", "FaultProxy", "dynamo_endpoint", "dynamo_store_factory",
+           "fake_aws_credentials", "free_port", "count_requests"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class MotoServer:
+    """``python -m moto.server`` as a subprocess; restartable on the same port."""
+
+    def __init__(self, port: int | None = None, log: Path | None = None) -> None:
+        self.port = port or free_port()
+        self.log = log
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 60.0) -> MotoServer:
+        out = open(self.log, "ab") if self.log else subprocess.DEVNULL  # noqa: SIM115
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
+            stdout=out, stderr=subprocess.STDOUT,
+            env={**os.environ, **FAKE_CREDENTIALS},
+        )
+        if out is not subprocess.DEVNULL:
+            out.close()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"moto server exited with {self.proc.returncode}")
+            try:
+                urllib.request.urlopen(f"{self.endpoint}/moto-api/", timeout=1).close()
+                return self
+            except (urllib.error.URLError, OSError):
+                time.sleep(0.05)
+        self.stop()
+        raise RuntimeError(f"moto server did not answer on {self.endpoint}")
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+        self.proc = None
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+
+@pytest.fixture(scope="session")
+def fake_aws_credentials() -> Iterator[None]:
+    """Fake credentials for the local server (real AWS mode keeps the real chain)."""
+    if REAL:
+        yield
+        return
+    saved = {k: os.environ.get(k) for k in (*FAKE_CREDENTIALS, "AWS_PROFILE")}
+    os.environ.pop("AWS_PROFILE", None)
+    os.environ.update(FAKE_CREDENTIALS)
+    yield
+    for k, v in saved.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
+
+
+@pytest.fixture(scope="session")
+def dynamo_endpoint(fake_aws_credentials: None, tmp_path_factory: pytest.TempPathFactory
+                    ) -> Iterator[str | None]:
+    """The endpoint URL of the test DynamoDB (None = real AWS)."""
+    if REAL:
+        yield None
+        return
+    if EXTERNAL:
+        yield EXTERNAL
+        return
+    server = MotoServer(log=tmp_path_factory.mktemp("moto") / "moto.log").start()
+    yield server.endpoint
+    server.stop()
+
+
+def table_name() -> str:
+    return f"blue_test_{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+def dynamo_store_factory(dynamo_endpoint: str | None) -> Iterator[Callable[..., Any]]:
+    """``make(endpoint_url=..., table=..., create=True, **kw)``: a DynamoDBStore on a fresh
+    table (created unless ``create=False``); every table made is deleted afterwards."""
+    from indexer.store.dynamodb import DynamoDBStore
+
+    made: list[DynamoDBStore] = []
+    tables: set[str] = set()
+
+    def make(endpoint_url: str | None = dynamo_endpoint, table: str | None = None,
+             create: bool = True, **kw: Any) -> DynamoDBStore:
+        kw.setdefault("region", REGION)
+        store = DynamoDBStore(table=table or table_name(), endpoint_url=endpoint_url, **kw)
+        if create:
+            store.create_table()
+            tables.add(store.table)
+        made.append(store)
+        return store
+
+    yield make
+    if tables:
+        admin = DynamoDBStore(table="-", endpoint_url=dynamo_endpoint, region=REGION)
+        for t in tables:
+            with contextlib.suppress(Exception):  # already gone (server restarted) is fine
+                admin.client.delete_table(TableName=t)
+        admin.close()
+    for s in made:
+        s.close()
+
+
+def count_requests(store: Any) -> dict[str, int]:
+    """Count API calls and BatchWriteItem items from the client side (boto3 ``before-parameter-build`` event hook):
+    ``{"Query": n, "BatchWriteItem": n, "items": n written or deleted, "parts": ...}``.
+    Each API call counts once (botocore's own retries of a call are not separate calls);
+    a resend of UnprocessedItems is a new call."""
+    counts: dict[str, int] = {"items": 0}
+
+    def hook(model: Any, params: dict[str, Any], **_: Any) -> None:
+        counts[model.name] = counts.get(model.name, 0) + 1
+        if model.name == "BatchWriteItem":
+            for reqs in params["RequestItems"].values():
+                for r in reqs:
+                    item = r.get("PutRequest", {}).get("Item") or r["DeleteRequest"]["Key"]
+                    sk = item["sk"]["S"]
+                    key = "internal" if sk.startswith("_") or "#part#" in sk else "items"
+                    counts[key] = counts.get(key, 0) + 1
+
+    store.client.meta.events.register("before-parameter-build.dynamodb.*", hook)
+    return counts
+
+
+# --------------------------------------------------------------------------- fault proxy
+
+
+def _json_response(handler: BaseHTTPRequestHandler, status: int, body: bytes) -> None:
+    handler.send_response(status)
+    handler.send_header("Content-Type", "application/x-amz-json-1.0")
+    handler.send_header("Content-Length", str(len(body)))
+    handler.send_header("x-amzn-RequestId", uuid.uuid4().hex)
+    handler.send_header("x-amz-crc32", str(zlib.crc32(body) & 0xFFFFFFFF))
+    handler.end_headers()
+    handler.wfile.write(body)
+
+
+class FaultProxy:
+    """Forwards DynamoDB HTTP requests to ``upstream``, injecting faults on a schedule.
+
+    ``throttle_every=n``: every n-th request gets ProvisionedThroughputExceededException.
+    ``partial_every=n``: every n-th BatchWriteItem forwards only its first half of items and
+    returns the rest as UnprocessedItems. ``cut_after_writes=k``: after k BatchWriteItem
+    requests were forwarded, nothing more is (connections are dropped) until ``heal()``.
+    ``writes`` records, per forwarded BatchWriteItem, the sort keys the server received.
+    """
+
+    def __init__(self, upstream: str) -> None:
+        u = urlsplit(upstream)
+        self.upstream = (u.hostname or "127.0.0.1", u.port or 80)
+        self.throttle_every = 0
+        self.partial_every = 0
+        self.cut_after_writes: int | None = None
+        self.requests = 0
+        self.batch_calls = 0
+        self.throttled = 0
+        self.partials = 0
+        self.dropped = 0
+        self.writes: list[list[str]] = []
+        self.lock = threading.Lock()
+        self.server: ThreadingHTTPServer | None = None
+        self.port = 0
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def heal(self) -> None:
+        with self.lock:
+            self.throttle_every = self.partial_every = 0
+            self.cut_after_writes = None
+
+    def start(self) -> FaultProxy:
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *a: Any) -> None:
+                pass
+
+            def do_POST(self) -> None:  # noqa: N802 - http.server API
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                target = (self.headers.get("X-Amz-Target") or "").rsplit(".", 1)[-1]
+                action = proxy._decide(target)
+                if action == "drop":
+                    self.close_connection = True
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    return
+                if action == "throttle":
+                    _json_response(self, 400, json.dumps({
+                        "__type": "com.amazonaws.dynamodb.v20120810#"
+                                  "ProvisionedThroughputExceededException",
+                        "message": "injected: rate of requests exceeds the allowed throughput",
+                    }).encode())
+                    return
+                rest: dict[str, list[Any]] = {}
+                if target == "BatchWriteItem":
+                    req = json.loads(body)
+                    if action == "partial":
+                        kept: dict[str, list[Any]] = {}
+                        for table, reqs in req["RequestItems"].items():
+                            half = (len(reqs) + 1) // 2
+                            kept[table], rest[table] = reqs[:half], reqs[half:]
+                        req["RequestItems"] = kept
+                        body = json.dumps(req).encode()
+                    with proxy.lock:
+                        proxy.writes.append([
+                            (r.get("PutRequest", {}).get("Item")
+                             or r.get("DeleteRequest", {}).get("Key"))["sk"]["S"]
+                            for reqs in req["RequestItems"].values() for r in reqs])
+                status, resp = proxy._forward(self.path, dict(self.headers), body)
+                if rest and status == 200:
+                    data = json.loads(resp)
+                    unprocessed = data.setdefault("UnprocessedItems", {})
+                    for table, reqs in rest.items():
+                        if reqs:
+                            unprocessed.setdefault(table, []).extend(reqs)
+                    resp = json.dumps(data).encode()
+                _json_response(self, status, resp)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()
+            self.server = None
+
+    def _decide(self, target: str) -> str:
+        with self.lock:
+            self.requests += 1
+            if target == "BatchWriteItem":
+                if self.cut_after_writes is not None and self.batch_calls >= self.cut_after_writes:
+                    self.dropped += 1
+                    return "drop"
+                self.batch_calls += 1
+            elif self.cut_after_writes is not None and self.batch_calls >= self.cut_after_writes:
+                self.dropped += 1
+                return "drop"
+            if self.throttle_every and self.requests % self.throttle_every == 0:
+                self.throttled += 1
+                if target == "BatchWriteItem":
+                    self.batch_calls -= 1  # not forwarded
+                return "throttle"
+            if (target == "BatchWriteItem" and self.partial_every
+                    and self.batch_calls % self.partial_every == 0):
+                self.partials += 1
+                return "partial"
+            return "forward"
+
+    def _forward(self, path: str, headers: dict[str, str], body: bytes) -> tuple[int, bytes]:
+        conn = HTTPConnection(*self.upstream, timeout=30)
+        try:
+            headers = {k: v for k, v in headers.items()
+                       if k.lower() not in ("content-length", "connection", "host")}
+            headers["Content-Length"] = str(len(body))
+            headers["Host"] = f"{self.upstream[0]}:{self.upstream[1]}"
+            conn.request("POST", path, body=body, headers=headers)
+            r = conn.getresponse()
+            return r.status, r.read()
+        finally:
+            conn.close()

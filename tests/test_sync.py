@@ -1,0 +1,278 @@
+"""The sync engine on real files and a real SQLite file: a fresh index equals parse +
+assemble of the same files; incremental runs converge to the same state and touch only
+what changed."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+from indexer.store.sqlite import SQLiteStore
+from indexer.sync import Syncer
+from tests.support.sync import (
+    copy_tree,
+    dialogue_ids,
+    expected_export,
+    make_repo,
+    store_export,
+)
+
+
+@pytest.fixture(params=["samples", "corpus"])
+def source(request):
+    """The project's own sample dialogues, and the real corpus (skips when absent)."""
+    if request.param == "samples":
+        return request.getfixturevalue("samples_dir")
+    return request.getfixturevalue("corpus_dir")
+
+
+@pytest.fixture
+def repo(source, tmp_path):
+    cfg = copy_tree(source, tmp_path)
+    store = SQLiteStore(cfg.sqlite_path)
+    yield cfg, store, Syncer(cfg, store)
+    store.close()
+
+
+def _responses(dialogues, did):
+    return sorted(p for p in (dialogues / did).glob("round-*/*.md")
+                  if not p.name.endswith(".prompt.md") and p.stem not in
+                  ("summary", "scoreboard", "context-brief"))
+
+
+def test_fresh_index_equals_direct_assembly(repo):
+    cfg, store, syncer = repo
+    rep = syncer.run()
+    ids = dialogue_ids(cfg.dialogues)
+    assert sorted(rep.dialogues) == ids and rep.dialogues_written == len(ids)
+    assert rep.parsed == rep.files_seen == rep.hashed > 0
+    for did in ids:
+        assert store_export(store, did) == expected_export(cfg.dialogues, did)
+    assert [d["id"] for d in store.dialogues()] == ids
+
+
+def test_rebuilt_store_is_byte_identical(repo, tmp_path):
+    cfg, store, syncer = repo
+    syncer.run()
+    before = {d: store_export(store, d) for d in dialogue_ids(cfg.dialogues)}
+    other = SQLiteStore(tmp_path / "other.db")
+    shutil.rmtree(cfg.state_dir / "cache", ignore_errors=True)
+    Syncer(cfg, other).run()
+    assert {d: store_export(other, d) for d in before} == before
+    other.close()
+
+
+def test_second_run_does_nothing(repo):
+    cfg, store, syncer = repo
+    first = syncer.run()
+    second = syncer.run()
+    assert second.files_seen == first.files_seen
+    assert (second.parsed, second.items_written, second.items_deleted) == (0, 0, 0)
+    assert second.unchanged == second.files_seen and second.dialogues_written == 0
+
+
+def test_mtime_only_change_rehashes_without_writing(repo):
+    cfg, store, syncer = repo
+    syncer.run()
+    target = _responses(cfg.dialogues, dialogue_ids(cfg.dialogues)[0])[0]
+    st = target.stat()
+    os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns - 10**10))
+    rep = syncer.run()
+    assert rep.hashed >= 1 and rep.parsed == 0 and rep.items_written == 0
+
+
+def test_one_edit_rewrites_only_its_dialogue(repo, tmp_path):
+    cfg, store, syncer = repo
+    # a second copy of the first dialogue, so there is always another partition to protect
+    first = dialogue_ids(cfg.dialogues)[0]
+    shutil.copytree(cfg.dialogues / first, cfg.dialogues / "zz-copy")
+    syncer.run()
+    others = {d: store.load(d) for d in dialogue_ids(cfg.dialogues) if d != first}
+    target = _responses(cfg.dialogues, first)[0]
+    target.write_text(target.read_text(encoding="utf-8")
+                      + "\n[PERSPECTIVE P77: A brand new view]\nIt is quite distinct.\n",
+                      encoding="utf-8")
+    rep = syncer.run()
+    assert rep.parsed == 1 and rep.dialogues == [first]
+    assert rep.items_written > 0
+    assert {d: store.load(d) for d in others} == others
+    assert store_export(store, first) == expected_export(cfg.dialogues, first)
+    assert any("A brand new view" in (h.get("label") or "")
+               for h in store.search("brand new view", dialogue_id=first))
+
+
+def test_deleted_response_removes_exactly_its_items(repo):
+    cfg, store, syncer = repo
+    did = dialogue_ids(cfg.dialogues)[0]
+    syncer.run()
+    victim, keeper = _responses(cfg.dialogues, did)[:2]
+    rel_victim = victim.relative_to(cfg.dialogues / did).as_posix()
+    rel_keeper = keeper.relative_to(cfg.dialogues / did).as_posix()
+    before = store.load(did)
+    assert any(it.get("file") == rel_victim for it in before.values() if it["kind"] == "block")
+    keeper_blocks = {sk: it for sk, it in before.items()
+                     if it["kind"] == "block" and it.get("file") == rel_keeper}
+    assert keeper_blocks
+    victim.unlink()
+    rep = syncer.run()
+    assert rep.deleted == 1 and rep.parsed == 0 and rep.dialogues == [did]
+    after = store.load(did)
+    assert f"file#{rel_victim}" not in after
+    assert not [it for it in after.values()
+                if it["kind"] in ("block", "event", "ref") and it.get("file") == rel_victim]
+    assert {sk: after.get(sk) for sk in keeper_blocks} == keeper_blocks
+    assert store_export(store, did) == expected_export(cfg.dialogues, did)
+
+
+def test_deleted_and_renamed_dialogue_folders(repo):
+    cfg, store, syncer = repo
+    first = dialogue_ids(cfg.dialogues)[0]
+    shutil.copytree(cfg.dialogues / first, cfg.dialogues / "zz-copy")
+    syncer.run()
+    kept = store.load(first)
+    shutil.rmtree(cfg.dialogues / "zz-copy")
+    rep = syncer.run()
+    assert rep.dialogues == ["zz-copy"] and rep.items_deleted > 0
+    assert store.load("zz-copy") == {} and "zz-copy" not in store.all_file_hashes()
+    assert store.load(first) == kept
+    (cfg.dialogues / first).rename(cfg.dialogues / "renamed")
+    rep = syncer.run()
+    assert sorted(rep.dialogues) == sorted([first, "renamed"])
+    assert store.load(first) == {}
+    assert store_export(store, "renamed") == expected_export(cfg.dialogues, "renamed")
+
+
+def test_same_files_same_items_whatever_the_history(repo, tmp_path):
+    """Edit, revert, delete and restore files across runs: the end state equals a fresh index."""
+    cfg, store, syncer = repo
+    did = dialogue_ids(cfg.dialogues)[0]
+    syncer.run()
+    a, b = _responses(cfg.dialogues, did)[:2]
+    original_a, original_b = a.read_bytes(), b.read_bytes()
+    a.write_text("[PERSPECTIVE P01: temporary]\nShort lived.\n", encoding="utf-8")
+    b.unlink()
+    syncer.run()
+    b.write_bytes(original_b)
+    syncer.run()
+    a.write_bytes(original_a)
+    syncer.run()
+    fresh = SQLiteStore(tmp_path / "fresh.db")
+    Syncer(cfg, fresh).run(full=True)
+    for d in dialogue_ids(cfg.dialogues):
+        assert store.load(d) == fresh.load(d)
+    fresh.close()
+
+
+def test_restricted_run_touches_only_named_dialogues(repo):
+    cfg, store, syncer = repo
+    first = dialogue_ids(cfg.dialogues)[0]
+    shutil.copytree(cfg.dialogues / first, cfg.dialogues / "zz-copy")
+    rep = syncer.run(dialogues=["zz-copy"])
+    assert rep.dialogues == ["zz-copy"] and store.load(first) == {}
+    rep = syncer.run(dialogues=["zz-copy"])
+    assert rep.parsed == 0 and rep.items_written == 0
+
+
+def test_check_reports_drift_and_writes_nothing(repo):
+    cfg, store, syncer = repo
+    did = dialogue_ids(cfg.dialogues)[0]
+    rep = syncer.run(check=True)
+    assert rep.drift and rep.items_written == 0 and store.counts()["dialogues"] == 0
+    syncer.run()
+    assert syncer.run(check=True).drift == []
+    target = _responses(cfg.dialogues, did)[0]
+    target.write_text(target.read_text(encoding="utf-8") + "\nMore text.\n", encoding="utf-8")
+    before = store.load(did)
+    drift = syncer.run(check=True).drift
+    rel = target.relative_to(cfg.dialogues).as_posix()
+    assert drift == [f"{rel}: changed since the last sync"]
+    assert store.load(did) == before
+
+
+def test_full_run_rewrites_nothing_when_in_step(repo):
+    cfg, store, syncer = repo
+    syncer.run()
+    rep = syncer.run(full=True)
+    assert rep.parsed == rep.files_seen and rep.items_written == 0 and rep.items_deleted == 0
+
+
+def test_hash_cache_is_only_an_accelerator(repo):
+    """A stale or damaged cache never hides a change the store does not have."""
+    cfg, store, syncer = repo
+    did = dialogue_ids(cfg.dialogues)[0]
+    syncer.run()
+    syncer.cache_file.write_text("{not json", encoding="utf-8")
+    assert syncer.run().parsed == 0
+    # the store lost a file's record (e.g. a crash or another tool): the file is re-synced
+    target = _responses(cfg.dialogues, did)[0]
+    rel = target.relative_to(cfg.dialogues / did).as_posix()
+    store.write(did, [], [f"file#{rel}"])
+    rep = syncer.run()
+    assert rep.parsed == 1
+    assert store_export(store, did) == expected_export(cfg.dialogues, did)
+
+
+def test_temp_files_are_ignored(repo):
+    cfg, store, syncer = repo
+    did = dialogue_ids(cfg.dialogues)[0]
+    syncer.run()
+    for name in (".#muffin.md", "muffin.md~", ".muffin.md.swp", "4913", "x.md.tmp"):
+        (cfg.dialogues / did / "round-0" / name).write_text("[TENSION T99: junk]\n")
+    rep = syncer.run()
+    assert rep.parsed == 0 and rep.items_written == 0
+
+
+def test_error_file_keeps_last_good_content(repo):
+    """New content with an error: the last good blocks stay searchable, the new hash and
+    the diagnostics are stored, other files are not affected."""
+    cfg, store, syncer = repo
+    did = dialogue_ids(cfg.dialogues)[0]
+    target = _responses(cfg.dialogues, did)[0]
+    target.write_text("[PERSPECTIVE P01: Quixotic lighthouse keeper]\nA good body.\n",
+                      encoding="utf-8")
+    syncer.run()
+    rel = target.relative_to(cfg.dialogues / did).as_posix()
+    good = store.load(did)
+    good_blocks = {sk: it for sk, it in good.items()
+                   if it["kind"] == "block" and it.get("file") == rel}
+    assert good_blocks
+    # duplicate local id in one file: an error (FORMAT.md 5)
+    target.write_text("[PERSPECTIVE P01: Zany replacement]\nx\n\n[PERSPECTIVE P01: again]\ny\n",
+                      encoding="utf-8")
+    rep = syncer.run()
+    assert rep.parsed == 1 and rep.diagnostics["error"] >= 1
+    after = store.load(did)
+    file_item = after[f"file#{rel}"]
+    assert file_item["errors"] >= 1 and file_item["good_sha256"] == good[f"file#{rel}"]["sha256"]
+    assert file_item["sha256"] != file_item["good_sha256"]
+    assert {sk: it for sk, it in after.items()
+            if it["kind"] == "block" and it.get("file") == rel} == good_blocks
+    assert [h["sk"] for h in store.search("quixotic lighthouse", dialogue_id=did)]
+    assert store.search("zany replacement", dialogue_id=did) == []
+    errors = [it for it in after.values() if it["kind"] == "diagnostic"
+              and it["severity"] == "error" and rel in (it.get("file") or "")]
+    assert errors
+    # other files' items unchanged
+    assert {sk: it for sk, it in after.items() if it["kind"] == "block" and it.get("file") != rel
+            } == {sk: it for sk, it in good.items()
+                  if it["kind"] == "block" and it.get("file") != rel}
+    # a second run is still a no-op, and fixing the file brings the new content in
+    assert syncer.run().items_written == 0
+    target.write_text("[PERSPECTIVE P01: Zany replacement]\nfixed\n", encoding="utf-8")
+    syncer.run()
+    assert store.search("zany replacement", dialogue_id=did)
+    assert store_export(store, did) == expected_export(cfg.dialogues, did)
+
+
+def test_two_dialogue_sources_in_one_tree(samples_dir, corpus_dialogue, tmp_path):
+    """The samples and the real corpus side by side, then one sample edit."""
+    srcs = {p.name: p for p in samples_dir.iterdir() if p.is_dir()}
+    srcs[corpus_dialogue.name] = corpus_dialogue
+    cfg = make_repo(tmp_path, srcs)
+    store = SQLiteStore(cfg.sqlite_path)
+    Syncer(cfg, store).run()
+    for did in srcs:
+        assert store_export(store, did) == expected_export(cfg.dialogues, did)
+    store.close()
