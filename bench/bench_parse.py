@@ -56,8 +56,9 @@ def report(r: dict[str, float]) -> str:
 
 PASTRIES = ["muffin", "cupcake", "eclair", "scone", "strudel", "croissant", "donut", "macaron",
             "brioche", "cannoli", "galette", "tartlet"]
-WORDS = ("cache trait store index query tension latency schema partition round expert verdict "
-         "migration rollback parity encryption envelope write read graph table key").split()
+WORDS = ["cache", "trait", "store", "index", "query", "tension", "latency", "schema", "round",
+         "partition", "expert", "verdict", "migration", "rollback", "parity", "encryption",
+         "envelope", "write", "read", "graph", "table", "key"]
 
 
 def _sentence(rnd: random.Random, n: int) -> str:

@@ -16,9 +16,9 @@ from typing import Any
 from . import layout
 from .dialogue import Dialogue, Entry, Event, Expert, Reference, Round, Tension, Verdict
 from .items import rr
-from .lifecycle import RAISED, REFERENCED, replay, rules
+from .lifecycle import RAISED, REFERENCED, Rules, replay, rules
 from .model import WARNING, Diagnostic, ParsedFile, Ref
-from .resolve import UNRESOLVED, Candidate, Resolver
+from .resolve import QUALIFIED, UNRESOLVED, Candidate, Resolver
 
 # Dialogue-level diagnostic codes (stable; documented in the README).
 UNRESOLVED_TARGET = "unresolved-target"
@@ -209,8 +209,7 @@ def build_rounds(files: list[ParsedFile], scoreboard: dict[str, Any], dialogue_i
     for pf in files:
         if pf.round is None:
             continue
-        if "/round-" in pf.path and pf.path.split("/round-", 1)[1].split("/", 1)[0].isdigit() \
-                and "/" in pf.path.split("/round-", 1)[1]:
+        if re.match(r"round-\d+/", rel_to_dialogue(dialogue_id, pf.path)):
             folders.add(pf.round)
         r = rounds.setdefault(pf.round, Round(number=pf.round))
         r.files += 1
@@ -339,6 +338,124 @@ def _find_cycles(edges: dict[str, list[str]]) -> list[list[str]]:
     return cycles
 
 
+def _metadata(d: Dialogue, files: list[ParsedFile], diags: list[Diagnostic]) -> None:
+    """Question, domain, verdict, title, status, experts and rounds."""
+    board_pf = _pick_scoreboard(files)
+    board = _data(board_pf) if board_pf else {}
+    for pf in files:
+        if pf.role == layout.POOL:
+            data = _data(pf)
+            d.question = d.question or _text(data.get("question"))
+            d.domain = d.domain or _text(data.get("domain"))
+        elif pf.role == layout.VERDICT and d.verdict is None:
+            data = _data(pf)
+            d.verdict = Verdict(file=rel_to_dialogue(d.id, pf.path),
+                                title=_text(data.get("title")), text=_text(data.get("text")),
+                                decision=_text(data.get("decision")))
+    title = _text(board.get("title"))
+    if title:
+        title = re.sub(r"^scoreboard\s*[:\-—–]\s*", "", title, flags=re.I) or title
+    d.title = title or (d.verdict.title if d.verdict else None) or d.id
+    d.status = ("converged" if _converged(board, d.verdict)
+                else "concluded" if d.verdict else "open")
+    d.experts = build_experts(files, board)
+    d.rounds = build_rounds(files, board, d.id, diags)
+    for pf in files:
+        if pf.role == layout.RESPONSE and not pf.blocks and not pf.has_errors:
+            diags.append(_warn(EMPTY_RESPONSE, f"{pf.expert}'s response has no markers",
+                               "tag the contributions ([PERSPECTIVE P01: ...], [TENSION T01: ...])",
+                               pf.path, None))
+
+
+def _link(d: Dialogue, R: Rules, resolver: Resolver, tensions: dict[str, Tension],
+          diags: list[Diagnostic]) -> tuple[list[Reference], list[Event]]:
+    """Resolve every target and mention; one event per (marker, tension it touches)."""
+    by_key = {e.key: e for e in d.blocks}
+    path_of = {rel_to_dialogue(d.id, pf.path): pf.path for pf in d.files}
+    refs: dict[tuple[str, str, str], Reference] = {}
+    events: list[Event] = []
+    edges: dict[str, list[str]] = defaultdict(list)
+    touched: set[tuple[str, str]] = set()
+    for e in d.blocks:
+        b = e.block
+        full = path_of.get(e.file, e.file)
+        ref_type = R.ref_type(b.keyword)
+        lifecycle = R.event_on_target(b.keyword, b.kind)
+        label_mentions = [m for m in b.mentions if m.expert and m.raw and m.raw in b.label]
+        strong: list[tuple[Ref, str | None, str]] = []
+        for t in b.targets:
+            key, rule = resolver.resolve(t, e.expert, e.round, label_mentions)
+            strong.append((t, key, rule))
+        if not b.targets and lifecycle:  # [REFINEMENT: Sharpening CROISSANT-T01 ...]
+            for m in label_mentions:
+                key = resolver.qualified(m, e.round)
+                strong.append((m, key, LABEL if key else UNRESOLVED))
+        parent = by_key.get(e.parent or "")
+        for ref, key, rule in strong:
+            sk = (e.key, ref_type, key or f"?{ref.raw}")
+            if sk not in refs:
+                refs[sk] = Reference(source=e.key, type=ref_type, target=key,
+                                     target_raw=ref.raw, rule=rule, resolved=key is not None,
+                                     file=e.file, line=b.line)
+            if key is None:
+                diags.append(_warn(
+                    UNRESOLVED_TARGET,
+                    f"[{b.keyword}] target {ref.raw} names no entity of this dialogue",
+                    "qualify it with the expert and round (MUFFIN R1-T01)", full, b.line))
+            else:  # RE: and inline markers speak for the entity they belong to
+                edges[e.parent or e.key].append(key)
+            why = R.violation(b.keyword, ref, parent.block.kind if parent else None)
+            if why:
+                diags.append(_warn(REFERENCE_RULE, f"[{b.keyword}] {why}",
+                                   "RFC 0051: RE:RESOLVE/REOPEN/ADDRESS name a tension; "
+                                   "RE:REFINE an entity of its own type", full, b.line))
+            if key in tensions and key != e.key and (key, e.key) not in touched:
+                touched.add((key, e.key))
+                events.append(Event(tension=key, round=e.round, actor=e.actor,
+                                    kind=lifecycle or REFERENCED, file=e.file, line=b.line,
+                                    block=e.key))
+        strong_targets = {key for _, key, _ in strong if key}
+        for m in b.mentions:  # weaker links; never events, never warnings
+            if not m.expert:
+                continue
+            key = resolver.qualified(m, e.round)
+            if key and (key in strong_targets or key == e.key):
+                continue
+            sk = (e.key, "mention", key or f"?{m.raw}")
+            if sk not in refs:
+                refs[sk] = Reference(source=e.key, type="mention", target=key, target_raw=m.raw,
+                                     rule=QUALIFIED if key else UNRESOLVED,
+                                     resolved=key is not None, file=e.file, line=b.line)
+    for t in tensions.values():
+        if t.key in by_key:
+            events.append(Event(tension=t.key, round=t.round, actor=t.expert or "judge",
+                                kind=RAISED, file=t.file or "", line=t.line, block=t.key))
+    for cycle in _find_cycles(edges):
+        first = by_key[cycle[0]]
+        diags.append(_warn(
+            REFERENCE_CYCLE, "references form a cycle: " + " -> ".join(cycle),
+            "a cycle is kept as written; check that the ids are the intended ones",
+            path_of.get(first.file, first.file), first.block.line))
+    return [refs[k] for k in sorted(refs)], events
+
+
+def _lifecycle(tensions: dict[str, Tension], events: list[Event], last_round: int | None) -> None:
+    """Number the events and replay each tension's status round by round."""
+    events.sort(key=lambda ev: (ev.tension, -1 if ev.round is None else ev.round,
+                                ev.kind != RAISED, ev.file, ev.line or 0, ev.block or "",
+                                ev.kind))
+    counters: dict[tuple[str, int | None], int] = defaultdict(int)
+    by_tension: dict[str, list[Event]] = defaultdict(list)
+    for ev in events:
+        counters[(ev.tension, ev.round)] += 1
+        ev.ordinal = counters[(ev.tension, ev.round)]
+        by_tension[ev.tension].append(ev)
+    for t in tensions.values():
+        t.events = by_tension.get(t.key, [])
+        t.status, t.status_by_round = replay([(ev.round, ev.kind) for ev in t.events],
+                                             t.round, last_round)
+
+
 def assemble(dialogue_id: str, files: Iterable[ParsedFile]) -> Dialogue:
     """Assemble one dialogue from its parsed files (any order; ignored files are skipped)."""
     R = rules()
@@ -352,148 +469,22 @@ def assemble(dialogue_id: str, files: Iterable[ParsedFile]) -> Dialogue:
                                "report this as a bug in the sync engine", pf.path, None))
             continue
         by_path[pf.path] = pf
-    ordered = list(by_path.values())
-
-    d = Dialogue(id=dialogue_id, files=ordered)
-    entries = place_blocks(dialogue_id, ordered, diags)
-    d.blocks = entries
-    by_key = {e.key: e for e in entries}
-
-    board_pf = _pick_scoreboard(ordered)
-    board = _data(board_pf) if board_pf else {}
-    for pf in ordered:
-        if pf.role == layout.POOL:
-            data = _data(pf)
-            d.question = d.question or _text(data.get("question"))
-            d.domain = d.domain or _text(data.get("domain"))
-        elif pf.role == layout.VERDICT and d.verdict is None:
-            data = _data(pf)
-            d.verdict = Verdict(file=rel_to_dialogue(dialogue_id, pf.path),
-                                title=_text(data.get("title")), text=_text(data.get("text")),
-                                decision=_text(data.get("decision")))
-    title = _text(board.get("title"))
-    if title:
-        title = re.sub(r"^scoreboard\s*[:\-—–]\s*", "", title, flags=re.I) or title
-    d.title = title or (d.verdict.title if d.verdict else None) or dialogue_id
-    d.status = ("converged" if _converged(board, d.verdict)
-                else "concluded" if d.verdict else "open")
-    d.experts = build_experts(ordered, board)
-    d.rounds = build_rounds(ordered, board, dialogue_id, diags)
-    last_round = d.rounds[-1].number if d.rounds else None
-
-    for pf in ordered:
-        if pf.role == layout.RESPONSE and not pf.blocks and not pf.has_errors:
-            diags.append(_warn(EMPTY_RESPONSE, f"{pf.expert}'s response has no markers",
-                               "tag the contributions ([PERSPECTIVE P01: ...], [TENSION T01: ...])",
-                               pf.path, None))
+    d = Dialogue(id=dialogue_id, files=list(by_path.values()))
+    d.blocks = place_blocks(dialogue_id, d.files, diags)
+    _metadata(d, d.files, diags)
 
     # Raised tensions: TENSION markers (and typed X-T ids) in experts' response files.
-    tensions: dict[str, Tension] = {}
-    for e in entries:
-        if e.expert and R.raises(e.block.kind):
-            tensions[e.key] = Tension(key=e.key, id=e.block.id, expert=e.expert, round=e.round,
-                                      label=e.block.label, status="open", file=e.file,
-                                      line=e.block.line)
-    ledger_ids = apply_ledger(ordered, dialogue_id, tensions, diags)
-
-    order = {e.key: i for i, e in enumerate(entries)}
-    cands = [Candidate(e.expert, e.block.id, e.round, e.key, order[e.key])
-             for e in entries if e.expert and e.block.id]
-    cands += [Candidate(t.expert, t.id, t.round, t.key, len(order))
+    tensions = {e.key: Tension(key=e.key, id=e.block.id, expert=e.expert, round=e.round,
+                               label=e.block.label, status="open", file=e.file,
+                               line=e.block.line)
+                for e in d.blocks if e.expert and R.raises(e.block.kind)}
+    ledger_ids = apply_ledger(d.files, dialogue_id, tensions, diags)
+    cands = [Candidate(e.expert, e.block.id, e.round, e.key, i)
+             for i, e in enumerate(d.blocks) if e.expert and e.block.id]
+    cands += [Candidate(t.expert, t.id, t.round, t.key, len(d.blocks))
               for t in tensions.values() if t.key.startswith("ledger#") and t.id]
-    resolver = Resolver(cands, ledger_ids)
-
-    refs: dict[tuple[str, str, str], Reference] = {}
-    events: list[Event] = []
-    edges: dict[str, list[str]] = defaultdict(list)
-    touched: set[tuple[str, str]] = set()  # (tension, block): one event per marker
-    path_of = {rel_to_dialogue(dialogue_id, pf.path): pf.path for pf in ordered}
-    for e in entries:
-        b = e.block
-        full = path_of.get(e.file, e.file)
-        kw = b.keyword.upper()
-        ref_type = R.ref_type(b.keyword)
-        lifecycle = R.event_on_target(b.keyword, b.kind)
-        label_mentions = [m for m in b.mentions if m.expert and m.raw and m.raw in b.label]
-        strong: list[tuple[Ref, str | None, str]] = []
-        for t in b.targets:
-            key, rule = resolver.resolve(t, e.expert, e.round, label_mentions)
-            strong.append((t, key, rule))
-        if not b.targets and lifecycle:
-            for m in label_mentions:
-                key = resolver.qualified(m, e.round)
-                strong.append((m, key, LABEL if key else UNRESOLVED))
-        source_entity = e.parent if (e.parent and (b.inline or kw.startswith("RE:"))) else e.key
-        for ref, key, rule in strong:
-            sk = (e.key, ref_type, key or f"?{ref.raw}")
-            if sk not in refs:
-                refs[sk] = Reference(source=e.key, type=ref_type, target=key,
-                                     target_raw=ref.raw, rule=rule, resolved=key is not None,
-                                     file=e.file, line=b.line)
-            if key is None:
-                diags.append(_warn(
-                    UNRESOLVED_TARGET,
-                    f"[{b.keyword}] target {ref.raw} names no entity of this dialogue",
-                    "qualify it with the expert and round (MUFFIN R1-T01)", full, b.line))
-            else:
-                edges[source_entity].append(key)
-            parent = by_key.get(e.parent or "")
-            why = R.violation(b.keyword, ref, parent.block.kind if parent else None)
-            if why:
-                diags.append(_warn(REFERENCE_RULE, f"[{b.keyword}] {why}",
-                                   "RFC 0051: RE:RESOLVE/REOPEN/ADDRESS name a tension; "
-                                   "RE:REFINE an entity of its own type", full, b.line))
-            if key in tensions and key != e.key and (key, e.key) not in touched:
-                touched.add((key, e.key))
-                kind = lifecycle or REFERENCED
-                events.append(Event(tension=key, round=e.round, actor=e.actor, kind=kind,
-                                    file=e.file, line=b.line, block=e.key))
-        strong_targets = {key for _, key, _ in strong if key}
-        for m in b.mentions:
-            if not m.expert:
-                continue
-            key = resolver.qualified(m, e.round)
-            if key and (key in strong_targets or key == e.key):
-                continue
-            sk = (e.key, "mention", key or f"?{m.raw}")
-            if sk not in refs:
-                refs[sk] = Reference(source=e.key, type="mention", target=key, target_raw=m.raw,
-                                     rule=resolver_rule(key), resolved=key is not None,
-                                     file=e.file, line=b.line)
-    for t in tensions.values():
-        if t.key in by_key:
-            events.append(Event(tension=t.key, round=t.round, actor=t.expert or "judge",
-                                kind=RAISED, file=t.file or "", line=t.line, block=t.key))
-
-    for cycle in _find_cycles(edges):
-        first = by_key.get(cycle[0])
-        diags.append(_warn(
-            REFERENCE_CYCLE, "references form a cycle: " + " -> ".join(cycle),
-            "a cycle is kept as written; check that the ids are the intended ones",
-            path_of.get(first.file, first.file) if first else "",
-            first.block.line if first else None))
-
-    # Events in dialogue order; the raise first within its own round.
-    def ev_order(ev: Event) -> tuple[Any, ...]:
-        return (ev.tension, -1 if ev.round is None else ev.round, ev.kind != RAISED, ev.file,
-                ev.line or 0, ev.block or "", ev.kind)
-
-    events.sort(key=ev_order)
-    counters: dict[tuple[str, int | None], int] = defaultdict(int)
-    by_tension: dict[str, list[Event]] = defaultdict(list)
-    for ev in events:
-        counters[(ev.tension, ev.round)] += 1
-        ev.ordinal = counters[(ev.tension, ev.round)]
-        by_tension[ev.tension].append(ev)
-    for t in tensions.values():
-        t.events = by_tension.get(t.key, [])
-        t.status, t.status_by_round = replay([(ev.round, ev.kind) for ev in t.events],
-                                             t.round, last_round)
+    d.references, events = _link(d, R, Resolver(cands, ledger_ids), tensions, diags)
+    _lifecycle(tensions, events, d.rounds[-1].number if d.rounds else None)
     d.tensions = [tensions[k] for k in sorted(tensions)]
-    d.references = [refs[k] for k in sorted(refs)]
     d.diagnostics = sorted(diags, key=lambda x: (x.file, x.line or 0, x.code, x.message))
     return d
-
-
-def resolver_rule(key: str | None) -> str:
-    return "qualified" if key else UNRESOLVED

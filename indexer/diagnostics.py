@@ -26,7 +26,8 @@ CODES: dict[str, Code] = {
                            "replace it with a text file or move it out of the dialogues folder"),
     "bom": Code(WARNING, "file starts with a UTF-8 byte order mark",
                 "save the file as UTF-8 without BOM"),
-    "crlf": Code(WARNING, "file uses CR or CRLF line endings", "save the file with LF line endings"),
+    "crlf": Code(WARNING, "file uses CR or CRLF line endings",
+                 "save the file with LF line endings"),
     "empty-file": Code(WARNING, "{role} file is empty", "write the response or delete the file"),
     # -- markers (parse) -------------------------------------------------------------------
     "marker-unclosed": Code(ERROR, "marker '[{keyword}' has no closing ']' on its line",

@@ -30,6 +30,7 @@ HOOK_NAME = "pre-commit"
 CHAINED_NAME = "pre-commit.blue-index-chained"  # where an existing hook is kept while ours runs
 MARK = "# installed by blue-index"  # how install/uninstall recognise our script
 NO_VERIFY = "blue-index: `git commit --no-verify` skips this check"
+HOOK_ATTEMPTS = 2  # DynamoDB attempts per call during a commit, unless the config sets them
 _GITLINK = "160000"  # submodule entry: no blob to read
 _CHECKED = frozenset("AMRCT")  # statuses whose staged content is checked (D: nothing to check)
 
@@ -324,6 +325,9 @@ def sync_staged(config: Config, dialogues: Sequence[str]) -> str | None:
     if not dialogues:
         return None
     store = None
+    if config.backend == "dynamodb" and not config.dynamodb.get("max_attempts"):
+        # A commit should not wait through ten backed-off retries of a dead endpoint.
+        config = replace(config, dynamodb={**config.dynamodb, "max_attempts": HOOK_ATTEMPTS})
     try:
         from .store.base import open_store
         from .sync import Syncer

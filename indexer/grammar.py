@@ -146,7 +146,7 @@ class Grammar:
     # -- lookups -----------------------------------------------------------------------
     @staticmethod
     def canonical(spelled: str) -> str:
-        """``move : converge`` -> ``MOVE:CONVERGE``; ``minority  verdict`` -> ``MINORITY VERDICT``."""
+        """``move : converge`` -> ``MOVE:CONVERGE``; ``a  b`` -> ``A B``."""
         return _SPACE.sub(" ", _COLON.sub(":", spelled.strip())).upper()
 
     def rule(self, keyword: str) -> KeywordRule | None:
@@ -216,7 +216,7 @@ class Grammar:
     def make_ref(self, raw: str, expert: str | None, rnd: str | None, local: str) -> Ref:
         lid = self.normalize_id(local) or local.upper()
         r = int(rnd) if rnd else None
-        if r is None and re.fullmatch(r"[A-Z]\d{%d}" % self.typed_id_digits, lid):
+        if r is None and re.fullmatch(rf"[A-Z]\d{{{self.typed_id_digits}}}", lid):
             r = int(lid[1:3])  # RFC 0051 id: round (2 digits) + seq (2 digits)
         return Ref(raw=raw.strip(), id=lid, expert=expert.lower() if expert else None, round=r)
 
@@ -298,11 +298,13 @@ def _keyword_rule(path: Path, dialect: str, name: str, spec: Any) -> KeywordRule
     spec = _map(path, where, spec)
     extra = set(spec) - _RULE_KEYS
     if extra:
-        raise _fail(path, f"{where}.{sorted(extra)[0]}", f"unknown field (known: {sorted(_RULE_KEYS)})")
+        raise _fail(path, f"{where}.{sorted(extra)[0]}",
+                    f"unknown field (known: {sorted(_RULE_KEYS)})")
     if "kind" not in spec:
         raise _fail(path, f"{where}.kind", "missing")
     id_letter = spec.get("id")
-    if id_letter is not None and not (isinstance(id_letter, str) and re.fullmatch(r"[A-Z]", id_letter)):
+    if id_letter is not None and not (isinstance(id_letter, str)
+                                      and re.fullmatch(r"[A-Z]", id_letter)):
         raise _fail(path, f"{where}.id", f"must be one upper-case letter, not {id_letter!r}")
     event = spec.get("event")
     if event is not None and event not in EVENTS:
@@ -358,7 +360,8 @@ def compile_files(files: Iterable[Path]) -> Grammar:
         used.append(path)
         extra = set(doc) - _TOP_KEYS
         if extra:
-            raise _fail(path, sorted(extra)[0], f"unknown top-level key (known: {sorted(_TOP_KEYS)})")
+            raise _fail(path, sorted(extra)[0],
+                        f"unknown top-level key (known: {sorted(_TOP_KEYS)})")
         dialect = _str(path, "dialect", doc["dialect"])
         for name, spec in _map(path, "keywords", doc.get("keywords")).items():
             kw = _keyword_name(path, f"keywords.{name}", name)
@@ -376,7 +379,8 @@ def compile_files(files: Iterable[Path]) -> Grammar:
             if not isinstance(ids["pad"], int) or not 1 <= ids["pad"] <= 6:
                 raise _fail(path, "ids.pad", "must be an integer from 1 to 6")
             pad = ids["pad"]
-        placeholders |= {w.upper() for w in _words(path, "ids.placeholders", ids.get("placeholders"))}
+        placeholders |= {w.upper() for w in _words(path, "ids.placeholders",
+                                                   ids.get("placeholders"))}
         for letter, spec in _map(path, "entity_types", doc.get("entity_types")).items():
             where = f"entity_types.{letter}"
             if not (isinstance(letter, str) and re.fullmatch(r"[A-Z]", letter)):
@@ -387,8 +391,8 @@ def compile_files(files: Iterable[Path]) -> Grammar:
                 raise _fail(path, f"{where}.event", f"must be one of {sorted(EVENTS)}")
             if "kind" not in spec:
                 raise _fail(path, f"{where}.kind", "missing")
-            entity_types[letter] = EntityType(letter, _str(path, f"{where}.kind", spec["kind"]).lower(),
-                                              event)
+            kind = _str(path, f"{where}.kind", spec["kind"]).lower()
+            entity_types[letter] = EntityType(letter, kind, event)
         if "typed_id_digits" in doc:
             if not isinstance(doc["typed_id_digits"], int) or doc["typed_id_digits"] < 2:
                 raise _fail(path, "typed_id_digits", "must be an integer >= 2")
@@ -417,8 +421,8 @@ def compile_files(files: Iterable[Path]) -> Grammar:
             raise _fail(path, f"{where}.target_types", f"unknown entity type {sorted(bad)[0]}")
         rules[name] = ReferenceRule(name, types, _bool(path, f"{where}.same_type",
                                                        spec.get("same_type", False)))
-    return Grammar(keywords, aliases, entity_types, rules, frozenset(families), frozenset(tolerated),
-                   pad, frozenset(placeholders), digits, tuple(used))
+    return Grammar(keywords, aliases, entity_types, rules, frozenset(families),
+                   frozenset(tolerated), pad, frozenset(placeholders), digits, tuple(used))
 
 
 def grammar_dir(dir: Path | str | None = None) -> Path:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import bisect
 import hashlib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -108,7 +109,9 @@ class _Reader:
         g = self.g
         m = g.head_re.match(inner)
         if m:
-            kw = g.canonical(m.group("kw"))
+            kw = m.group("kw").upper()
+            if kw not in g.keywords and kw not in g.aliases:
+                kw = g.canonical(kw)
             rest = inner[m.end():]
             canon = g.aliases.get(kw, kw)
             if canon in g.families:
@@ -213,23 +216,31 @@ class _Reader:
 
 
 # -- Markdown walk -------------------------------------------------------------------------
+_BRACKETS = re.compile(r"[\[\]\\]")
+
+
 def _match_bracket(s: str, i: int) -> int:
     """Index of the ']' closing the '[' at ``s[i]`` on this line, or -1."""
+    close = s.find("]", i + 1)
+    if close < 0:
+        return -1
+    if s.find("[", i + 1, close) < 0 and s.find("\\", i + 1, close) < 0:
+        return close  # the common case: no nesting, no escapes
     depth = 0
-    n = len(s)
-    j = i
-    while j < n:
+    skip = -1
+    for m in _BRACKETS.finditer(s, i):
+        j = m.start()
+        if j == skip:
+            continue
         c = s[j]
         if c == "\\":
-            j += 2
-            continue
-        if c == "[":
+            skip = j + 1
+        elif c == "[":
             depth += 1
-        elif c == "]":
+        else:
             depth -= 1
             if depth == 0:
                 return j
-        j += 1
     return -1
 
 
@@ -534,6 +545,8 @@ def parse_file(rel_path: str, data: bytes, grammar: Grammar | None = None) -> Pa
                     expert=place.expert, sha256=hashlib.sha256(data).hexdigest(), size=len(data))
     if place.role in TEXT_ROLES:
         text, pf.diagnostics = decode(data, rel_path)
+        if rel_path.endswith(".json"):  # line endings only matter to Markdown
+            pf.diagnostics = [d for d in pf.diagnostics if d.code != "crlf"]
         if place.role in MARKER_ROLES:
             grammar = grammar or load_grammar()  # a broken grammar is loud, not per file
         if text is not None and place.role != layout.PROMPT:

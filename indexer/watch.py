@@ -553,7 +553,8 @@ class Daemon:
     def _wait_for_root(self) -> None:
         """The root vanished: stop watching, poll (bounded back-off) until it is back."""
         self._disarm()
-        self.log("root-lost", f"{self.root} disappeared; waiting for it to come back",
+        what = "does not exist yet" if self._root_id is None else "disappeared"
+        self.log("root-lost", f"{self.root} {what}; waiting for it to appear",
                  error=True, root=str(self.root))
         self._set_status(state="waiting")
         delay = 0.05

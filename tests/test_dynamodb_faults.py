@@ -63,7 +63,7 @@ def test_throttling_and_partial_batches_converge(tmp_path, samples_dir, proxy, r
     store = dynamo_store_factory(endpoint_url=proxy.endpoint, table=direct.table,
                                  create=False)
     calls = count_requests(store)
-    proxy.throttle_every = 4  # every 4th request: ProvisionedThroughputExceededException
+    proxy.throttle_every = 5  # every 5th request: ProvisionedThroughputExceededException
     proxy.partial_every = 2  # every 2nd forwarded batch: half comes back unprocessed
     rep = Syncer(_config(tmp_path, samples_dir), store).run()
     assert proxy.throttled >= 3 and proxy.partials >= 3  # the faults really happened
@@ -76,7 +76,7 @@ def test_throttling_and_partial_batches_converge(tmp_path, samples_dir, proxy, r
     assert Syncer(_config(tmp_path / "again", samples_dir), store).run().items_written == 0
 
 
-@pytest.mark.parametrize("cut_after", [1, 3, 6])
+@pytest.mark.parametrize("cut_after", [1, 5])
 def test_outage_mid_sync_then_converge(tmp_path, samples_dir, proxy, reference, cut_after,
                                        dynamo_store_factory):
     """The connection dies after ``cut_after`` batch writes (the server keeps its state):

@@ -371,16 +371,16 @@ def test_dynamodb_encrypted_and_copy_between_backends(tmp_path, samples_dir, key
                                                       dynamo_store_factory, dynamo_endpoint):
     from indexer.store.copy import copy_all
 
-    dialogues = sorted(p for p in samples_dir.iterdir() if p.is_dir())
-    labels = labels_in(samples_dir)
-    plain_tbl, enc_tbl, back_tbl = (dynamo_store_factory() for _ in range(3))
-    plain = _dynamo_config(make_repo(tmp_path, dialogues, "plain"), plain_tbl.table,
-                           dynamo_endpoint, None)
+    # One dialogue keeps this bounded (moto is slow per request); the SQLite tests cover all.
+    dialogues = sorted(p for p in samples_dir.iterdir() if p.is_dir())[:1]
+    labels = labels_in(dialogues[0])
+    enc_tbl, back_tbl = dynamo_store_factory(), dynamo_store_factory()
+    plain = configure(make_repo(tmp_path, dialogues, "plain"), None)
     enc = _dynamo_config(make_repo(tmp_path, dialogues, "enc"), enc_tbl.table,
                          dynamo_endpoint, key_file)
     assert reindex(plain).items_written == reindex(enc).items_written > 0
-    visible = {lb for lb in labels if lb in _raw_query(dynamo_endpoint, plain_tbl.table)}
-    assert len(visible) >= 0.8 * len(labels)
+    visible = {lb for lb in labels if lb.encode() in db_bytes(plain.sqlite_path)}
+    assert len(visible) >= 0.8 * len(labels) >= 4
     raw = _raw_query(dynamo_endpoint, enc_tbl.table)
     assert [lb for lb in visible if lb in raw] == []
     assert exports(enc) == exports(plain)

@@ -360,6 +360,6 @@ def test_round_trip_property(label, body, targets, did, sk_tail):
     inner = DictStore()
     master = b"k" * 32
     item = {"sk": "block#" + sk_tail, "kind": "block", "label": label, "body": body,
-            "targets": targets, "round": 3}
+            "targets": targets, "round": 3, "enc": None}
     enc_store(inner, master).write(did, [item], [])
     assert enc_store(inner, master).load(did) == {item["sk"]: item}

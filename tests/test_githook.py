@@ -387,8 +387,7 @@ def test_sync_with_dead_dynamodb_endpoint_warns_and_commits(hooked: Repo) -> Non
     _config(hooked, "storage:\n  backend: dynamodb\n  dynamodb:\n"
                     "    endpoint_url: http://127.0.0.1:9\n    region: us-east-1\n"
                     "hook:\n  sync: true\n")
-    hooked.env.update(AWS_ACCESS_KEY_ID="x", AWS_SECRET_ACCESS_KEY="x",
-                      AWS_MAX_ATTEMPTS="1", AWS_RETRY_MODE="standard")
+    hooked.env.update(AWS_ACCESS_KEY_ID="x", AWS_SECRET_ACCESS_KEY="x")
     path = hooked.dlg(f"{D}/round-0/muffin.md", GOOD)
     hooked.git("add", path)
     proc = hooked.commit("dynamodb down")

@@ -178,7 +178,8 @@ def test_decorated_markers() -> None:
 
 def test_inline_markers() -> None:
     text = ("[PERSPECTIVE P01: a]\nI signal **[MOVE:CONVERGE]** with a reservation.\n\n"
-            "**Moves**: [MOVE:CONVERGE]\n\n| who | move |\n|---|---|\n| Eclair | [MOVE:CONVERGE] |\n"
+            "**Moves**: [MOVE:CONVERGE]\n\n| who | move |\n|---|---|\n"
+            "| Eclair | [MOVE:CONVERGE] |\n"
             "\n## Later\nsay `[MOVE:CONVERGE]` not [MOVE:CONVERGE]\n")
     blocks, diags = parse_markers(text)
     assert [(b.line, b.keyword, b.inline, b.parent, b.body) for b in blocks] == [

@@ -273,6 +273,25 @@ def test_watch_root_deleted_and_recreated(live) -> None:
                                           response("again")), {"d9"})
 
 
+def test_root_missing_at_start_is_awaited(tmp_path: Path) -> None:
+    root = tmp_path / "not-yet"
+    rec = Recorder()
+    daemon = Daemon(root, lambda: rec, debounce=0.05, log=Log(stream=io.StringIO()))
+    daemon.start()
+    try:
+        wait_for(lambda: daemon.status.get("state") == "waiting", what="the waiting state")
+        assert rec.calls == []  # nothing to reconcile against: the store is left alone
+        (root / "d1" / "round-0").mkdir(parents=True)
+        (root / "d1" / "round-0" / "muffin.md").write_text(response("late"))
+        wait_for(lambda: rec.calls, what="the reconcile once the root exists")
+        assert rec.calls[0] is None
+        settle(root, rec, lambda: save_in_place(root / "d1" / "round-0" / "muffin.md",
+                                                response("later")), {"d1"})
+    finally:
+        daemon.stop()
+        daemon.join(15)
+
+
 def test_stop_finishes_and_exits(tmp_path: Path) -> None:
     root = tmp_path / "dialogues"
     root.mkdir()
@@ -447,7 +466,6 @@ def test_save_patterns_converge_to_a_fresh_reindex(tree: Path, tmp_path: Path) -
                 f.parent.mkdir(parents=True, exist_ok=True)
                 f.write_text(response(f"burst {n}"))
         w.settle(burst, {"burst-0", "burst-1"})
-        w.converged()
         w.settle(lambda: os.rename(w.dialogues / d2, w.dialogues / "renamed"), {d2, "renamed"})
         w.settle(lambda: os.rename(w.dialogues / "renamed", outside / "x"), {"renamed"})
         w.settle(lambda: os.rename(outside / "x", w.dialogues / "back-in"), {"back-in"})

@@ -3,6 +3,7 @@ shared by the readers. Rules are data: status words and headings live in the YAM
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from functools import cache
@@ -12,6 +13,7 @@ from typing import Any
 import yaml
 
 from .. import diagnostics
+from ..grammar import ENV_VAR
 from ..model import Diagnostic
 
 # Diagnostic codes (stable), registered in indexer/diagnostics.py with their severity.
@@ -24,6 +26,15 @@ CODES = {c: diagnostics.CODES[c].severity for c in (
     JSON_INVALID, JUDGE_UNKNOWN_SHAPE, JUDGE_UNKNOWN_STATUS, JUDGE_BAD_VALUE, JUDGE_UNREADABLE)}
 
 GRAMMAR_FILE = Path(__file__).resolve().parents[2] / "grammars" / "judge.yaml"
+
+
+def _grammar_file() -> Path:
+    """judge.yaml in $BLUE_INDEX_GRAMMARS when it has one (same override as the marker
+    grammars), else the project's own."""
+    folder = os.environ.get(ENV_VAR)
+    if folder and (Path(folder) / "judge.yaml").is_file():
+        return Path(folder) / "judge.yaml"
+    return GRAMMAR_FILE
 
 
 def diag(code: str, message: str, hint: str, path: str, line: int | None = None,
@@ -87,7 +98,7 @@ class JudgeGrammar:
 @cache
 def grammar(path: str | None = None) -> JudgeGrammar:
     """Load and compile grammars/judge.yaml once per process."""
-    data = yaml.safe_load(Path(path or GRAMMAR_FILE).read_text(encoding="utf-8"))
+    data = yaml.safe_load(Path(path or _grammar_file()).read_text(encoding="utf-8"))
     sb = dict(data["scoreboard"])
     return JudgeGrammar(
         statuses=_phrase_table(data["statuses"]),

@@ -8,6 +8,11 @@ timeout let the daemon, a reindex and the hook run at once; every ``write`` is o
 half-way. FTS5 over ``blocks.label``/``blocks.body`` (kept in step by triggers) serves
 ``search``.
 
+sqlite-utils creates and migrates the tables and the FTS index; the writes themselves are one
+prepared ``INSERT ... ON CONFLICT (dialogue_id, sk) DO UPDATE`` per table run through
+``executemany``, because sqlite-utils' ``upsert_all`` spent most of a 10,000-file reindex in
+per-value Python (column detection, jsonify) for rows whose shape is already fixed by SCHEMA.
+
 Two bookkeeping columns keep ``load`` exact: ``_absent`` lists SCHEMA fields the written
 item did not have (so they do not come back as None) and ``_extra`` holds keys outside
 SCHEMA. Both are NULL for ordinary items.
@@ -106,48 +111,76 @@ def _ensure_tables(db: sqlite_utils.Database) -> None:
 # --- row <-> item ---------------------------------------------------------------------------
 
 
-def _to_row(dialogue_id: str, item: Item) -> tuple[str, dict[str, Any]]:
+class _Codec:
+    """Row <-> item for one kind, with the column order fixed once (hot path of every sync)."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self.table = TABLES[kind]
+        self.fields = list(SCHEMA[kind])
+        self.field_set = frozenset(self.fields)
+        self.json = [f for f in self.fields if SCHEMA[kind][f] == "json"]
+        self.bool = [f for f in self.fields if SCHEMA[kind][f] == "bool"]
+        self.text = [f for f in self.fields if SCHEMA[kind][f] == "str"]
+        self.int = [f for f in self.fields if SCHEMA[kind][f] == "int"]
+        self.columns = ["dialogue_id", *self.fields, *_BOOKKEEPING]
+        cols = ", ".join(f"[{c}]" for c in self.columns)
+        updates = ", ".join(f"[{c}] = excluded.[{c}]" for c in self.columns
+                            if c not in ("dialogue_id", "sk"))
+        self.upsert_sql = (
+            f"INSERT INTO [{self.table}] ({cols}) VALUES ({', '.join('?' * len(self.columns))}) "
+            f"ON CONFLICT (dialogue_id, sk) DO UPDATE SET {updates}")
+
+    def row(self, dialogue_id: str, item: Item) -> tuple[Any, ...]:
+        values = dict(item)
+        for f in self.json:
+            v = values.get(f)
+            if v is not None:
+                values[f] = json.dumps(v, ensure_ascii=False)
+        for f in self.bool:
+            v = values.get(f)
+            if v is not None:
+                values[f] = int(bool(v))
+        for names, typ, what in ((self.text, str, "text"), (self.int, int, "an integer")):
+            for f in names:
+                v = values.get(f)
+                if v is not None and not isinstance(v, typ):
+                    raise ValueError(f"item {item.get('sk')!r}: field {f!r} must be {what}")
+        absent = [f for f in self.fields if f not in item]
+        extra = {k: v for k, v in item.items() if k not in self.field_set}
+        return (dialogue_id, *[values.get(f) for f in self.fields],
+                json.dumps(absent) if absent else None,
+                json.dumps(extra, ensure_ascii=False) if extra else None)
+
+    def item(self, names: list[str], values: tuple[Any, ...] | sqlite3.Row) -> Item:
+        """``names`` are SCHEMA fields present in the table, then the bookkeeping columns."""
+        n = len(names) - 2
+        item: Item = dict(zip(names[:n], values[:n], strict=True))
+        for f in self.json:
+            v = item.get(f)
+            if v is not None:
+                item[f] = json.loads(v)
+        for f in self.bool:
+            v = item.get(f)
+            if v is not None:
+                item[f] = bool(v)
+        absent, extra = values[n], values[n + 1]
+        if absent:
+            for f in json.loads(absent):
+                item.pop(f, None)
+        if extra:
+            item.update(json.loads(extra))
+        return item
+
+
+CODECS: dict[str, _Codec] = {kind: _Codec(kind) for kind in SCHEMA}
+
+
+def _to_row(dialogue_id: str, item: Item) -> tuple[str, tuple[Any, ...]]:
     kind = item.get("kind")
-    if kind not in SCHEMA:
+    if kind not in CODECS:
         raise ValueError(f"item {item.get('sk')!r}: unknown kind {kind!r}")
-    fields = SCHEMA[kind]
-    row: dict[str, Any] = {"dialogue_id": dialogue_id}
-    absent = [f for f in fields if f not in item]
-    extra = {k: v for k, v in item.items() if k not in fields}
-    for f, typ in fields.items():
-        v = item.get(f)
-        if v is not None:
-            if typ == "json":
-                v = json.dumps(v, ensure_ascii=False)
-            elif typ == "bool":
-                v = int(bool(v))
-            elif typ == "str" and not isinstance(v, str):
-                raise ValueError(f"item {item.get('sk')!r}: field {f!r} must be text")
-            elif typ == "int" and not isinstance(v, int):
-                raise ValueError(f"item {item.get('sk')!r}: field {f!r} must be an integer")
-        row[f] = v
-    row["_absent"] = json.dumps(absent) if absent else None
-    row["_extra"] = json.dumps(extra, ensure_ascii=False) if extra else None
-    return TABLES[kind], row
-
-
-def _from_row(kind: str, names: list[str], values: tuple[Any, ...]) -> Item:
-    row = dict(zip(names, values, strict=True))
-    absent = set(json.loads(row["_absent"])) if row["_absent"] else ()
-    item: Item = {}
-    for f, typ in SCHEMA[kind].items():
-        if f in absent:
-            continue
-        v = row.get(f)
-        if v is not None:
-            if typ == "json":
-                v = json.loads(v)
-            elif typ == "bool":
-                v = bool(v)
-        item[f] = v
-    if row["_extra"]:
-        item.update(json.loads(row["_extra"]))
-    return item
+    return kind, CODECS[kind].row(dialogue_id, item)
 
 
 def _columns(db: sqlite_utils.Database, kind: str) -> list[str]:
@@ -243,8 +276,9 @@ class SQLiteStore:
                 names = self._cols[kind]
                 sql = (f"SELECT {', '.join(f'[{c}]' for c in names)} FROM [{table}] "
                        "WHERE dialogue_id = ?")
+                codec = CODECS[kind]
                 for values in self.db.conn.execute(sql, (dialogue_id,)):
-                    item = _from_row(kind, names, values)
+                    item = codec.item(names, values)
                     items[item["sk"]] = item
         return items
 
@@ -257,10 +291,10 @@ class SQLiteStore:
     def write(self, dialogue_id: str, puts: list[Item], deletes: list[str]) -> int:
         if not puts and not deletes:
             return 0
-        by_table: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        by_kind: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
         for item in puts:
-            table, row = _to_row(dialogue_id, item)
-            by_table[table].append(row)
+            kind, row = _to_row(dialogue_id, item)
+            by_kind[kind].append(row)
         del_by_table: dict[str, list[str]] = defaultdict(list)
         for sk in deletes:
             kind = kind_of_sk(sk)
@@ -275,8 +309,8 @@ class SQLiteStore:
                         conn.execute(
                             f"DELETE FROM [{table}] WHERE dialogue_id = ? AND sk IN "
                             f"({', '.join('?' * len(part))})", (dialogue_id, *part))
-                for table, rows in by_table.items():
-                    self.db[table].upsert_all(rows, pk=("dialogue_id", "sk"), alter=False)
+                for kind, rows in by_kind.items():
+                    conn.executemany(CODECS[kind].upsert_sql, rows)
                 conn.execute("COMMIT")
             except BaseException:
                 if conn.in_transaction:
@@ -311,7 +345,7 @@ class SQLiteStore:
         out = []
         with self._lock, self._guard():
             for values in self.db.conn.execute(sql, params):
-                item = _from_row(kind, names[1:], values[1:])
+                item = CODECS[kind].item(names[1:], values[1:])
                 item["dialogue_id"] = values[0]
                 out.append(item)
         return out

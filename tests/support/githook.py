@@ -28,6 +28,8 @@ def marker_line(text: str) -> int:
 def git_env(home: Path) -> dict[str, str]:
     """An environment that isolates git from the user's and the machine's configuration."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+    # Each commit starts the CLI afresh: let it cache bytecode as it does for users.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     env.update(
         HOME=str(home),
         GIT_CONFIG_NOSYSTEM="1",
