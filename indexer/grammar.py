@@ -18,7 +18,10 @@ from typing import Any
 from .model import Ref
 
 ENV_VAR = "BLUE_INDEX_GRAMMARS"
-DEFAULT_DIR = Path(__file__).resolve().parent.parent / "grammars"
+# The repository's grammars/ (source checkout, editable install); a built wheel ships the
+# same files as the package ``indexer.grammars`` (see pyproject.toml).
+_REPO_DIR = Path(__file__).resolve().parent.parent / "grammars"
+DEFAULT_DIR = _REPO_DIR if _REPO_DIR.is_dir() else Path(__file__).resolve().parent / "grammars"
 
 EVENTS = frozenset({"raised", "addressed", "resolved", "reopened", "acknowledged"})
 _KEYWORD_SHAPE = re.compile(r"^[A-Z][A-Z0-9_]*(?:[ :][A-Z][A-Z0-9_]*)*$")

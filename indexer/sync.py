@@ -14,9 +14,12 @@ and diagnostics); other files are never affected by it.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
+import threading
 import time
+from collections import deque
 from collections.abc import Callable, Collection
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -35,6 +38,9 @@ if TYPE_CHECKING:
 Progress = Callable[[int, int, str], None]
 # Test hook: exit the process abruptly after this many store writes (crash-safety tests).
 KILL_ENV = "BLUE_INDEX_TEST_KILL_AFTER_WRITES"
+# Parse in worker processes when a run has at least this many files to parse (1 = never).
+WORKERS_ENV = "BLUE_INDEX_WORKERS"
+PARALLEL_MIN = 256
 
 
 @dataclass(slots=True)
@@ -63,7 +69,7 @@ class SyncReport:
 
 @dataclass(slots=True)
 class _Disk:
-    path: Path
+    path: str
     size: int
     mtime_ns: int
 
@@ -96,18 +102,24 @@ def _walk(folder: str, prefix: str, did: str, files: dict[str, _Disk]) -> None:
     except (FileNotFoundError, NotADirectoryError, PermissionError):
         return
     for e in entries:
-        rel = prefix + e.name
         try:
             if e.is_dir():
-                if not e.name.startswith("."):
-                    _walk(e.path, rel + "/", did, files)
+                if not e.name.startswith("."):  # hidden folders are never indexed
+                    _walk(e.path, f"{prefix}{e.name}/", did, files)
                 continue
-            if layout.classify(rel).role == layout.IGNORED:
+            if _ignored(e.name):
                 continue
             st = e.stat()
         except FileNotFoundError:  # vanished during the scan
             continue
-        files[rel[len(did) + 1:]] = _Disk(Path(e.path), st.st_size, st.st_mtime_ns)
+        files[f"{prefix}{e.name}"[len(did) + 1:]] = _Disk(e.path, st.st_size, st.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=4096)
+def _ignored(name: str) -> bool:
+    """layout.classify's verdict for a file below a dialogue folder with no hidden folder on
+    the way: it then depends on the name only, so it is computed once per name."""
+    return layout.classify(f"dialogue/{name}").role == layout.IGNORED
 
 
 def _in_dialogue(did: str, path: str) -> str:
@@ -115,15 +127,76 @@ def _in_dialogue(did: str, path: str) -> str:
     return path[len(did) + 1:] if path.startswith(did + "/") else path
 
 
+def build_items(did: str, rels: list[str], changed: dict[str, bytes], old_items: Items,
+                paths: dict[str, str]) -> tuple[Items, int]:
+    """The items of one dialogue from its files (pure; runs in a worker process on big runs).
+
+    ``rels``: every file of the dialogue (paths in the dialogue folder); ``changed``: the bytes
+    of those to parse; the others are rebuilt from ``old_items`` (the stored partition), or
+    read from ``paths`` and parsed when the store cannot rebuild them. Returns the items and
+    the number of files parsed.
+    """
+    from .assemble import assemble
+    from .codec import parsed_files_from_items, to_items
+    from .parse import parse_file
+
+    old = {_in_dialogue(did, p): pf for p, pf in parsed_files_from_items(old_items).items()}
+    files: list[ParsedFile] = []
+    parsed = 0
+    for rel in rels:
+        if rel in changed:
+            pf = parse_file(f"{did}/{rel}", changed[rel])
+            parsed += 1
+            prev = old.get(rel)
+            if pf.has_errors and prev is not None and prev.good_sha256 is not None:
+                # keep the last good content; the new sha256 and diagnostics are stored
+                pf.blocks, pf.data, pf.good_sha256 = prev.blocks, prev.data, prev.good_sha256
+            files.append(pf)
+        elif rel in old:
+            files.append(old[rel])
+        else:  # a stored hash without a rebuildable parse: read the file again
+            try:
+                data = Path(paths[rel]).read_bytes()
+            except (FileNotFoundError, IsADirectoryError):
+                continue
+            files.append(parse_file(f"{did}/{rel}", data))
+            parsed += 1
+    return to_items(assemble(did, files)), parsed
+
+
+@dataclass(slots=True)
+class _Job:
+    """One dialogue whose files differ from the store: what the finishing step needs."""
+
+    did: str
+    stored: dict[str, str]
+    differs: set[str]
+    gone: list[str]
+    old_items: Items
+    pending: Any  # a Future, or the (items, parsed) result when built in this process
+
+
+def _workers() -> int:
+    env = os.environ.get(WORKERS_ENV, "")
+    if env.isdigit():
+        return max(1, int(env))
+    try:
+        n = len(os.sched_getaffinity(0))
+    except AttributeError:
+        n = os.cpu_count() or 1
+    return min(n, 8)
+
+
 class Syncer:
     """Brings the store in line with the files under ``config.dialogues``."""
 
-    def __init__(self, config: Config, store: Store) -> None:
+    def __init__(self, config: Config, store: Store, workers: int | None = None) -> None:
         self.config = config
         self.store = store
         kill = os.environ.get(KILL_ENV)
         self._kill_after = int(kill) if kill and kill.isdigit() else None
         self._writes = 0
+        self.workers = workers if workers is not None else _workers()
 
     @property
     def cache_file(self) -> Path:
@@ -145,11 +218,30 @@ class Syncer:
         stored = {d: {_in_dialogue(d, p): h for p, h in hs.items()} for d, hs in stored.items()}
         cache = HashCache(self.cache_file, self.config.dialogues)
         ids = sorted(set(on_disk) | set(stored))
-        for n, did in enumerate(ids, 1):
-            self._dialogue(did, on_disk.get(did, {}), stored.get(did, {}), cache, full,
-                           check, rep)
-            if progress:
-                progress(n, len(ids), did)
+        pool: Any = None
+        window: deque[_Job] = deque()
+        to_parse = 0
+        try:
+            for n, did in enumerate(ids, 1):
+                job = self._detect(did, on_disk.get(did, {}), stored.get(did, {}), cache,
+                                   full, check, rep)
+                if job is not None:
+                    disk, changed, differs = job
+                    to_parse += len(changed)
+                    if pool is None and self._parallel(to_parse, len(ids) - n):
+                        pool = self._pool()
+                    window.append(self._start(did, disk, changed, differs,
+                                              stored.get(did, {}), pool))
+                    while window and (pool is None or len(window) > 2 * self.workers):
+                        self._finish(window.popleft(), full, check, rep)
+                if progress:
+                    progress(n, len(ids), did)
+            while window:
+                self._finish(window.popleft(), full, check, rep)
+        finally:
+            if pool is not None:
+                pool.shutdown(wait=True, cancel_futures=True)
+        rep.dialogues.sort()
         if not check:
             seen = {f"{d}/{p}" for d, files in on_disk.items() for p in files}
             cache.retain(seen, None if only is None else tuple(f"{d}/" for d in only))
@@ -159,10 +251,30 @@ class Syncer:
             self._record(rep)
         return rep
 
+    # --- parallel parsing (big runs only) ----------------------------------------------
+
+    def _parallel(self, to_parse: int, dialogues_left: int) -> bool:
+        """Worth a process pool: many files to parse, more dialogues to come, and no other
+        threads (forking a threaded process, e.g. the watch daemon, is not safe)."""
+        return (self.workers > 1 and to_parse >= PARALLEL_MIN and dialogues_left >= 2
+                and threading.active_count() == 1)
+
+    def _pool(self) -> Any:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        from . import assemble, codec, parse  # noqa: F401 - loaded once, shared by the forks
+
+        return ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("fork"))
+
     # --- one dialogue ------------------------------------------------------------------
 
-    def _dialogue(self, did: str, disk: dict[str, _Disk], stored: dict[str, str],
-                  cache: HashCache, full: bool, check: bool, rep: SyncReport) -> None:
+    def _detect(self, did: str, disk: dict[str, _Disk], stored: dict[str, str],
+                cache: HashCache, full: bool, check: bool,
+                rep: SyncReport) -> tuple[dict[str, _Disk], dict[str, bytes], set[str]] | None:
+        """Change detection for one dialogue. Returns (files on disk, bytes to parse, files
+        whose content differs from the store) when the dialogue must be rebuilt; deletes a
+        dialogue gone from disk itself."""
         rep.files_seen += len(disk)
         changed: dict[str, bytes] = {}  # to parse (every file with ``full``)
         differs: set[str] = set()  # content not what the store recorded
@@ -174,9 +286,11 @@ class Syncer:
                 rep.unchanged += 1
                 continue
             try:
-                data = st.path.read_bytes()
+                with open(st.path, "rb") as fh:
+                    data = fh.read()
             except (FileNotFoundError, IsADirectoryError):
-                continue  # gone since the scan: handled as deleted below
+                disk.pop(rel)  # gone since the scan: handled as deleted
+                continue
             rep.hashed += 1
             sha = sha256_bytes(data)
             if len(data) == st.size:
@@ -187,29 +301,45 @@ class Syncer:
                 differs.add(rel)
             if full or rel in differs:
                 changed[rel] = data
-        present = {rel for rel in disk if rel in changed or rel in stored}
         gone = sorted(p for p in stored if p not in disk)
         rep.deleted += len(gone)
         if not changed and not gone:
-            return
-        if not present:  # folder gone or emptied: the whole partition goes
+            return None
+        if not disk:  # folder gone or emptied: the whole partition goes
             if check:
                 rep.drift.append(f"{did}: dialogue no longer on disk, still in the store")
-                return
-            n = self.store.delete_dialogue(did)
-            rep.items_deleted += n
+                return None
+            rep.items_deleted += self.store.delete_dialogue(did)
             rep.dialogues_written += 1
             rep.dialogues.append(did)
             self._after_write()
-            return
+            return None
+        return disk, changed, differs
+
+    def _start(self, did: str, disk: dict[str, _Disk], changed: dict[str, bytes],
+               differs: set[str], stored: dict[str, str], pool: Any) -> _Job:
         old_items = self.store.load(did)
-        new_items = self._assemble(did, disk, changed, old_items, rep)
-        puts, deletes = diff(old_items, new_items)
+        args = (did, sorted(disk), changed, old_items,
+                {rel: st.path for rel, st in disk.items() if rel not in changed})
+        pending = pool.submit(build_items, *args) if pool is not None else build_items(*args)
+        gone = sorted(p for p in stored if p not in disk)
+        return _Job(did, stored, differs, gone, old_items, pending)
+
+    def _finish(self, job: _Job, full: bool, check: bool, rep: SyncReport) -> None:
+        """Diff the rebuilt items against the loaded partition; write (or report) the diff."""
+        pending = job.pending
+        new_items, parsed = pending.result() if hasattr(pending, "result") else pending
+        rep.parsed += parsed
+        for it in new_items.values():
+            if it.get("kind") == "diagnostic" and it.get("severity") in rep.diagnostics:
+                rep.diagnostics[it["severity"]] += 1
+        did = job.did
+        puts, deletes = diff(job.old_items, new_items)
         if check:
-            drift = [f"{did}/{rel}: "
-                     + ("changed since the last sync" if rel in stored else "not in the store")
-                     for rel in sorted(differs)]
-            drift += [f"{did}/{rel}: deleted, still in the store" for rel in gone]
+            drift = [f"{did}/{rel}: " + ("changed since the last sync" if rel in job.stored
+                                         else "not in the store")
+                     for rel in sorted(job.differs)]
+            drift += [f"{did}/{rel}: deleted, still in the store" for rel in job.gone]
             if (puts or deletes) and not drift:
                 drift.append(f"{did}: {len(puts)} items to write, {len(deletes)} to delete")
             rep.drift += drift
@@ -223,38 +353,6 @@ class Syncer:
             self._after_write()
         if full and hasattr(self.store, "rekey"):  # encrypted: re-seal under a fresh data key
             self.store.rekey(did)
-
-    def _assemble(self, did: str, disk: dict[str, _Disk], changed: dict[str, bytes],
-                  old_items: Items, rep: SyncReport) -> Items:
-        """Items of the dialogue from its files: changed ones parsed, others from the store."""
-        from .assemble import assemble
-        from .codec import parsed_files_from_items, to_items
-        from .parse import parse_file
-
-        old = {_in_dialogue(did, p): pf for p, pf in parsed_files_from_items(old_items).items()}
-        files: list[ParsedFile] = []
-        for rel in sorted(disk):
-            if rel in changed:
-                pf = parse_file(f"{did}/{rel}", changed[rel])
-                rep.parsed += 1
-                prev = old.get(rel)
-                if pf.has_errors and prev is not None and prev.good_sha256 is not None:
-                    pf.blocks, pf.data, pf.good_sha256 = prev.blocks, prev.data, prev.good_sha256
-                files.append(pf)
-            elif rel in old:
-                files.append(old[rel])
-            else:  # stored hash but no reconstructable parse: read it again
-                try:
-                    data = disk[rel].path.read_bytes()
-                except (FileNotFoundError, IsADirectoryError):
-                    continue
-                files.append(parse_file(f"{did}/{rel}", data))
-                rep.parsed += 1
-        items = to_items(assemble(did, files))
-        for it in items.values():
-            if it.get("kind") == "diagnostic" and it.get("severity") in rep.diagnostics:
-                rep.diagnostics[it["severity"]] += 1
-        return items
 
     def _after_write(self) -> None:
         self._writes += 1

@@ -182,7 +182,7 @@ class Log:
         self.json_lines = json_lines
         self.quiet = quiet
         self.stream = stream or sys.stderr
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # a signal handler may log while a line is written
 
     def __call__(self, event: str, message: str, *, error: bool = False, **fields: Any) -> None:
         if self.quiet and not error:
@@ -319,6 +319,7 @@ class Daemon:
         self._pending = Coalescer(debounce)
         self._stopping = False
         self._lost = False
+        self._rearm_reason: str | None = None  # set when _lost is not about the root
         self._fallback: str | None = None
         self._observer: Any = None
         self._root_id: tuple[int, int] | None = None
@@ -342,6 +343,18 @@ class Daemon:
     def root_lost(self) -> None:
         with self._cond:
             self._lost = True
+            self._cond.notify()
+
+    def _thread_died(self, args: Any) -> None:
+        """A watchdog thread crashed: say so in one line, then re-arm and reconcile."""
+        if args.thread is self._worker:
+            return
+        name = getattr(args.thread, "name", "?")
+        self.log("error", f"file watcher thread {name} failed ({args.exc_type.__name__}: "
+                 f"{args.exc_value}); restarting the watch and reconciling", error=True)
+        with self._cond:
+            self._lost = True
+            self._rearm_reason = "watcher thread failed"
             self._cond.notify()
 
     def _report(self, kind: str, exc: OSError | None) -> None:
@@ -380,10 +393,12 @@ class Daemon:
             self.stop()
 
         previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+        hook, threading.excepthook = threading.excepthook, self._thread_died
         try:
             self.start()
             self.join()
         finally:
+            threading.excepthook = hook
             for s, h in previous.items():
                 signal.signal(s, h)
         if self.fatal is not None:
@@ -553,9 +568,12 @@ class Daemon:
     def _wait_for_root(self) -> None:
         """The root vanished: stop watching, poll (bounded back-off) until it is back."""
         self._disarm()
-        what = "does not exist yet" if self._root_id is None else "disappeared"
-        self.log("root-lost", f"{self.root} {what}; waiting for it to appear",
-                 error=True, root=str(self.root))
+        with self._cond:
+            reason, self._rearm_reason = self._rearm_reason, None
+        if reason is None or not self.root.is_dir():
+            what = "does not exist yet" if self._root_id is None else "disappeared"
+            self.log("root-lost", f"{self.root} {what}; waiting for it to appear",
+                     error=True, root=str(self.root))
         self._set_status(state="waiting")
         delay = 0.05
         while True:
@@ -566,11 +584,13 @@ class Daemon:
             self._arm()
             with self._cond:
                 if not self._lost:
-                    self._pending.add_full("root-back", time.monotonic() - self.debounce)
+                    self._pending.add_full("root-back" if reason is None else "rearm",
+                                           time.monotonic() - self.debounce)
                     break
                 self._cond.wait(delay)
             delay = min(delay * 2, MAX_ROOT_POLL)
-        self.log("root-back", f"{self.root} is back; reconciling", root=str(self.root))
+        if reason is None:
+            self.log("root-back", f"{self.root} is back; reconciling", root=str(self.root))
 
     def _set_status(self, **fields: Any) -> None:
         self._status.update(fields)

@@ -276,3 +276,30 @@ def test_two_dialogue_sources_in_one_tree(samples_dir, corpus_dialogue, tmp_path
     for did in srcs:
         assert store_export(store, did) == expected_export(cfg.dialogues, did)
     store.close()
+
+
+def test_parallel_parse_gives_the_same_items(tmp_path, monkeypatch):
+    """Worker processes (big runs) and the in-process path store identical items."""
+    from bench.gen_corpus import generate
+    from indexer import config as config_mod
+    from indexer import sync as sync_mod
+
+    generate(tmp_path / ".blue" / "dialogues", dialogues=5, rounds=2, experts=4, seed=3)
+    cfg = config_mod.load(root=tmp_path, env={})
+    monkeypatch.setattr(sync_mod, "PARALLEL_MIN", 10)
+    pools = []
+    real_pool = sync_mod.Syncer._pool
+    monkeypatch.setattr(sync_mod.Syncer, "_pool", lambda self: pools.append(1) or real_pool(self))
+    par = SQLiteStore(tmp_path / "par.db")
+    ser = SQLiteStore(tmp_path / "ser.db")
+    rep = Syncer(cfg, par, workers=2).run()
+    assert pools == [1] and rep.parsed == rep.files_seen
+    Syncer(cfg, ser, workers=1).run(full=True)
+    assert pools == [1]
+    ids = dialogue_ids(cfg.dialogues)
+    assert sorted(rep.dialogues) == ids
+    for did in ids:
+        assert par.load(did) == ser.load(did)
+        assert store_export(par, did) == expected_export(cfg.dialogues, did)
+    par.close()
+    ser.close()

@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 
 from .. import diagnostics
-from ..grammar import ENV_VAR
+from ..grammar import DEFAULT_DIR, ENV_VAR
 from ..model import Diagnostic
 
 # Diagnostic codes (stable), registered in indexer/diagnostics.py with their severity.
@@ -25,7 +25,7 @@ JUDGE_UNREADABLE = "judge-unreadable"          # warning: the reader failed on o
 CODES = {c: diagnostics.CODES[c].severity for c in (
     JSON_INVALID, JUDGE_UNKNOWN_SHAPE, JUDGE_UNKNOWN_STATUS, JUDGE_BAD_VALUE, JUDGE_UNREADABLE)}
 
-GRAMMAR_FILE = Path(__file__).resolve().parents[2] / "grammars" / "judge.yaml"
+GRAMMAR_FILE = DEFAULT_DIR / "judge.yaml"
 
 
 def _grammar_file() -> Path:

@@ -171,8 +171,9 @@ def dynamo_store_factory(dynamo_endpoint: str | None) -> Iterator[Callable[..., 
 
 
 def count_requests(store: Any) -> dict[str, int]:
-    """Count API calls and BatchWriteItem items from the client side (boto3 ``before-parameter-build`` event hook):
-    ``{"Query": n, "BatchWriteItem": n, "items": n written or deleted, "parts": ...}``.
+    """Count API calls and BatchWriteItem items from the client side (a boto3
+    ``before-parameter-build`` event hook): ``{"Query": n, "BatchWriteItem": n, "items": n
+    user items put or deleted, "internal": n part/marker items}``.
     Each API call counts once (botocore's own retries of a call are not separate calls);
     a resend of UnprocessedItems is a new call."""
     counts: dict[str, int] = {"items": 0}
