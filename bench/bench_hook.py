@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from gen_corpus import generate  # noqa: E402
@@ -29,6 +31,7 @@ COMMIT_FILES = 5
 
 def _env(home: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # as for users: bytecode is cached
     env.update(HOME=str(home), GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL=str(home / ".gitconfig"),
                GIT_AUTHOR_NAME="bench", GIT_AUTHOR_EMAIL="bench@example.com",
                GIT_COMMITTER_NAME="bench", GIT_COMMITTER_EMAIL="bench@example.com")
@@ -39,15 +42,22 @@ def _run(cmd: list[str], cwd: Path, env: dict[str, str]) -> subprocess.Completed
     return subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, check=False)
 
 
-def _time(cmd: list[str], cwd: Path, env: dict[str, str], runs: int) -> tuple[float, float, int]:
-    """(median ms, min ms, exit code) over ``runs`` runs after one warm-up."""
+def _cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def _time(cmd: list[str], cwd: Path, env: dict[str, str], runs: int) -> Timing:
+    """Median and min wall ms, median CPU ms (user+sys of the process tree), exit code, over
+    ``runs`` runs after one warm-up (which also writes the bytecode cache)."""
     rc = _run(cmd, cwd, env).returncode
-    samples = []
+    wall, cpu = [], []
     for _ in range(runs):
-        t = time.perf_counter()
+        c, t = _cpu(), time.perf_counter()
         _run(cmd, cwd, env)
-        samples.append((time.perf_counter() - t) * 1000)
-    return statistics.median(samples), min(samples), rc
+        wall.append((time.perf_counter() - t) * 1000)
+        cpu.append((_cpu() - c) * 1000)
+    return Timing(statistics.median(wall), min(wall), statistics.median(cpu), rc)
 
 
 def build(root: Path, files: int, home: Path) -> tuple[dict[str, str], list[str]]:
@@ -74,7 +84,14 @@ def build(root: Path, files: int, home: Path) -> tuple[dict[str, str], list[str]
     return env, staged
 
 
-def measure(root: Path, env: dict[str, str], runs: int) -> dict[str, tuple[float, float, int]]:
+class Timing(NamedTuple):
+    median: float
+    low: float
+    cpu: float
+    rc: int
+
+
+def measure(root: Path, env: dict[str, str], runs: int) -> dict[str, Timing]:
     hook = _run(["git", "rev-parse", "--git-path", "hooks/pre-commit"], root, env)
     script = str(root / hook.stdout.decode().strip())
     out = {
@@ -109,8 +126,9 @@ def main(argv: list[str] | None = None) -> int:
             count = len(_run(["git", "ls-files", ".blue/dialogues"], root, env).stdout.splitlines())
             print(f"\n{count} dialogue files in the repository "
                   f"(built in {time.perf_counter() - t:.1f} s); staged: {len(staged)} files")
-            for name, (med, low, rc) in measure(root, env, a.runs).items():
-                print(f"  {name:32s} median {med:7.1f} ms   min {low:7.1f} ms   exit {rc}")
+            for name, t in measure(root, env, a.runs).items():
+                print(f"  {name:32s} wall median {t.median:6.1f} ms  min {t.low:6.1f} ms"
+                      f"   cpu median {t.cpu:6.1f} ms   exit {t.rc}")
     return 0
 
 

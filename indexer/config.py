@@ -62,8 +62,6 @@ def load(
     env: dict[str, str] | None = None,
 ) -> Config:
     """Read the configuration; a missing config file means SQLite at ``.blue/blue.db``."""
-    import yaml
-
     env = os.environ if env is None else env
     root = (root or find_root()).resolve()
     path = config_file or root / ".blue" / "config.yaml"
@@ -71,6 +69,8 @@ def load(
     if config_file is not None and not path.exists():
         raise ConfigError(f"{path}: config file not found; check --config")
     if path.exists():
+        import yaml  # only when there is a file to read: the hook starts on every commit
+
         try:
             loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
         except (yaml.YAMLError, UnicodeDecodeError) as e:

@@ -526,3 +526,37 @@ def test_dialogues_folder_from_config(repo: Repo) -> None:
     assert proc.returncode == 1
     assert f"docs/dialogues/d/round-0/muffin.md:{line}:" in proc.stderr
     assert path not in proc.stderr
+
+
+# ------------------------------------------------------------------------ lint --staged
+
+
+def test_lint_staged_reads_the_index(repo: Repo) -> None:
+    path, line = _unclosed(repo, f"{D}/round-0/muffin.md")
+    repo.git("add", path)
+    repo.dlg(f"{D}/round-0/muffin.md", GOOD)  # the working tree is fine
+    staged = repo.cli("lint", "--staged")
+    assert staged.returncode == 1
+    assert f"{path}:{line}:" in staged.stdout
+    assert repo.cli("lint").returncode == 0  # plain lint reads the working tree
+    # And the other way round.
+    repo.git("add", path)
+    repo.dlg(f"{D}/round-0/muffin.md", UNCLOSED)
+    assert repo.cli("lint", "--staged").returncode == 0
+    assert repo.cli("lint").returncode == 1
+
+
+def test_lint_staged_paths_check_index_versions(repo: Repo) -> None:
+    """With paths (what the pre-commit framework passes): the index version of those files,
+    staged in this commit or not (``pre-commit run --all-files`` in CI)."""
+    bad, line = _unclosed(repo, f"{D}/round-0/muffin.md")
+    good = repo.dlg(f"{D}/round-0/eclair.md", GOOD)
+    repo.git("add", "-A")
+    assert repo.commit("both", "--no-verify").returncode == 0
+    assert repo.cli("lint", "--staged").returncode == 0  # nothing staged
+    one = repo.cli("lint", "--staged", good)
+    assert one.returncode == 0 and bad not in one.stdout
+    both = repo.cli("lint", "--staged", DIALOGUES)
+    assert both.returncode == 1 and f"{bad}:{line}:" in both.stdout
+    run = repo.cli("hook", "run", bad)
+    assert run.returncode == 1 and f"{bad}:{line}:" in run.stderr
