@@ -228,6 +228,7 @@ def staged_set(config: Config, paths: Sequence[str] | None = None) -> StagedSet 
     if not changes:
         return None
     cut = len(folder) + 1 if folder else 0
+    prefix = f"{folder}/" if folder else ""
     dialogues: set[str] = set()
     singles: dict[str, str] = {}  # files outside any dialogue folder (pools): rel -> blob
     only: list[str] = []
@@ -236,13 +237,16 @@ def staged_set(config: Config, paths: Sequence[str] | None = None) -> StagedSet 
         place = classify(rel)
         if place.dialogue is not None:
             dialogues.add(place.dialogue)
+        if ch.old_path and ch.old_path.startswith(prefix):  # a rename changes both dialogues
+            old = classify(ch.old_path[cut:]).dialogue
+            if old is not None:
+                dialogues.add(old)
         if ch.status not in _CHECKED or ch.mode == _GITLINK or place.role == IGNORED:
             continue
         only.append(rel)
         if place.dialogue is None:
             singles[rel] = ch.blob
     blobs: dict[str, str] = dict(singles)
-    prefix = f"{folder}/" if folder else ""
     for path, (mode, blob) in index_entries(root, (prefix + d for d in sorted(dialogues))).items():
         rel = path[cut:]
         if mode != _GITLINK and classify(rel).role != IGNORED:
@@ -391,7 +395,7 @@ fi
 python={shlex.quote(python)}
 if [ ! -x "$python" ]; then
     echo "blue-index: $python not found; run 'blue-index hook install' again" >&2
-    echo "{NO_VERIFY}" >&2
+    echo {shlex.quote(NO_VERIFY)} >&2
     exit 1
 fi
 exec "$python" -m indexer.cli {cmd}

@@ -5,6 +5,10 @@ cached sha256 stands in for reading the file. It is never the record of what is 
 (the store's file items are), so losing or corrupting it costs time, not correctness.
 Entries for files modified within ``RACY_NS`` of the scan are not kept, because a later
 edit in the same mtime tick could leave size and mtime unchanged.
+
+One small JSON file per dialogue (``<cache dir>/<dialogue id>.json``), loaded on first use
+and rewritten only when it changed, so syncing one dialogue costs the same in a tree of a
+hundred files or of a hundred thousand.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import time
 from pathlib import Path
 
 RACY_NS = 2_000_000_000
-VERSION = 1
+VERSION = 2
 
 
 def sha256_bytes(data: bytes) -> str:
@@ -25,55 +29,77 @@ def sha256_bytes(data: bytes) -> str:
 
 
 class HashCache:
-    """``path -> [size, mtime_ns, sha256]`` for one dialogues root, kept in a JSON file."""
+    """``{dialogue}/{path} -> [size, mtime_ns, sha256]`` for one dialogues root."""
 
-    def __init__(self, file: Path, root: Path) -> None:
-        self.file = file
+    def __init__(self, folder: Path, root: Path) -> None:
+        self.folder = folder
         self.root = str(root)
-        self.entries: dict[str, list] = {}
-        self.dirty = False
+        self.shards: dict[str, dict[str, list]] = {}
+        self.dirty: set[str] = set()
         self.started_ns = time.time_ns()
-        try:
-            doc = json.loads(file.read_text(encoding="utf-8"))
-            if doc.get("version") == VERSION and doc.get("root") == self.root:
-                self.entries = dict(doc.get("files") or {})
-        except (OSError, ValueError, AttributeError):
-            self.entries = {}  # missing or damaged: start empty, it is only a cache
 
-    def get(self, path: str, size: int, mtime_ns: int) -> str | None:
+    def _shard(self, did: str) -> dict[str, list]:
+        shard = self.shards.get(did)
+        if shard is None:
+            shard = {}
+            try:
+                doc = json.loads((self.folder / f"{did}.json").read_text(encoding="utf-8"))
+                if doc.get("version") == VERSION and doc.get("root") == self.root:
+                    shard = dict(doc.get("files") or {})
+            except (OSError, ValueError, AttributeError):
+                pass  # missing or damaged: start empty, it is only a cache
+            self.shards[did] = shard
+        return shard
+
+    def get(self, did: str, rel: str, size: int, mtime_ns: int) -> str | None:
         """The cached sha256 when size and mtime still match, else None."""
-        e = self.entries.get(path)
+        e = self._shard(did).get(rel)
         if e and len(e) == 3 and e[0] == size and e[1] == mtime_ns:
             return e[2]
         return None
 
-    def put(self, path: str, size: int, mtime_ns: int, sha: str) -> None:
+    def put(self, did: str, rel: str, size: int, mtime_ns: int, sha: str) -> None:
+        shard = self._shard(did)
         if mtime_ns >= self.started_ns - RACY_NS:
-            if self.entries.pop(path, None) is not None:
-                self.dirty = True
+            if shard.pop(rel, None) is not None:
+                self.dirty.add(did)
             return
-        if self.entries.get(path) != [size, mtime_ns, sha]:
-            self.entries[path] = [size, mtime_ns, sha]
-            self.dirty = True
+        if shard.get(rel) != [size, mtime_ns, sha]:
+            shard[rel] = [size, mtime_ns, sha]
+            self.dirty.add(did)
 
-    def retain(self, paths: set[str], prefixes: tuple[str, ...] | None = None) -> None:
-        """Drop entries not in ``paths`` (only those under ``prefixes`` when given)."""
-        for p in list(self.entries):
-            if p not in paths and (prefixes is None or p.startswith(prefixes)):
-                del self.entries[p]
-                self.dirty = True
+    def retain(self, did: str, rels: set[str]) -> None:
+        """Keep only the entries of files still present in a dialogue."""
+        shard = self._shard(did)
+        for rel in [r for r in shard if r not in rels]:
+            del shard[rel]
+            self.dirty.add(did)
+
+    def forget(self, did: str) -> None:
+        """Drop a dialogue that is gone from disk."""
+        self.shards[did] = {}
+        self.dirty.discard(did)
+        with contextlib.suppress(OSError):
+            (self.folder / f"{did}.json").unlink()
+
+    def known(self) -> list[str]:
+        """Dialogues with a cache file (to forget the ones gone from disk)."""
+        try:
+            return [p.name[:-5] for p in os.scandir(self.folder) if p.name.endswith(".json")]
+        except OSError:
+            return []
 
     def save(self) -> None:
-        """Write atomically (temp file + rename); failures are ignored (it is a cache)."""
-        if not self.dirty:
-            return
-        tmp = self.file.with_name(f"{self.file.name}.{os.getpid()}.tmp")
-        try:
-            self.file.parent.mkdir(parents=True, exist_ok=True)
-            doc = {"version": VERSION, "root": self.root, "files": self.entries}
-            tmp.write_text(json.dumps(doc, separators=(",", ":")), encoding="utf-8")
-            os.replace(tmp, self.file)
-            self.dirty = False
-        except OSError:
-            with contextlib.suppress(OSError):
-                tmp.unlink()
+        """Write the changed shards atomically (temp file + rename); errors are ignored."""
+        for did in sorted(self.dirty):
+            path = self.folder / f"{did}.json"
+            tmp = self.folder / f".{did}.json.{os.getpid()}.tmp"
+            try:
+                self.folder.mkdir(parents=True, exist_ok=True)
+                doc = {"version": VERSION, "root": self.root, "files": self.shards[did]}
+                tmp.write_text(json.dumps(doc, separators=(",", ":")), encoding="utf-8")
+                os.replace(tmp, path)
+            except OSError:
+                with contextlib.suppress(OSError):
+                    tmp.unlink()
+        self.dirty.clear()

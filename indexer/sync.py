@@ -38,7 +38,8 @@ if TYPE_CHECKING:
 Progress = Callable[[int, int, str], None]
 # Test hook: exit the process abruptly after this many store writes (crash-safety tests).
 KILL_ENV = "BLUE_INDEX_TEST_KILL_AFTER_WRITES"
-# Parse in worker processes when a run has at least this many files to parse (1 = never).
+# Worker processes for parsing (0 = parse in this process); used when a run has at least
+# PARALLEL_MIN files to parse.
 WORKERS_ENV = "BLUE_INDEX_WORKERS"
 PARALLEL_MIN = 256
 
@@ -177,14 +178,16 @@ class _Job:
 
 
 def _workers() -> int:
+    """Parse processes beside this one: one core stays with the main process, which hashes,
+    diffs and writes while the workers parse and assemble."""
     env = os.environ.get(WORKERS_ENV, "")
     if env.isdigit():
-        return max(1, int(env))
+        return int(env)
     try:
         n = len(os.sched_getaffinity(0))
     except AttributeError:
         n = os.cpu_count() or 1
-    return min(n, 8)
+    return max(0, min(n - 1, 7))
 
 
 class Syncer:
@@ -199,8 +202,8 @@ class Syncer:
         self.workers = workers if workers is not None else _workers()
 
     @property
-    def cache_file(self) -> Path:
-        return self.config.state_dir / "cache" / "hashes.json"
+    def cache_dir(self) -> Path:
+        return self.config.state_dir / "cache" / "hashes"
 
     def run(self, full: bool = False, check: bool = False,
             dialogues: Collection[str] | None = None,
@@ -216,7 +219,7 @@ class Syncer:
         else:
             stored = {d: h for d in sorted(only) if (h := self.store.file_hashes(d))}
         stored = {d: {_in_dialogue(d, p): h for p, h in hs.items()} for d, hs in stored.items()}
-        cache = HashCache(self.cache_file, self.config.dialogues)
+        cache = HashCache(self.cache_dir, self.config.dialogues)
         ids = sorted(set(on_disk) | set(stored))
         pool: Any = None
         window: deque[_Job] = deque()
@@ -232,7 +235,7 @@ class Syncer:
                         pool = self._pool()
                     window.append(self._start(did, disk, changed, differs,
                                               stored.get(did, {}), pool))
-                    while window and (pool is None or len(window) > 2 * self.workers):
+                    while window and (pool is None or len(window) > 2 * self.workers + 1):
                         self._finish(window.popleft(), full, check, rep)
                 if progress:
                     progress(n, len(ids), did)
@@ -243,8 +246,11 @@ class Syncer:
                 pool.shutdown(wait=True, cancel_futures=True)
         rep.dialogues.sort()
         if not check:
-            seen = {f"{d}/{p}" for d, files in on_disk.items() for p in files}
-            cache.retain(seen, None if only is None else tuple(f"{d}/" for d in only))
+            for did in on_disk:
+                cache.retain(did, set(on_disk[did]))
+            for did in cache.known() if only is None else only:
+                if did not in on_disk:
+                    cache.forget(did)
             cache.save()
         rep.seconds = time.perf_counter() - t0
         if not check:
@@ -256,7 +262,7 @@ class Syncer:
     def _parallel(self, to_parse: int, dialogues_left: int) -> bool:
         """Worth a process pool: many files to parse, more dialogues to come, and no other
         threads (forking a threaded process, e.g. the watch daemon, is not safe)."""
-        return (self.workers > 1 and to_parse >= PARALLEL_MIN and dialogues_left >= 2
+        return (self.workers > 0 and to_parse >= PARALLEL_MIN and dialogues_left >= 2
                 and threading.active_count() == 1)
 
     def _pool(self) -> Any:
@@ -280,8 +286,7 @@ class Syncer:
         differs: set[str] = set()  # content not what the store recorded
         for rel in sorted(disk):
             st = disk[rel]
-            key = f"{did}/{rel}"
-            sha = None if full else cache.get(key, st.size, st.mtime_ns)
+            sha = None if full else cache.get(did, rel, st.size, st.mtime_ns)
             if sha is not None and stored.get(rel) == sha:
                 rep.unchanged += 1
                 continue
@@ -294,7 +299,7 @@ class Syncer:
             rep.hashed += 1
             sha = sha256_bytes(data)
             if len(data) == st.size:
-                cache.put(key, st.size, st.mtime_ns, sha)
+                cache.put(did, rel, st.size, st.mtime_ns, sha)
             if stored.get(rel) == sha:
                 rep.unchanged += 1
             else:

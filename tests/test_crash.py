@@ -111,13 +111,13 @@ def test_stale_hash_cache_after_crash_is_harmless(samples_dir, tmp_path):
     # simulate the worst case: the cache was saved with every new hash before the kill
     from indexer.hashcache import HashCache, sha256_bytes
 
-    cache = HashCache(cfg.state_dir / "cache" / "hashes.json", cfg.dialogues)
+    cache = HashCache(cfg.state_dir / "cache" / "hashes", cfg.dialogues)
     cache.started_ns = time.time_ns()
     for p in Path(cfg.dialogues).rglob("*"):
-        if p.is_file():
+        if p.is_file() and len(p.relative_to(cfg.dialogues).parts) > 1:
             st = p.stat()
-            cache.put(p.relative_to(cfg.dialogues).as_posix(), st.st_size, st.st_mtime_ns,
-                      sha256_bytes(p.read_bytes()))
+            did, rel = p.relative_to(cfg.dialogues).as_posix().split("/", 1)
+            cache.put(did, rel, st.st_size, st.st_mtime_ns, sha256_bytes(p.read_bytes()))
     cache.save()
     assert cli(tmp_path, "reindex", check=True).returncode == 0
     _assert_converged(cfg)

@@ -3,6 +3,7 @@ execute the installed hook, real staged/unstaged states."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import stat
@@ -461,17 +462,31 @@ def test_check_without_sync_imports_no_store(repo: Repo) -> None:
 # ------------------------------------------------------------------ the project's data
 
 
-def test_sample_dialogues_commit_like_lint_says(repo: Repo, samples_dir: Path) -> None:
-    """Committing the project's sample dialogues: the hook agrees with `blue-index lint`
-    run on the same files in the working tree."""
-    dialogues = [p for p in sorted(samples_dir.iterdir()) if p.is_dir()]
-    assert dialogues, "sample_dialogues/ has no dialogue"
-    shutil.copytree(samples_dir, repo.root / DIALOGUES)
+def _agrees_with_lint(repo: Repo, source: Path) -> set[tuple]:
+    """Stage a whole dialogues tree: the index-based check reports exactly what ``lint``
+    reports from the working tree, and the hook blocks exactly when that has errors."""
+    shutil.copytree(source, repo.root / DIALOGUES, dirs_exist_ok=True)
     repo.git("add", "-A")
-    assert repo.cli("hook", "install").returncode == 0
-    lint = repo.cli("lint")
-    proc = repo.commit("samples")
-    assert proc.returncode == (1 if lint.returncode == 1 else 0), _output(proc) + lint.stdout
+
+    def keys(proc) -> set[tuple]:
+        assert proc.returncode in (0, 1), proc.stderr
+        return {(d["file"], d["line"], d["code"], d["severity"]) for d in json.loads(proc.stdout)}
+
+    disk = keys(repo.cli("lint", "--json"))
+    index = keys(repo.cli("lint", "--staged", "--json"))
+    assert index == disk
+    errors = any(k[3] == "error" for k in disk)
+    assert repo.cli("hook", "run").returncode == (1 if errors else 0)
+    assert repo.cli("hook", "run", "--strict").returncode == (1 if disk else 0)
+    return disk
+
+
+def test_sample_dialogues_agree_with_lint(repo: Repo, samples_dir: Path) -> None:
+    assert _agrees_with_lint(repo, samples_dir), "the samples have warnings to compare"
+
+
+def test_real_corpus_agrees_with_lint(repo: Repo, corpus_dir: Path) -> None:
+    _agrees_with_lint(repo, corpus_dir)
 
 
 def test_planted_error_blocks(hooked: Repo, repo_root: Path) -> None:
@@ -560,3 +575,40 @@ def test_lint_staged_paths_check_index_versions(repo: Repo) -> None:
     assert both.returncode == 1 and f"{bad}:{line}:" in both.stdout
     run = repo.cli("hook", "run", bad)
     assert run.returncode == 1 and f"{bad}:{line}:" in run.stderr
+
+
+def test_unusual_paths(hooked: Repo) -> None:
+    """Non-ASCII and spaces in dialogue folder names survive git's path quoting."""
+    dlg = "2026-06-01T0000Z-café au lait"
+    path, line = _unclosed(hooked, f"{dlg}/round-0/muffin.md")
+    hooked.git("add", path)
+    proc = hooked.commit("unusual")
+    assert proc.returncode == 1
+    assert f"{path}:{line}:" in _output(proc)
+
+
+def test_rename_across_dialogues_touches_both(repo: Repo) -> None:
+    old = repo.dlg("d-one/round-0/muffin.md", GOOD)
+    repo.git("add", "-A")
+    repo.commit("one", "--no-verify")
+    new = f"{DIALOGUES}/d-two/round-0/muffin.md"
+    (repo.root / new).parent.mkdir(parents=True)
+    repo.git("mv", old, new)
+    staged = githook.staged_set(load_config(root=repo.root))
+    assert staged is not None
+    assert staged.dialogues == ["d-one", "d-two"]
+    assert staged.only == ["d-two/round-0/muffin.md"]
+
+
+def test_missing_interpreter_blocks_with_a_clear_message(repo: Repo) -> None:
+    """If the venv the hook was installed from is gone, the commit stops with what to do."""
+    githook.install(repo.root, python=str(repo.root / "gone" / "python"))
+    path = repo.dlg(f"{D}/round-0/muffin.md", GOOD)
+    repo.git("add", path)
+    before = repo.head()
+    proc = repo.commit("no python")
+    assert proc.returncode == 1
+    lines = proc.stderr.strip().splitlines()
+    assert "not found" in lines[0] and "hook install" in lines[0]
+    assert lines[-1] == githook.NO_VERIFY  # printed literally, nothing executed
+    assert repo.head() == before

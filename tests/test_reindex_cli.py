@@ -145,3 +145,20 @@ def test_two_reindexes_at_once(repo):
         assert store_export(store, did) == expected_export(repo.dialogues, did)
     store.close()
     assert cli_json(repo.root, "reindex")["items_written"] == 0
+
+
+def test_views_read_the_store_once_indexed(repo):
+    """show/tensions/export read what was indexed (the store), not the files."""
+    did, target = _one_response(repo)
+    cli(repo.root, "reindex", check=True)
+    indexed = cli(repo.root, "export", did, check=True).stdout
+    store = SQLiteStore(repo.sqlite_path)
+    assert indexed == store_export(store, did)
+    store.close()
+    target.write_text(target.read_text(encoding="utf-8")
+                      + "\n[PERSPECTIVE P55: Not yet indexed]\nPending.\n", encoding="utf-8")
+    assert cli(repo.root, "export", did, check=True).stdout == indexed
+    cli(repo.root, "reindex", check=True)
+    after = cli(repo.root, "export", did, check=True).stdout
+    assert "Not yet indexed" in after
+    assert after == expected_export(repo.dialogues, did)

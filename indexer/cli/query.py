@@ -34,10 +34,20 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _items(ctx: Context, dialogue_id: str) -> Items:
-    """The dialogue's items. For now read from the files (no store involved)."""
+    """The dialogue's items: from the active store when it holds the dialogue (what was
+    indexed), else read from the files (e.g. before the first reindex)."""
     from ..views import items_from_files
 
-    return items_from_files(ctx.config.dialogues, dialogue_id)
+    cfg = ctx.config
+    if not (cfg.backend == "sqlite" and cfg.sqlite_path and not cfg.sqlite_path.exists()):
+        if ctx._store is None:
+            from ..store.base import open_store
+
+            ctx._store = open_store(cfg, create=False)
+        items = ctx._store.load(dialogue_id)
+        if items:
+            return items
+    return items_from_files(cfg.dialogues, dialogue_id)
 
 
 def _load(ctx: Context, dialogue_id: str) -> Items | None:

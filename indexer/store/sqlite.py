@@ -111,6 +111,10 @@ def _ensure_tables(db: sqlite_utils.Database) -> None:
 # --- row <-> item ---------------------------------------------------------------------------
 
 
+_STR, _INT, _FLOAT, _BOOL, _JSON = range(5)
+_encode = json.JSONEncoder(ensure_ascii=False).encode
+
+
 class _Codec:
     """Row <-> item for one kind, with the column order fixed once (hot path of every sync)."""
 
@@ -119,10 +123,10 @@ class _Codec:
         self.table = TABLES[kind]
         self.fields = list(SCHEMA[kind])
         self.field_set = frozenset(self.fields)
+        codes = {"str": _STR, "int": _INT, "float": _FLOAT, "bool": _BOOL, "json": _JSON}
+        self.plan = [(f, codes[t]) for f, t in SCHEMA[kind].items()]
         self.json = [f for f in self.fields if SCHEMA[kind][f] == "json"]
         self.bool = [f for f in self.fields if SCHEMA[kind][f] == "bool"]
-        self.text = [f for f in self.fields if SCHEMA[kind][f] == "str"]
-        self.int = [f for f in self.fields if SCHEMA[kind][f] == "int"]
         self.columns = ["dialogue_id", *self.fields, *_BOOKKEEPING]
         cols = ", ".join(f"[{c}]" for c in self.columns)
         updates = ", ".join(f"[{c}] = excluded.[{c}]" for c in self.columns
@@ -131,26 +135,32 @@ class _Codec:
             f"INSERT INTO [{self.table}] ({cols}) VALUES ({', '.join('?' * len(self.columns))}) "
             f"ON CONFLICT (dialogue_id, sk) DO UPDATE SET {updates}")
 
-    def row(self, dialogue_id: str, item: Item) -> tuple[Any, ...]:
-        values = dict(item)
-        for f in self.json:
-            v = values.get(f)
+    def row(self, dialogue_id: str, item: Item) -> list[Any]:
+        """Column values in ``self.columns`` order; SCHEMA types are checked where SQLite's
+        type affinity would otherwise change a value (text in INTEGER columns and back)."""
+        out: list[Any] = [dialogue_id]
+        get = item.get
+        for f, code in self.plan:
+            v = get(f)
             if v is not None:
-                values[f] = json.dumps(v, ensure_ascii=False)
-        for f in self.bool:
-            v = values.get(f)
-            if v is not None:
-                values[f] = int(bool(v))
-        for names, typ, what in ((self.text, str, "text"), (self.int, int, "an integer")):
-            for f in names:
-                v = values.get(f)
-                if v is not None and not isinstance(v, typ):
-                    raise ValueError(f"item {item.get('sk')!r}: field {f!r} must be {what}")
-        absent = [f for f in self.fields if f not in item]
-        extra = {k: v for k, v in item.items() if k not in self.field_set}
-        return (dialogue_id, *[values.get(f) for f in self.fields],
-                json.dumps(absent) if absent else None,
-                json.dumps(extra, ensure_ascii=False) if extra else None)
+                if code == _JSON:
+                    v = _encode(v)
+                elif code == _BOOL:
+                    v = 1 if v else 0
+                elif code == _STR:
+                    if not isinstance(v, str):
+                        raise ValueError(f"item {get('sk')!r}: field {f!r} must be text")
+                elif code == _INT and not isinstance(v, int):
+                    raise ValueError(f"item {get('sk')!r}: field {f!r} must be an integer")
+            out.append(v)
+        if item.keys() == self.field_set:
+            out += (None, None)
+        else:
+            absent = [f for f in self.fields if f not in item]
+            extra = {k: v for k, v in item.items() if k not in self.field_set}
+            out.append(_encode(absent) if absent else None)
+            out.append(_encode(extra) if extra else None)
+        return out
 
     def item(self, names: list[str], values: tuple[Any, ...] | sqlite3.Row) -> Item:
         """``names`` are SCHEMA fields present in the table, then the bookkeeping columns."""
@@ -176,7 +186,7 @@ class _Codec:
 CODECS: dict[str, _Codec] = {kind: _Codec(kind) for kind in SCHEMA}
 
 
-def _to_row(dialogue_id: str, item: Item) -> tuple[str, tuple[Any, ...]]:
+def _to_row(dialogue_id: str, item: Item) -> tuple[str, list[Any]]:
     kind = item.get("kind")
     if kind not in CODECS:
         raise ValueError(f"item {item.get('sk')!r}: unknown kind {kind!r}")
@@ -291,7 +301,7 @@ class SQLiteStore:
     def write(self, dialogue_id: str, puts: list[Item], deletes: list[str]) -> int:
         if not puts and not deletes:
             return 0
-        by_kind: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
+        by_kind: dict[str, list[list[Any]]] = defaultdict(list)
         for item in puts:
             kind, row = _to_row(dialogue_id, item)
             by_kind[kind].append(row)
