@@ -10,6 +10,10 @@ The store's file items are the record of what is synced: a file is skipped only 
 sha256 equals the stored one, so a run killed at any point is finished by the next run.
 A file whose new content has errors keeps its last good blocks/data (with its new sha256
 and diagnostics); other files are never affected by it.
+
+Big runs (``PARALLEL_MIN`` files to parse, e.g. a first or ``--full`` reindex) parse and
+assemble dialogues in forked worker processes while this process hashes, diffs and writes;
+never from a threaded process (the watch daemon), where forking is unsafe.
 """
 
 from __future__ import annotations
@@ -165,6 +169,18 @@ def build_items(did: str, rels: list[str], changed: dict[str, bytes], old_items:
     return to_items(assemble(did, files)), parsed
 
 
+def _follow_parent(parent: int) -> None:
+    """In a parse worker: exit when the sync process is gone (killed with SIGKILL, nothing
+    tells the pool's workers), instead of idling forever as an orphan."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.2)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
 @dataclass(slots=True)
 class _Job:
     """One dialogue whose files differ from the store: what the finishing step needs."""
@@ -175,11 +191,12 @@ class _Job:
     gone: list[str]
     old_items: Items
     pending: Any  # a Future, or the (items, parsed) result when built in this process
+    lock: int | None = None  # the dialogue's lock, held from load to write
 
 
 def _workers() -> int:
-    """Parse processes beside this one: one core stays with the main process, which hashes,
-    diffs and writes while the workers parse and assemble."""
+    """Parse processes: one per core (the main process hashes, diffs and writes meanwhile;
+    measured faster than leaving it a core of its own); none on a single core."""
     env = os.environ.get(WORKERS_ENV, "")
     if env.isdigit():
         return int(env)
@@ -187,7 +204,7 @@ def _workers() -> int:
         n = len(os.sched_getaffinity(0))
     except AttributeError:
         n = os.cpu_count() or 1
-    return max(0, min(n - 1, 7))
+    return 0 if n < 2 else min(n, 8)
 
 
 class Syncer:
@@ -218,7 +235,6 @@ class Syncer:
             stored = self.store.all_file_hashes()
         else:
             stored = {d: h for d in sorted(only) if (h := self.store.file_hashes(d))}
-        stored = {d: {_in_dialogue(d, p): h for p, h in hs.items()} for d, hs in stored.items()}
         cache = HashCache(self.cache_dir, self.config.dialogues)
         ids = sorted(set(on_disk) | set(stored))
         pool: Any = None
@@ -234,7 +250,7 @@ class Syncer:
                     if pool is None and self._parallel(to_parse, len(ids) - n):
                         pool = self._pool()
                     window.append(self._start(did, disk, changed, differs,
-                                              stored.get(did, {}), pool))
+                                              stored.get(did, {}), pool, check))
                     while window and (pool is None or len(window) > 2 * self.workers + 1):
                         self._finish(window.popleft(), full, check, rep)
                 if progress:
@@ -242,6 +258,8 @@ class Syncer:
             while window:
                 self._finish(window.popleft(), full, check, rep)
         finally:
+            for job in window:  # an error left these unfinished
+                _unlock(job.lock)
             if pool is not None:
                 pool.shutdown(wait=True, cancel_futures=True)
         rep.dialogues.sort()
@@ -271,7 +289,8 @@ class Syncer:
 
         from . import assemble, codec, parse  # noqa: F401 - loaded once, shared by the forks
 
-        return ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("fork"))
+        return ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("fork"),
+                                   initializer=_follow_parent, initargs=(os.getpid(),))
 
     # --- one dialogue ------------------------------------------------------------------
 
@@ -314,7 +333,11 @@ class Syncer:
             if check:
                 rep.drift.append(f"{did}: dialogue no longer on disk, still in the store")
                 return None
-            rep.items_deleted += self.store.delete_dialogue(did)
+            lock = self._lock(did)
+            try:
+                rep.items_deleted += self.store.delete_dialogue(did)
+            finally:
+                _unlock(lock)
             rep.dialogues_written += 1
             rep.dialogues.append(did)
             self._after_write()
@@ -322,15 +345,27 @@ class Syncer:
         return disk, changed, differs
 
     def _start(self, did: str, disk: dict[str, _Disk], changed: dict[str, bytes],
-               differs: set[str], stored: dict[str, str], pool: Any) -> _Job:
-        old_items = self.store.load(did)
+               differs: set[str], stored: dict[str, str], pool: Any, check: bool) -> _Job:
+        lock = None if check else self._lock(did)
+        try:
+            old_items = self.store.load(did)
+        except BaseException:
+            _unlock(lock)
+            raise
         args = (did, sorted(disk), changed, old_items,
                 {rel: st.path for rel, st in disk.items() if rel not in changed})
         pending = pool.submit(build_items, *args) if pool is not None else build_items(*args)
         gone = sorted(p for p in stored if p not in disk)
-        return _Job(did, stored, differs, gone, old_items, pending)
+        return _Job(did, stored, differs, gone, old_items, pending, lock)
 
     def _finish(self, job: _Job, full: bool, check: bool, rep: SyncReport) -> None:
+        try:
+            self._apply(job, full, check, rep)
+        finally:
+            _unlock(job.lock)
+            job.lock = None
+
+    def _apply(self, job: _Job, full: bool, check: bool, rep: SyncReport) -> None:
         """Diff the rebuilt items against the loaded partition; write (or report) the diff."""
         pending = job.pending
         new_items, parsed = pending.result() if hasattr(pending, "result") else pending
@@ -359,6 +394,27 @@ class Syncer:
         if full and hasattr(self.store, "rekey"):  # encrypted: re-seal under a fresh data key
             self.store.rekey(did)
 
+    def _lock(self, did: str) -> int | None:
+        """Wait for and take the dialogue's machine-local lock, so that two syncs (daemon,
+        reindex, hook) never interleave one dialogue's load and write: a diff is always
+        against what the store holds. None where locks are unavailable."""
+        try:
+            import fcntl
+        except ImportError:
+            return None
+        folder = self.config.state_dir / "cache" / "locks"
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            fd = os.open(folder / f"{did}.lock", os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError:
+            return None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        except OSError:
+            os.close(fd)
+            return None
+        return fd
+
     def _after_write(self) -> None:
         self._writes += 1
         if self._kill_after is not None and self._writes >= self._kill_after:
@@ -379,6 +435,11 @@ class Syncer:
             os.replace(tmp, path)
         except OSError:
             pass
+
+
+def _unlock(fd: int | None) -> None:
+    if fd is not None:
+        os.close(fd)  # closing the descriptor releases the flock
 
 
 def state_file(config: Config) -> Path:

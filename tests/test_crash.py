@@ -121,3 +121,49 @@ def test_stale_hash_cache_after_crash_is_harmless(samples_dir, tmp_path):
     cache.save()
     assert cli(tmp_path, "reindex", check=True).returncode == 0
     _assert_converged(cfg)
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            out.append(int(stat.parent.name))
+    return out
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
+def test_parse_workers_do_not_outlive_a_killed_sync(tmp_path):
+    """A big run parses in worker processes; SIGKILL of the sync process takes them down."""
+    generate(tmp_path / ".blue" / "dialogues", dialogues=12, rounds=3, experts=6, seed=11)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BLUE_INDEX_")}
+    env["BLUE_INDEX_WORKERS"] = "1"
+    proc = subprocess.Popen([sys.executable, "-m", "indexer.cli", "--root", str(tmp_path),
+                             "reindex"], cwd=REPO, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    workers: list[int] = []
+    deadline = time.monotonic() + 60
+    while not workers and proc.poll() is None and time.monotonic() < deadline:
+        workers = _children(proc.pid)
+        time.sleep(0.02)
+    assert workers, "the run never started a parse worker"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    deadline = time.monotonic() + 30
+    while any(Path(f"/proc/{w}").exists() and "Z" not in _state(w) for w in workers):
+        assert time.monotonic() < deadline, f"orphaned parse workers {workers}"
+        time.sleep(0.05)
+    from indexer import config as config_mod
+
+    assert cli(tmp_path, "reindex", check=True).returncode == 0
+    _assert_converged(config_mod.load(root=tmp_path, env={}))
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return "Z"

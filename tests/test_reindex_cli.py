@@ -58,6 +58,9 @@ def test_reindex_human_output_and_full(repo):
 
 
 def test_check_gate(repo):
+    never = cli(repo.root, "reindex", "--check")
+    assert never.returncode == 1 and "no index yet" in never.stderr
+    assert not repo.sqlite_path.exists()
     cli(repo.root, "reindex", check=True)
     ok = cli(repo.root, "reindex", "--check")
     assert ok.returncode == 0, ok.stderr
@@ -162,3 +165,36 @@ def test_views_read_the_store_once_indexed(repo):
     after = cli(repo.root, "export", did, check=True).stdout
     assert "Not yet indexed" in after
     assert after == expected_export(repo.dialogues, did)
+
+
+def test_a_sync_waits_for_another_on_the_same_dialogue(repo):
+    """Load -> diff -> write of one dialogue is exclusive between processes on a machine, so
+    a diff is never computed against a partition another sync is rewriting."""
+    import fcntl
+    import time
+
+    did, target = _one_response(repo)
+    cli(repo.root, "reindex", check=True)
+    target.write_text(target.read_text(encoding="utf-8")
+                      + "\n[PERSPECTIVE P66: Written while locked]\nWaiting.\n", encoding="utf-8")
+    lock_file = repo.state_dir / "cache" / "locks" / f"{did}.lock"
+    assert lock_file.exists()
+    fd = os.open(lock_file, os.O_RDWR)
+    fcntl.flock(fd, fcntl.LOCK_EX)  # another sync is in the middle of this dialogue
+    env = {**os.environ, "NO_COLOR": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "indexer.cli", "--root", str(repo.root),
+                             "reindex", "--json"], cwd=REPO, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(1.0)
+        assert proc.poll() is None  # still waiting for the dialogue
+        store = SQLiteStore(repo.sqlite_path)
+        assert "Written while locked" not in store_export(store, did)
+        store.close()
+    finally:
+        os.close(fd)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    store = SQLiteStore(repo.sqlite_path)
+    assert store_export(store, did) == expected_export(repo.dialogues, did)
+    store.close()

@@ -20,7 +20,10 @@ COMMANDS = ("parse_lint", "index", "query", "watch", "hook", "admin", "key")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="blue-index", description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(
+        prog="blue-index",
+        description="Index alignment-dialogue Markdown files into SQLite or DynamoDB.",
+    )
     p.add_argument("--root", type=Path, help="repository root (default: git top-level or cwd)")
     p.add_argument("--dialogues", type=Path, help="dialogues folder (default ROOT/.blue/dialogues)")
     p.add_argument("--config", type=Path, help="config file (default: ROOT/.blue/config.yaml)")

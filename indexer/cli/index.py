@@ -71,7 +71,7 @@ class _Progress:
             self.bar = Progress(console=Console(stderr=True), transient=True)
             self.bar.start()
             self.task = self.bar.add_task("syncing", total=total)
-        self.bar.update(self.task, completed=done, description=dialogue[:40])
+        self.bar.update(self.task, completed=done, description=dialogue[:40].ljust(40))
 
     def close(self) -> None:
         if self.bar is not None:
@@ -81,10 +81,16 @@ class _Progress:
 def cmd_reindex(args: argparse.Namespace, ctx: Context) -> int:
     from ..sync import Syncer
 
+    cfg = ctx.config
+    if args.check and cfg.backend == "sqlite" and cfg.sqlite_path and \
+            not cfg.sqlite_path.exists():  # --check writes nothing, not even an empty index
+        ctx.err(f"blue-index: {cfg.sqlite_path}: no index yet, so it differs from the files; "
+                "run 'blue-index reindex'")
+        return 1
     progress = _Progress(sys.stderr.isatty() and not ctx.quiet)
     try:
-        rep = Syncer(ctx.config, ctx.store()).run(full=args.full, check=args.check,
-                                                  progress=progress)
+        rep = Syncer(cfg, ctx.store()).run(full=args.full, check=args.check,
+                                           progress=progress)
     finally:
         progress.close()
     if args.json:
