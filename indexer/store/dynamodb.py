@@ -666,15 +666,10 @@ class DynamoDBStore:
                limit: int = 50) -> list[Item]:
         """DynamoDB has no text index: load each searched partition (one Query each; all of
         them without ``dialogue_id``) and rank in memory exactly as the SQLite store does."""
-        from .envelope import fts_search
+        from .memsearch import search_partitions
 
         ids = [dialogue_id] if dialogue_id is not None else self.dialogue_ids()
-        blocks = []
-        for did in ids:
-            for item in self.load(did).values():
-                if item.get("kind") == "block" and (kind is None or item.get("block_kind") == kind):
-                    blocks.append(dict(item, dialogue_id=did))
-        return fts_search(blocks, query, limit)
+        return search_partitions(self.load, ids, query, kind, limit)
 
     # ---- administration
 

@@ -30,7 +30,6 @@ import binascii
 import hashlib
 import json
 import os
-import sqlite3
 import threading
 from typing import TYPE_CHECKING, Any
 
@@ -319,17 +318,14 @@ class EncryptedStore:
     def search(self, query: str, dialogue_id: str | None = None, kind: str | None = None,
                limit: int = 50) -> list[Item]:
         """Decrypt, then match in memory like the plain SQLite search (module docstring)."""
+        from .memsearch import search_partitions
+
         if dialogue_id is not None:
             ids = [dialogue_id]
         else:
             ids = sorted({str(m.get("dialogue_id")) for m in self.inner.dialogues()}
                          | set(self.inner.all_file_hashes()))
-        blocks = []
-        for did in ids:
-            for item in self.load(did).values():
-                if item.get("kind") == "block" and (kind is None or item.get("block_kind") == kind):
-                    blocks.append(dict(item, dialogue_id=did))
-        return fts_search(blocks, query, limit)
+        return search_partitions(self.load, ids, query, kind, limit)
 
     # --- the rest ----------------------------------------------------------------------
 
@@ -367,26 +363,6 @@ def _wrong_key(dialogue_id: str, key_id: str, source: KeySource) -> StoreUnavail
         hint = "a 'blue-index key rotate' was interrupted: run it again to finish"
     return KeyError_(f"dialogue {dialogue_id}: data key is wrapped by master key {key_id}, but "
                      f"the configured key is {source.key_id} ({hint}); nothing written")
-
-
-def fts_search(blocks: list[Item], query: str, limit: int) -> list[Item]:
-    """Rank decrypted blocks as the SQLite backend does: FTS5, porter, bm25, all words."""
-    from .sqlite import _fts_query
-
-    match = _fts_query(query)
-    if not match or not blocks:
-        return []
-    conn = sqlite3.connect(":memory:")
-    try:
-        conn.execute("CREATE VIRTUAL TABLE f USING fts5(label, body, tokenize='porter')")
-        conn.executemany("INSERT INTO f(rowid, label, body) VALUES (?, ?, ?)",
-                         [(i, b.get("label"), b.get("body")) for i, b in enumerate(blocks)])
-        rows = conn.execute("SELECT rowid, rank FROM f WHERE f MATCH ?", (match,)).fetchall()
-    finally:
-        conn.close()
-    # Same order as the plain store: rank, then dialogue id, then sort key.
-    rows.sort(key=lambda r: (r[1], blocks[r[0]]["dialogue_id"], blocks[r[0]]["sk"]))
-    return [blocks[r[0]] for r in rows[: max(int(limit), 0)]]
 
 
 def rotate(config: Config, kms_key_id: str | None = None, keep_old: bool = False
