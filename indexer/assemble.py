@@ -13,11 +13,11 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from . import layout
+from . import diagnostics, layout
 from .dialogue import Dialogue, Entry, Event, Expert, Reference, Round, Tension, Verdict
 from .items import rr
 from .lifecycle import RAISED, REFERENCED, Rules, replay, rules
-from .model import WARNING, Diagnostic, ParsedFile, Ref
+from .model import Diagnostic, ParsedFile, Ref
 from .resolve import QUALIFIED, UNRESOLVED, Candidate, Resolver
 
 # Dialogue-level diagnostic codes (stable; documented in the README).
@@ -35,8 +35,8 @@ LABEL = "label"  # rule name: a lifecycle marker without targets naming a qualif
 
 
 def _warn(code: str, message: str, hint: str, file: str, line: int | None) -> Diagnostic:
-    return Diagnostic(code=code, severity=WARNING, message=message, hint=hint, file=file,
-                      line=line)
+    """A dialogue-level diagnostic; its severity comes from the registry (diagnostics.py)."""
+    return diagnostics.make(code, file, line, detail=message, hint=hint)
 
 
 def rel_to_dialogue(dialogue_id: str, path: str) -> str:

@@ -43,9 +43,11 @@ CODES: dict[str, Code] = {
                                    "{expert}'s file", "use {expected}"),
     "reference-orphan": Code(WARNING, "[{keyword}] has no entity block before it to belong to",
                              "put the reference after the perspective/tension/... it is about"),
-    # -- references and resolution (assemble) ----------------------------------------------
-    "reference-rule": Code(WARNING, "{detail} (RFC 0051); the reference is kept",
-                           "point the reference at an id of the right type"),
+    # -- references, resolution, ledger (assemble: message and hint made there) -----------
+    **{code: Code(WARNING, "{detail}", "{hint}") for code in (
+        "unresolved-target", "reference-rule", "reference-cycle", "ledger-unmatched",
+        "ledger-ambiguous", "round-missing", "empty-response", "duplicate-key",
+        "duplicate-file")},
     # -- Judge files (indexer/judge) ---------------------------------------------------
     "json-invalid": Code(ERROR, "invalid JSON: {detail}", "{hint}"),
     "judge-unknown-shape": Code(WARNING, "{detail}", "{hint}"),

@@ -10,29 +10,15 @@ from __future__ import annotations
 import os
 import re
 from collections import defaultdict
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
 
 from . import diagnostics as diag
+from .assemble import assemble
 from .model import Diagnostic, ParsedFile
 from .parse import parse_file
 
 _ROUND_DIR = re.compile(r"^round-\d+$")
-
-Assembler = Callable[[str, Iterable[ParsedFile]], Any]
-
-
-def _assembler() -> Assembler | None:
-    """indexer.assemble.assemble, or None while it is not importable yet."""
-    try:
-        from .assemble import assemble
-    except ImportError as e:
-        if (e.name or "").startswith("indexer.assemble") or "assemble" in str(e):
-            return None
-        raise
-    return assemble
-
 
 def sort_key(d: Diagnostic) -> tuple[str, int, int, str]:
     return (d.file or "", d.line or 0, d.column or 0, d.code)
@@ -43,18 +29,16 @@ def lint_parsed(files: Iterable[ParsedFile], only: Collection[str] | None = None
     """File diagnostics plus each dialogue's assembled diagnostics, sorted."""
     files = list(files)
     out = [d for pf in files for d in pf.diagnostics]
-    assemble = _assembler()
-    if assemble is not None:
-        groups: dict[str, list[ParsedFile]] = defaultdict(list)
-        for pf in files:
-            if pf.dialogue:
-                groups[pf.dialogue].append(pf)
-        for dialogue_id, members in sorted(groups.items()):
-            try:
-                out += assemble(dialogue_id, members).diagnostics
-            except Exception as e:  # noqa: BLE001 - one bad dialogue must not hide the rest
-                out.append(diag.make("internal-error", dialogue_id, what=f"dialogue {dialogue_id}",
-                                     error=f"{type(e).__name__}: {e}"))
+    groups: dict[str, list[ParsedFile]] = defaultdict(list)
+    for pf in files:
+        if pf.dialogue:
+            groups[pf.dialogue].append(pf)
+    for dialogue_id, members in sorted(groups.items()):
+        try:
+            out += assemble(dialogue_id, members).diagnostics
+        except Exception as e:  # noqa: BLE001 - one bad dialogue must not hide the rest
+            out.append(diag.make("internal-error", dialogue_id, what=f"dialogue {dialogue_id}",
+                                 error=f"{type(e).__name__}: {e}"))
     if only is not None:
         keep = set(only)
         out = [d for d in out if d.file in keep]

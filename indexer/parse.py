@@ -13,7 +13,6 @@ from __future__ import annotations
 import bisect
 import hashlib
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -491,20 +490,6 @@ def parse_markers(text: str, grammar: Grammar | None = None, path: str = "",
 
 
 # -- files -----------------------------------------------------------------------------------
-JudgeParser = Callable[[str, str, str], tuple[dict[str, Any] | None, list[Diagnostic]]]
-
-
-def _judge_parser() -> JudgeParser | None:
-    """indexer.judge.parse_judge, or None while that package is not there yet."""
-    try:
-        from .judge import parse_judge
-    except ImportError as e:
-        if (e.name or "").startswith("indexer.judge") or "parse_judge" in str(e):
-            return None
-        raise
-    return parse_judge
-
-
 def parse_text(text: str, rel_path: str, grammar: Grammar | None = None,
                place: layout.Place | None = None) -> tuple[list[Block], dict[str, Any] | None,
                                                            list[Diagnostic]]:
@@ -520,17 +505,17 @@ def parse_text(text: str, rel_path: str, grammar: Grammar | None = None,
         blocks, d = parse_markers(text, grammar, rel_path, place.expert)
         out += d
     if role in JUDGE_ROLES:
-        judge = _judge_parser()
-        if judge is not None:
-            try:
-                data, d = judge(role, text, rel_path)
-            except Exception as e:  # noqa: BLE001 - a bug there must not stop indexing
-                out.append(diag.make("internal-error", rel_path, what=f"{role} file",
-                                     error=f"{type(e).__name__}: {e}"))
-            else:
-                for x in d:
-                    x.file = x.file or rel_path
-                out += d
+        from .judge import parse_judge  # lazily: markdown-it only when a Judge file is read
+
+        try:
+            data, d = parse_judge(role, text, rel_path)
+        except Exception as e:  # noqa: BLE001 - a bug there must not stop indexing
+            out.append(diag.make("internal-error", rel_path, what=f"{role} file",
+                                 error=f"{type(e).__name__}: {e}"))
+        else:
+            for x in d:
+                x.file = x.file or rel_path
+            out += d
     return blocks, data, out
 
 

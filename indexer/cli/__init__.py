@@ -31,14 +31,36 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-q", "--quiet", action="store_true", help="print only errors")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
-        try:
-            mod = importlib.import_module(f"{__name__}.{name}")
-        except ModuleNotFoundError as e:  # a command group not written yet
-            if e.name != f"{__name__}.{name}":
-                raise
-            continue
-        mod.register(sub)
+        importlib.import_module(f"{__name__}.{name}").register(sub)
+    _accept_global_options_after_command(p, _global_options())
     return p
+
+
+def _global_options() -> argparse.ArgumentParser:
+    """The global options once more, for after the command (``blue-index reindex -q``).
+
+    Their defaults are suppressed so that an option given before the command is kept.
+    """
+    g = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS)
+    g.add_argument("--root", type=Path, help=argparse.SUPPRESS)
+    g.add_argument("--dialogues", type=Path, help=argparse.SUPPRESS)
+    g.add_argument("--config", type=Path, help=argparse.SUPPRESS)
+    g.add_argument("-v", "--verbose", action="store_true", help=argparse.SUPPRESS)
+    g.add_argument("-q", "--quiet", action="store_true", help=argparse.SUPPRESS)
+    return g
+
+
+def _accept_global_options_after_command(parser: argparse.ArgumentParser,
+                                         options: argparse.ArgumentParser) -> None:
+    """Add ``options`` to every leaf subcommand under ``parser``."""
+    subs = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    if not subs and parser.prog != "blue-index":
+        for action in options._actions:
+            parser._add_action(action)
+        return
+    for sub in subs:
+        for child in set(sub.choices.values()):
+            _accept_global_options_after_command(child, options)
 
 
 def main(argv: list[str] | None = None) -> int:

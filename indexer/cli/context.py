@@ -30,12 +30,20 @@ class Context:
         a = self.args
         return config_mod.load(root=a.root, dialogues=a.dialogues, config_file=a.config)
 
-    def store(self) -> Store:
+    def store(self, create: bool = True) -> Store:
+        """The active store; read-only commands pass ``create=False`` (no empty index)."""
         if self._store is None:
             from ..store.base import open_store
 
-            self._store = open_store(self.config)
+            self._store = open_store(self.config, create=create)
         return self._store
+
+    @property
+    def index_missing(self) -> bool:
+        """True when the SQLite index has not been built yet (nothing to read or compare)."""
+        cfg = self.config
+        return cfg.backend == "sqlite" and cfg.sqlite_path is not None \
+            and not cfg.sqlite_path.exists()
 
     @property
     def color(self) -> bool:

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import argparse
 
-    from ..store.base import Store
     from ..sync import SyncReport
     from .context import Context
 
@@ -39,15 +38,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("status", help="backend, store location, counts, last sync, daemon")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_status)
-
-
-def _open_existing(ctx: Context) -> Store:
-    """The store, without creating an empty one for read-only commands."""
-    from ..store.base import open_store
-
-    if ctx._store is None:
-        ctx._store = open_store(ctx.config, create=False)
-    return ctx._store
 
 
 class _Progress:
@@ -82,8 +72,7 @@ def cmd_reindex(args: argparse.Namespace, ctx: Context) -> int:
     from ..sync import Syncer
 
     cfg = ctx.config
-    if args.check and cfg.backend == "sqlite" and cfg.sqlite_path and \
-            not cfg.sqlite_path.exists():  # --check writes nothing, not even an empty index
+    if args.check and ctx.index_missing:  # --check writes nothing, not even an empty index
         ctx.err(f"blue-index: {cfg.sqlite_path}: no index yet, so it differs from the files; "
                 "run 'blue-index reindex'")
         return 1
@@ -115,14 +104,15 @@ def _print_report(ctx: Context, rep: SyncReport, check: bool) -> None:
         for line in rep.drift:
             print(line)
         if rep.drift:
-            ctx.err(f"blue-index: the store differs from the files ({len(rep.drift)} "
-                    "differences); run 'blue-index reindex'")
+            n = len(rep.drift)
+            ctx.err(f"blue-index: the store differs from the files ({n} "
+                    f"difference{'s' * (n != 1)}); run 'blue-index reindex'")
         else:
             ctx.out("the store matches the files")
 
 
 def cmd_list(args: argparse.Namespace, ctx: Context) -> int:
-    rows = _open_existing(ctx).dialogues()
+    rows = ctx.store(create=False).dialogues()
     if args.json:
         ctx.json([_dialogue_json(d) for d in rows])
         return 0
@@ -147,7 +137,7 @@ def _dialogue_json(d: dict[str, Any]) -> dict[str, Any]:
 
 
 def cmd_search(args: argparse.Namespace, ctx: Context) -> int:
-    hits = _open_existing(ctx).search(args.query, dialogue_id=args.dialogue, kind=args.kind,
+    hits = ctx.store(create=False).search(args.query, dialogue_id=args.dialogue, kind=args.kind,
                                       limit=args.limit)
     out = [{
         "dialogue": h.get("dialogue_id"), "key": h.get("key"), "kind": h.get("block_kind"),
@@ -161,10 +151,13 @@ def cmd_search(args: argparse.Namespace, ctx: Context) -> int:
     if not out:
         ctx.out(f"no blocks match {args.query!r}")
         return 0
-    for h in out:
-        where = f"{h['dialogue']}/{h['file']}:{h['line']}"
-        label = (h["label"] or (h["body"] or "").split("\n", 1)[0])[:80]
-        ctx.out(f"{where}  {h['kind']}{' ' + h['id'] if h['id'] else ''}  {label}")
+    from .query import table
+
+    rows = [[f"{h['dialogue']}/{h['file']}:{h['line']}",
+             f"{h['kind']}{' ' + h['id'] if h['id'] else ''}",
+             (h["label"] or (h["body"] or "").split("\n", 1)[0])[:80]] for h in out]
+    for line in table(rows, ["WHERE", "BLOCK", "LABEL"]):
+        ctx.out(line)
     return 0
 
 
@@ -180,9 +173,9 @@ def cmd_status(args: argparse.Namespace, ctx: Context) -> int:
     }
     code = 0
     try:
-        if cfg.backend == "sqlite" and cfg.sqlite_path and not cfg.sqlite_path.exists():
+        if ctx.index_missing:
             raise FileNotFoundError  # not built yet: a state to report, not an error
-        store = _open_existing(ctx)
+        store = ctx.store(create=False)
         doc["store"] = store.describe()
         doc["counts"] = store.counts()
     except FileNotFoundError:
@@ -217,8 +210,6 @@ def cmd_status(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def _daemon(cfg: Any) -> dict[str, Any]:
-    try:
-        from ..watch import daemon_status
-    except ImportError:
-        return {"running": False}
+    from ..daemon_state import daemon_status  # not ..watch: no watchdog import for a status
+
     return daemon_status(cfg) or {"running": False}

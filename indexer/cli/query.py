@@ -38,16 +38,11 @@ def _items(ctx: Context, dialogue_id: str) -> Items:
     indexed), else read from the files (e.g. before the first reindex)."""
     from ..views import items_from_files
 
-    cfg = ctx.config
-    if not (cfg.backend == "sqlite" and cfg.sqlite_path and not cfg.sqlite_path.exists()):
-        if ctx._store is None:
-            from ..store.base import open_store
-
-            ctx._store = open_store(cfg, create=False)
-        items = ctx._store.load(dialogue_id)
+    if not ctx.index_missing:
+        items = ctx.store(create=False).load(dialogue_id)
         if items:
             return items
-    return items_from_files(cfg.dialogues, dialogue_id)
+    return items_from_files(ctx.config.dialogues, dialogue_id)
 
 
 def _load(ctx: Context, dialogue_id: str) -> Items | None:

@@ -3,7 +3,6 @@ shared by the readers. Rules are data: status words and headings live in the YAM
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass
 from functools import cache
@@ -13,7 +12,7 @@ from typing import Any
 import yaml
 
 from .. import diagnostics
-from ..grammar import DEFAULT_DIR, ENV_VAR
+from ..grammar import DEFAULT_DIR, grammar_dir
 from ..model import Diagnostic
 
 # Diagnostic codes (stable), registered in indexer/diagnostics.py with their severity.
@@ -31,10 +30,8 @@ GRAMMAR_FILE = DEFAULT_DIR / "judge.yaml"
 def _grammar_file() -> Path:
     """judge.yaml in $BLUE_INDEX_GRAMMARS when it has one (same override as the marker
     grammars), else the project's own."""
-    folder = os.environ.get(ENV_VAR)
-    if folder and (Path(folder) / "judge.yaml").is_file():
-        return Path(folder) / "judge.yaml"
-    return GRAMMAR_FILE
+    path = grammar_dir() / "judge.yaml"
+    return path if path.is_file() else GRAMMAR_FILE
 
 
 def diag(code: str, message: str, hint: str, path: str, line: int | None = None,
