@@ -11,8 +11,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pytest
-
 from indexer import layout
 from indexer.parse import parse_file
 
