@@ -27,15 +27,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .items import Item, Items
+from .items import Item, Items, of_kind
 
 FORMAT = "blue-index-export"
 FORMAT_VERSION = 1
-
-
-def _of(items: Items, kind: str) -> list[Item]:
-    """Items of one kind in sort-key order (the same order on every backend)."""
-    return [items[sk] for sk in sorted(items) if items[sk].get("kind") == kind]
 
 
 def _pick(item: Item, *names: str, **renamed: str) -> dict[str, Any]:
@@ -52,20 +47,20 @@ def _block(b: Item) -> dict[str, Any]:
 
 def export(items: Items) -> dict[str, Any]:
     meta = items.get("meta") or {}
-    blocks = _of(items, "block")
+    blocks = of_kind(items, "block")
     events: dict[str, list[Item]] = {}
-    for ev in _of(items, "event"):
+    for ev in of_kind(items, "event"):
         events.setdefault(ev.get("tension") or "", []).append(ev)
-    verdicts = _of(items, "verdict")
+    verdicts = of_kind(items, "verdict")
     return {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "dialogue": _pick(meta, "id", "title", "question", "domain", "status", "rounds",
                           "experts", "tensions", "open_tensions", "blocks", "decision"),
         "experts": [_pick(e, "slug", "name", "role", "tier", "relevance", "emoji", "rounds",
-                          "scores", "total", "sources") for e in _of(items, "expert")],
+                          "scores", "total", "sources") for e in of_kind(items, "expert")],
         "rounds": [_pick(r, "experts", "files", "summary_title", "summary", "alignment",
-                         round="number") for r in _of(items, "round")],
+                         round="number") for r in of_kind(items, "round")],
         "perspectives": [_pick(b, "key", "id", "expert", "round", "label", "file", "line",
                                content="body")
                          for b in blocks if b.get("block_kind") == "perspective"],
@@ -74,16 +69,16 @@ def export(items: Items) -> dict[str, Any]:
                      "ledger_id", "file", "line", "status_by_round"),
              "events": [_pick(ev, "round", "actor", "file", "line", "block", kind="event")
                         for ev in events.get(t.get("key") or "", [])]}
-            for t in _of(items, "tension")
+            for t in of_kind(items, "tension")
         ],
         "blocks": [_block(b) for b in blocks],
         "references": [_pick(r, "source", "type", "target", "target_raw", "rule", "resolved",
-                             "file", "line") for r in _of(items, "ref")],
+                             "file", "line") for r in of_kind(items, "ref")],
         "verdict": _pick(verdicts[0], "file", "title", "text", "decision") if verdicts else None,
         "files": [_pick(f, "path", "role", "round", "expert", "sha256", "size", "good_sha256",
-                        "errors", "warnings") for f in _of(items, "file")],
+                        "errors", "warnings") for f in of_kind(items, "file")],
         "diagnostics": [_pick(d, "file", "line", "column", "code", "severity", "message", "hint")
-                        for d in _of(items, "diagnostic")],
+                        for d in of_kind(items, "diagnostic")],
     }
 
 

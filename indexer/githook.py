@@ -181,6 +181,11 @@ def is_work_tree(root: Path) -> bool:
         return False
 
 
+def require_work_tree(root: Path) -> None:
+    if not is_work_tree(root):
+        raise GitError(f"{root} is not inside a git work tree; run `git init` first")
+
+
 # --------------------------------------------------------------------- staged dialogue files
 
 
@@ -307,7 +312,11 @@ def check_staged(config: Config, strict: bool = False,
     index versions of the other files of the same dialogues; only the staged files are
     reported on. ``paths``: check the index version of those files instead (see staged_set).
     """
-    staged = staged_set(config, paths)
+    try:
+        staged = staged_set(config, paths)
+    except GitError:
+        require_work_tree(config.root)  # git's own message is obscure outside a repository
+        raise
     if staged is None:
         return CheckResult(strict=strict)
     result = CheckResult(checked=[staged.repo_path(r) for r in staged.only],
@@ -420,8 +429,7 @@ def install(root: Path, python: str | None = None, options: Sequence[str] = (),
     Running it again rewrites our script and leaves the kept hook alone (no double chain).
     Returns a one-line summary.
     """
-    if not is_work_tree(root):
-        raise GitError(f"{root} is not inside a git work tree; run `git init` first")
+    require_work_tree(root)
     hdir = hooks_dir(root)
     hook, chained = hdir / HOOK_NAME, hdir / CHAINED_NAME
     hdir.mkdir(parents=True, exist_ok=True)
@@ -444,6 +452,7 @@ def install(root: Path, python: str | None = None, options: Sequence[str] = (),
 
 def uninstall(root: Path) -> str:
     """Remove our hook and put back the one that was there before, byte for byte."""
+    require_work_tree(root)
     hdir = hooks_dir(root)
     hook, chained = hdir / HOOK_NAME, hdir / CHAINED_NAME
     if not _exists(hook) or not is_ours(hook):

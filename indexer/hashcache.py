@@ -38,6 +38,11 @@ class HashCache:
         self.dirty: set[str] = set()
         self.started_ns = time.time_ns()
 
+    def shard(self, did: str) -> dict[str, list]:
+        """A dialogue's entries ``{path: [size, mtime_ns, sha256]}`` (read-only for callers:
+        the sync engine's per-file loop reads it directly instead of calling ``get``)."""
+        return self._shard(did)
+
     def _shard(self, did: str) -> dict[str, list]:
         shard = self.shards.get(did)
         if shard is None:
@@ -45,7 +50,8 @@ class HashCache:
             try:
                 doc = json.loads((self.folder / f"{did}.json").read_text(encoding="utf-8"))
                 if doc.get("version") == VERSION and doc.get("root") == self.root:
-                    shard = dict(doc.get("files") or {})
+                    shard = {rel: e for rel, e in (doc.get("files") or {}).items()
+                             if isinstance(e, list) and len(e) == 3}
             except (OSError, ValueError, AttributeError):
                 pass  # missing or damaged: start empty, it is only a cache
             self.shards[did] = shard
@@ -71,7 +77,7 @@ class HashCache:
     def retain(self, did: str, rels: set[str]) -> None:
         """Keep only the entries of files still present in a dialogue."""
         shard = self._shard(did)
-        for rel in [r for r in shard if r not in rels]:
+        for rel in shard.keys() - rels:
             del shard[rel]
             self.dirty.add(did)
 

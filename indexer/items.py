@@ -122,6 +122,11 @@ TABLES: dict[str, str] = {
 }
 
 
+def of_kind(items: Items, kind: str) -> list[Item]:
+    """Items of one kind in sort-key order (the same order on every backend)."""
+    return [items[sk] for sk in sorted(items) if items[sk].get("kind") == kind]
+
+
 def rr(round_: int | None) -> str:
     """Two-digit round for keys; ``--`` when the item has no round."""
     return "--" if round_ is None else f"{round_:02d}"

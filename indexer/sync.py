@@ -95,29 +95,34 @@ def scan(root: Path, only: Collection[str] | None = None) -> dict[str, dict[str,
         if only is not None and entry.name not in only:
             continue
         files: dict[str, _Disk] = {}
-        _walk(entry.path, entry.name + "/", entry.name, files)
+        _walk(entry.path, "", entry.name, files)
         if files:
             out[entry.name] = files
     return out
 
 
 def _walk(folder: str, prefix: str, did: str, files: dict[str, _Disk]) -> None:
+    """``prefix``: the folder's path in the dialogue folder ('' at its top, else ending
+    in '/'). The hot loop of every whole-tree run: one ``DirEntry.stat()`` per file and
+    as little Python around it as possible."""
     try:
         entries = list(os.scandir(folder))
     except (FileNotFoundError, NotADirectoryError, PermissionError):
         return
+    ignored = _ignored
     for e in entries:
+        name = e.name
         try:
             if e.is_dir():
-                if not e.name.startswith("."):  # hidden folders are never indexed
-                    _walk(e.path, f"{prefix}{e.name}/", did, files)
+                if not name.startswith("."):  # hidden folders are never indexed
+                    _walk(e.path, f"{prefix}{name}/", did, files)
                 continue
-            if _ignored(e.name):
+            if ignored(name):
                 continue
             st = e.stat()
         except FileNotFoundError:  # vanished during the scan
             continue
-        files[f"{prefix}{e.name}"[len(did) + 1:]] = _Disk(e.path, st.st_size, st.st_mtime_ns)
+        files[prefix + name] = _Disk(e.path, st.st_size, st.st_mtime_ns)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -241,6 +246,12 @@ class Syncer:
         window: deque[_Job] = deque()
         to_parse = 0
         try:
+            # Files the store has no hash for must be parsed: a first or --full run starts
+            # its workers at once instead of parsing the first dialogues here, alone.
+            certain = (sum(map(len, on_disk.values())) if full else
+                       sum(len(f.keys() - stored.get(d, {}).keys()) for d, f in on_disk.items()))
+            if self._parallel(certain, len(ids)):
+                pool = self._pool()
             for n, did in enumerate(ids, 1):
                 job = self._detect(did, on_disk.get(did, {}), stored.get(did, {}), cache,
                                    full, check, rep)
@@ -303,10 +314,12 @@ class Syncer:
         rep.files_seen += len(disk)
         changed: dict[str, bytes] = {}  # to parse (every file with ``full``)
         differs: set[str] = set()  # content not what the store recorded
+        known = {} if full else cache.shard(did)
         for rel in sorted(disk):
             st = disk[rel]
-            sha = None if full else cache.get(did, rel, st.size, st.mtime_ns)
-            if sha is not None and stored.get(rel) == sha:
+            e = known.get(rel)  # cache.get inlined: this loop runs for every file of the tree
+            if e is not None and e[0] == st.size and e[1] == st.mtime_ns and \
+                    stored.get(rel) == e[2]:
                 rep.unchanged += 1
                 continue
             try:

@@ -14,7 +14,7 @@ from typing import Any
 
 from . import layout
 from .dialogue import CLOSED_STATUSES
-from .items import Item, Items
+from .items import Item, Items, of_kind
 
 
 class UnknownDialogue(LookupError):
@@ -30,10 +30,6 @@ class UnknownDialogue(LookupError):
                 "run `blue-index list` to see the ids")
 
 
-def _of(items: Items, kind: str) -> list[Item]:
-    return [items[sk] for sk in sorted(items) if items[sk].get("kind") == kind]
-
-
 def effective_status(t: Item) -> str:
     return t.get("ledger_status") or t.get("status") or "open"
 
@@ -44,9 +40,9 @@ def is_open(t: Item) -> bool:
 
 def show(items: Items) -> dict[str, Any]:
     meta = items.get("meta") or {}
-    verdicts = _of(items, "verdict")
-    tensions = _of(items, "tension")
-    diags = Counter(d.get("severity") for d in _of(items, "diagnostic"))
+    verdicts = of_kind(items, "verdict")
+    tensions = of_kind(items, "tension")
+    diags = Counter(d.get("severity") for d in of_kind(items, "diagnostic"))
     return {
         "id": meta.get("id"),
         "title": meta.get("title"),
@@ -55,16 +51,16 @@ def show(items: Items) -> dict[str, Any]:
         "status": meta.get("status"),
         "rounds": [{"number": r.get("number"), "experts": r.get("experts") or [],
                     "summary_title": r.get("summary_title"), "alignment": r.get("alignment")}
-                   for r in _of(items, "round")],
+                   for r in of_kind(items, "round")],
         "experts": [{"slug": e.get("slug"), "name": e.get("name"), "role": e.get("role"),
                      "tier": e.get("tier"), "rounds": e.get("rounds") or [],
-                     "total": e.get("total")} for e in _of(items, "expert")],
+                     "total": e.get("total")} for e in of_kind(items, "expert")],
         "counts": {
-            "blocks": dict(sorted(Counter(b.get("block_kind") for b in _of(items, "block"))
+            "blocks": dict(sorted(Counter(b.get("block_kind") for b in of_kind(items, "block"))
                                   .items())),
             "tensions": dict(sorted(Counter(effective_status(t) for t in tensions).items())),
             "open_tensions": sum(1 for t in tensions if is_open(t)),
-            "references": sum(1 for _ in _of(items, "ref")),
+            "references": sum(1 for _ in of_kind(items, "ref")),
             "diagnostics": {"error": diags.get("error", 0), "warning": diags.get("warning", 0)},
         },
         "verdict": ({"title": verdicts[0].get("title"), "decision": verdicts[0].get("decision")}
@@ -74,7 +70,7 @@ def show(items: Items) -> dict[str, Any]:
 
 def tensions(items: Items, open_only: bool = False) -> list[dict[str, Any]]:
     events: dict[str, list[Item]] = {}
-    for ev in _of(items, "event"):
+    for ev in of_kind(items, "event"):
         events.setdefault(ev.get("tension") or "", []).append(ev)
     return [
         {"key": t.get("key"), "id": t.get("id"), "expert": t.get("expert"),
@@ -83,7 +79,7 @@ def tensions(items: Items, open_only: bool = False) -> list[dict[str, Any]]:
          "events": [{"round": ev.get("round"), "actor": ev.get("actor"),
                      "kind": ev.get("event"), "file": ev.get("file"), "line": ev.get("line")}
                     for ev in events.get(t.get("key") or "", [])]}
-        for t in _of(items, "tension")
+        for t in of_kind(items, "tension")
         if not open_only or is_open(t)
     ]
 

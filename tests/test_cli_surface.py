@@ -4,6 +4,7 @@ global options after the command, what ``status`` imports, aligned search output
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -19,7 +20,8 @@ def repo(samples_dir, tmp_path):
 
 def _run(*args: str, cwd) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "indexer.cli", *args], capture_output=True,
-                          text=True, cwd=cwd, check=False, env={"NO_COLOR": "1", "PATH": ""})
+                          text=True, cwd=cwd, check=False,
+                          env={"NO_COLOR": "1", "PATH": os.environ["PATH"]})
 
 
 def test_global_options_after_the_command(repo, tmp_path):
@@ -99,3 +101,66 @@ def test_lint_severities_follow_the_spec_and_the_registry(repo):
         assert SPEC_SEVERITY.get(code, severity) == severity, code
         # every code a user can see is registered, with the severity it is reported with
         assert code in CODES and CODES[code].severity == severity, code
+
+
+def test_reindex_with_a_missing_dialogues_folder_keeps_the_index(repo, tmp_path):
+    cli(repo.root, "reindex", check=True)
+    before = json.loads(cli(repo.root, "list", "--json", check=True).stdout)
+    assert before
+    p = cli(repo.root, "--dialogues", str(tmp_path / "typo"), "reindex")
+    assert p.returncode == 2
+    assert p.stderr.count("\n") == 1 and "dialogues folder not found" in p.stderr
+    assert json.loads(cli(repo.root, "list", "--json", check=True).stdout) == before
+
+
+@pytest.mark.parametrize("args", [("hook", "run"), ("hook", "uninstall"), ("lint", "--staged")])
+def test_git_commands_outside_a_repository_say_so_in_one_line(tmp_path, args):
+    p = _run("--root", str(tmp_path), *args, cwd=tmp_path)
+    assert p.returncode == 2
+    assert p.stderr == f"blue-index: {tmp_path} is not inside a git work tree; run `git init` " \
+                       "first\n"
+
+
+def test_parse_of_a_folder_says_it_is_a_folder(tmp_path):
+    p = _run("parse", str(tmp_path), cwd=tmp_path)
+    assert p.returncode == 2 and "a folder, not a file" in p.stderr
+
+
+def _on_a_terminal(args: list[str], cwd, stream: str, no_color: bool) -> tuple[str, str]:
+    """Run with ``stream`` ("stdout" or "stderr") on a pseudo-terminal, the other piped."""
+    import pty
+
+    leader, follower = pty.openpty()
+    env = {"PATH": os.environ["PATH"], **({"NO_COLOR": "1"} if no_color else {})}
+    kw = {"stdout": follower, "stderr": subprocess.PIPE} if stream == "stdout" else \
+        {"stdout": subprocess.PIPE, "stderr": follower}
+    p = subprocess.Popen([sys.executable, "-m", "indexer.cli", *args], cwd=cwd, env=env, **kw)
+    os.close(follower)
+    tty = b""
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not chunk:
+            break
+        tty += chunk
+    piped = (p.stdout or p.stderr).read()
+    p.wait()
+    os.close(leader)
+    return tty.decode(), piped.decode()
+
+
+def test_colour_only_on_a_terminal_and_never_with_no_color(repo):
+    lint = ["lint"]
+    tty, _ = _on_a_terminal(lint, repo.root, "stdout", no_color=False)
+    assert "\x1b[" in tty and "warning" in tty
+    tty, _ = _on_a_terminal(lint, repo.root, "stdout", no_color=True)
+    assert "\x1b[" not in tty and "warning" in tty
+    # parse prints its diagnostics on stderr: a terminal stdout must not colour a piped stderr
+    f = next(p for p in sorted(repo.dialogues.rglob("*.md"))
+             if "warning" in cli(repo.root, "parse", str(p)).stderr)
+    _, err = _on_a_terminal(["parse", str(f)], repo.root, "stdout", no_color=False)
+    assert "warning" in err and "\x1b[" not in err
+    tty, _ = _on_a_terminal(["parse", str(f)], repo.root, "stderr", no_color=False)
+    assert "\x1b[" in tty

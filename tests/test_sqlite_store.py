@@ -178,3 +178,36 @@ def test_module_does_not_import_markdown(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          cwd=Path(__file__).parent.parent, check=True)
     assert out.stdout.strip() == "False"
+
+
+def _fts_consistent(store: SQLiteStore) -> None:
+    """FTS5's own check of an external-content index against the blocks table."""
+    conn = sqlite3.connect(store.path)
+    conn.execute("INSERT INTO blocks_fts(blocks_fts, rank) VALUES ('integrity-check', 1)")
+    conn.close()
+
+
+def test_search_index_follows_writes_without_triggers(tmp_path):
+    """write/delete_dialogue keep the FTS index in step: new text found, replaced and deleted
+    text gone, untouched blocks still found, other dialogues unaffected."""
+    store = SQLiteStore(tmp_path / "blue.db")
+    assert store.db.execute("select count(*) from sqlite_master where type = 'trigger'"
+                            ).fetchone()[0] == 0
+    sk = "block#00#muffin#perspective#P0"
+    blocks = {i: make_item("block", f"{sk}{i}", label=f"label {i}", body=f"walrus{i} kelp")
+              for i in range(1, 4)}
+    store.write("d1", list(blocks.values()), [])
+    store.write("d2", [make_item("block", f"{sk}1", label="x", body="kelp")], [])
+    _fts_consistent(store)
+    assert len(store.search("kelp")) == 4
+    changed = dict(blocks[1], body="narwhal")
+    moved = dict(blocks[3], line=99)  # same text, other fields
+    store.write("d1", [changed, moved], [f"{sk}2"])
+    _fts_consistent(store)
+    assert store.search("walrus1") == [] and store.search("walrus2") == []
+    assert [h["sk"] for h in store.search("narwhal")] == [f"{sk}1"]
+    assert [h["line"] for h in store.search("walrus3")] == [99]
+    store.delete_dialogue("d1")
+    _fts_consistent(store)
+    assert [(h["dialogue_id"], h["sk"]) for h in store.search("kelp")] == [("d2", f"{sk}1")]
+    store.close()

@@ -4,6 +4,7 @@ what changed."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 
@@ -208,6 +209,13 @@ def test_hash_cache_is_only_an_accelerator(repo):
     for shard in shards:
         shard.write_text("{not json", encoding="utf-8")
     assert syncer.run().parsed == 0
+    for shard in shards:  # valid JSON, entries of the wrong shape: ignored, never a crash
+        doc = json.loads(shard.read_text(encoding="utf-8"))
+        assert doc["files"]
+        doc["files"] = {rel: ([1] if i % 2 else 7) for i, rel in enumerate(doc["files"])}
+        shard.write_text(json.dumps(doc), encoding="utf-8")
+    rep = syncer.run()
+    assert rep.parsed == 0 and rep.hashed == rep.files_seen
     # the store lost a file's record (e.g. a crash or another tool): the file is re-synced
     target = _responses(cfg.dialogues, did)[0]
     rel = target.relative_to(cfg.dialogues / did).as_posix()

@@ -11,6 +11,7 @@ import argparse
 import importlib
 import sys
 from pathlib import Path
+from typing import Any
 
 from ..config import ConfigError
 from .context import Context
@@ -19,48 +20,41 @@ from .context import Context
 COMMANDS = ("parse_lint", "index", "query", "watch", "hook", "admin", "key")
 
 
+# Options of every command, accepted before the command and after it (``reindex -q``).
+GLOBAL_OPTIONS: tuple[tuple[tuple[str, ...], dict[str, Any]], ...] = (
+    (("--root",), {"type": Path, "help": "repository root (default: git top-level or cwd)"}),
+    (("--dialogues",), {"type": Path, "help": "dialogues folder (default ROOT/.blue/dialogues)"}),
+    (("--config",), {"type": Path, "help": "config file (default: ROOT/.blue/config.yaml)"}),
+    (("-v", "--verbose"), {"action": "store_true", "help": "show tracebacks and detail"}),
+    (("-q", "--quiet"), {"action": "store_true", "help": "print only errors"}),
+)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="blue-index",
         description="Index alignment-dialogue Markdown files into SQLite or DynamoDB.",
     )
-    p.add_argument("--root", type=Path, help="repository root (default: git top-level or cwd)")
-    p.add_argument("--dialogues", type=Path, help="dialogues folder (default ROOT/.blue/dialogues)")
-    p.add_argument("--config", type=Path, help="config file (default: ROOT/.blue/config.yaml)")
-    p.add_argument("-v", "--verbose", action="store_true", help="show tracebacks and detail")
-    p.add_argument("-q", "--quiet", action="store_true", help="print only errors")
+    for flags, kw in GLOBAL_OPTIONS:
+        p.add_argument(*flags, **kw)
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
         importlib.import_module(f"{__name__}.{name}").register(sub)
-    _accept_global_options_after_command(p, _global_options())
+    _global_options_after_command(p)
     return p
 
 
-def _global_options() -> argparse.ArgumentParser:
-    """The global options once more, for after the command (``blue-index reindex -q``).
-
-    Their defaults are suppressed so that an option given before the command is kept.
-    """
-    g = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS)
-    g.add_argument("--root", type=Path, help=argparse.SUPPRESS)
-    g.add_argument("--dialogues", type=Path, help=argparse.SUPPRESS)
-    g.add_argument("--config", type=Path, help=argparse.SUPPRESS)
-    g.add_argument("-v", "--verbose", action="store_true", help=argparse.SUPPRESS)
-    g.add_argument("-q", "--quiet", action="store_true", help=argparse.SUPPRESS)
-    return g
-
-
-def _accept_global_options_after_command(parser: argparse.ArgumentParser,
-                                         options: argparse.ArgumentParser) -> None:
-    """Add ``options`` to every leaf subcommand under ``parser``."""
+def _global_options_after_command(parser: argparse.ArgumentParser) -> None:
+    """Add the global options to every leaf subcommand, hidden from its help and with no
+    default, so that one given before the command is not reset."""
     subs = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
-    if not subs and parser.prog != "blue-index":
-        for action in options._actions:
-            parser._add_action(action)
-        return
+    if not subs:
+        for flags, kw in GLOBAL_OPTIONS:
+            parser.add_argument(*flags, **{**kw, "default": argparse.SUPPRESS,
+                                           "help": argparse.SUPPRESS})
     for sub in subs:
         for child in set(sub.choices.values()):
-            _accept_global_options_after_command(child, options)
+            _global_options_after_command(child)
 
 
 def main(argv: list[str] | None = None) -> int:

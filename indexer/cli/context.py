@@ -47,7 +47,13 @@ class Context:
 
     @property
     def color(self) -> bool:
+        """Colour for stdout: only on a terminal, never with NO_COLOR set."""
         return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+
+    @property
+    def color_err(self) -> bool:
+        """The same for stderr (a terminal stdout says nothing about a redirected stderr)."""
+        return sys.stderr.isatty() and not os.environ.get("NO_COLOR")
 
     def out(self, text: str = "") -> None:
         if not self.quiet:

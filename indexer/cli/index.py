@@ -69,9 +69,13 @@ class _Progress:
 
 
 def cmd_reindex(args: argparse.Namespace, ctx: Context) -> int:
+    from ..config import ConfigError
     from ..sync import Syncer
 
     cfg = ctx.config
+    if not cfg.dialogues.is_dir():  # a mistyped path must not read as "every dialogue deleted"
+        raise ConfigError(f"{cfg.dialogues}: dialogues folder not found; check --dialogues or "
+                          "'dialogues:' in the config (create the folder if it is new)")
     if args.check and ctx.index_missing:  # --check writes nothing, not even an empty index
         ctx.err(f"blue-index: {cfg.sqlite_path}: no index yet, so it differs from the files; "
                 "run 'blue-index reindex'")
@@ -173,13 +177,13 @@ def cmd_status(args: argparse.Namespace, ctx: Context) -> int:
     }
     code = 0
     try:
-        if ctx.index_missing:
-            raise FileNotFoundError  # not built yet: a state to report, not an error
-        store = ctx.store(create=False)
-        doc["store"] = store.describe()
-        doc["counts"] = store.counts()
-    except FileNotFoundError:
-        doc["store"] = {"backend": "sqlite", "location": str(cfg.sqlite_path), "exists": False}
+        if ctx.index_missing:  # not built yet: a state to report, not an error
+            doc["store"] = {"backend": "sqlite", "location": str(cfg.sqlite_path),
+                            "exists": False}
+        else:
+            store = ctx.store(create=False)
+            doc["store"] = store.describe()
+            doc["counts"] = store.counts()
     except StoreUnavailable as e:
         doc["error"] = str(e)
         code = 3

@@ -104,7 +104,8 @@ def cmd_parse(args: argparse.Namespace, ctx: Context) -> int:
 
     path: Path = args.file
     if not path.is_file():
-        ctx.err(f"blue-index: {path}: no such file; give a dialogue file to parse")
+        what = "a folder, not a file" if path.is_dir() else "no such file"
+        ctx.err(f"blue-index: {path}: {what}; give a dialogue file to parse")
         return 2
     root = find_dialogues_root(path, _configured_dialogues(ctx))
     rel = path.resolve().relative_to(root).as_posix()
@@ -125,7 +126,7 @@ def cmd_parse(args: argparse.Namespace, ctx: Context) -> int:
                 text = " ".join(x for x in (b.id or "", f"-> {tg}" if tg else "", b.label) if x)
                 mark = " (inline)" if b.inline else ""
                 ctx.out(f"  {b.line:>{lw}}  {b.keyword:<{kw}}  {text}{mark}")
-        for line in diagnostic_lines(pf.diagnostics, ctx.color):
+        for line in diagnostic_lines(pf.diagnostics, ctx.color_err):
             ctx.err(line)
     return 1 if pf.has_errors else 0
 

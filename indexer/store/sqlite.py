@@ -156,8 +156,8 @@ class _Codec:
         for f, code in self.plan:
             v = get(f)
             if v is not None:
-                if code == _JSON:
-                    v = _encode(v)
+                if code == _JSON:  # most are empty lists (block mentions/targets)
+                    v = _encode(v) if v or v.__class__ is not list else "[]"
                 elif code == _BOOL:
                     v = 1 if v else 0
                 elif code == _STR:
@@ -247,6 +247,9 @@ class SQLiteStore:
             conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
             if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
                 conn.execute("PRAGMA journal_mode = WAL")
+            # NORMAL in WAL mode: a commit is atomic and never corrupts the file; a power cut
+            # may lose the last commits, which the next sync redoes (the store's file items
+            # are the record of what is synced, and the index is rebuildable from the files).
             conn.execute("PRAGMA synchronous = NORMAL")
             self._migrate()
             self._cols = {kind: _columns(self.db, kind) for kind in SCHEMA}
@@ -452,9 +455,12 @@ class SQLiteStore:
         out: dict[str, dict[str, str]] = {}
         with self._lock, self._guard():
             rows = self.db.conn.execute(
-                "SELECT dialogue_id, path, sha256 FROM files ORDER BY dialogue_id, path")
-            for d, p, h in rows:
-                out.setdefault(d, {})[p] = h
+                "SELECT dialogue_id, path, sha256 FROM files")  # no ORDER BY: callers sort ids
+            for d, p, h in rows:  # one row per file of the tree: kept minimal
+                try:
+                    out[d][p] = h
+                except KeyError:
+                    out[d] = {p: h}
         return out
 
     # --- the rest ----------------------------------------------------------------------
