@@ -404,3 +404,28 @@ def same_ciphertexts(copy_store, source) -> bool:
     from indexer.store.copy import dialogue_ids
 
     return all(copy_store.load(did) == source.load(did) for did in dialogue_ids(source))
+
+
+def test_encryption_turned_on_over_a_plain_store_seals_everything(tmp_path, samples_dir,
+                                                                   key_file):
+    """Adding ``encryption:`` to an existing plain index: the next plain ``reindex`` (no
+    --full) rewrites every dialogue sealed, and ``--check`` agrees afterwards."""
+    repo = make_repo(tmp_path, sorted(p for p in samples_dir.iterdir() if p.is_dir()))
+    plain = configure(repo, None)
+    written = reindex(plain).items_written
+    before = exports(plain)
+    enc = configure(repo, key_file)
+    rep = reindex(enc)
+    assert 0 < rep.items_written <= written
+    from indexer.items import CONTENT
+
+    raw = raw_items(enc.sqlite_path)
+    assert sum(len(v) for v in raw.values()) >= written
+    for did, items in raw.items():
+        in_clear = [sk for sk, it in items.items() if it.get("enc") is None and any(
+            it.get(f) is not None for f in CONTENT.get(it["kind"], ()))]
+        assert in_clear == [], (did, in_clear[:5])
+    assert exports(enc) == before
+    assert cli(repo, "reindex", "--check").returncode == 0
+    again = reindex(enc)
+    assert (again.parsed, again.items_written) == (0, 0)

@@ -234,7 +234,16 @@ class EncryptedStore:
                 out[sk] = item
         return out
 
+    def _plaintext_dialogues(self) -> set[str]:
+        """Dialogues written before encryption was turned on (their meta item has no
+        ``enc``). One analytics read; their files are reported unsynced so the next sync
+        rewrites them sealed instead of trusting their plaintext items."""
+        return {str(m.get("dialogue_id")) for m in self.inner.dialogues()
+                if m.get("enc") is None}
+
     def file_hashes(self, dialogue_id: str) -> dict[str, str]:
+        if dialogue_id in self._plaintext_dialogues():
+            return {}
         return self.inner.file_hashes(dialogue_id)
 
     def write(self, dialogue_id: str, puts: list[Item], deletes: list[str]) -> int:
@@ -313,7 +322,8 @@ class EncryptedStore:
         return self.inner.counts()
 
     def all_file_hashes(self) -> dict[str, dict[str, str]]:
-        return self.inner.all_file_hashes()
+        plain = self._plaintext_dialogues()
+        return {d: h for d, h in self.inner.all_file_hashes().items() if d not in plain}
 
     def search(self, query: str, dialogue_id: str | None = None, kind: str | None = None,
                limit: int = 50) -> list[Item]:
