@@ -98,7 +98,7 @@ def to_items(dialogue: Dialogue) -> Items:
             "tension", f"tension#{t.key}", key=t.key, id=t.id, expert=t.expert, round=t.round,
             label=t.label, status=t.status, ledger_status=t.ledger_status,
             ledger_id=t.ledger_id, file=t.file, line=t.line,
-            status_by_round=dict(t.status_by_round),
+            status_by_round=dict(t.status_by_round), open=t.is_open,
         ))
         for ev in t.events:
             put(_item(

@@ -72,6 +72,9 @@ SCHEMA: dict[str, dict[str, str]] = {
         "sk": "str", "kind": "str", "key": "str", "id": "str", "expert": "str",
         "round": "int", "label": "str", "status": "str", "ledger_status": "str",
         "ledger_id": "str", "file": "str", "line": "int", "status_by_round": "json",
+        # derived once (dialogue.Tension.is_open: the ledger's word wins) so every view and
+        # every backend's open_tensions() agree on what "open" means
+        "open": "bool",
     },
     "event": {
         "sk": "str", "kind": "str", "tension": "str", "round": "int", "actor": "str",

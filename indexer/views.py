@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 from . import layout
-from .dialogue import CLOSED_STATUSES
 from .items import Item, Items, of_kind
 
 
@@ -35,7 +34,8 @@ def effective_status(t: Item) -> str:
 
 
 def is_open(t: Item) -> bool:
-    return effective_status(t) not in CLOSED_STATUSES
+    """Decided at assembly (``dialogue.Tension.is_open``), stored on the item."""
+    return bool(t.get("open"))
 
 
 def show(items: Items) -> dict[str, Any]:

@@ -190,7 +190,7 @@ def test_open_tensions(store):
     _write_all(store, "d-b", synthetic_dialogue("d-b"))
     got = store.open_tensions()
     assert [(t["dialogue_id"], t["id"]) for t in got] == [("d-a", "T01"), ("d-b", "T01")]
-    assert all(t["status"] != "resolved" for t in got)
+    assert all(t["open"] is True for t in got)
 
 
 def test_counts(store):

@@ -65,7 +65,6 @@ PART_OF = "_part_of"
 # One internal item per partition (never returned by load): lists the partition in the
 # by_category index and holds its item counts by kind, so counts() is one index Query.
 MARKER = "_partition"
-RESOLVED = "resolved"
 
 INDEXES: dict[str, tuple[str, str, list[str] | None]] = {
     # name: (partition attribute, sort attribute, INCLUDE list or None for ALL)
@@ -184,8 +183,8 @@ def _index_attrs(dialogue_id: str, item: Item) -> dict[str, dict[str, str]]:
 
 
 def is_open(tension: Item) -> bool:
-    """What ``open_tensions`` returns: tension items whose status is not resolved."""
-    return tension.get("status") != RESOLVED
+    """What ``open_tensions`` returns: tension items marked open at assembly."""
+    return bool(tension.get("open"))
 
 
 def encode_item(dialogue_id: str, item: Item) -> tuple[dict[str, Any], list[dict[str, Any]]]:
