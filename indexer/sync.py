@@ -232,6 +232,13 @@ class Syncer:
             progress: Progress | None = None) -> SyncReport:
         """Sync every dialogue (or only ``dialogues``). ``full`` re-reads and re-parses every
         file; ``check`` writes nothing and lists the differences in ``drift``."""
+        if not self.config.dialogues.is_dir():
+            # A mistyped or unmounted folder must not read as "every dialogue deleted".
+            from .config import ConfigError
+
+            raise ConfigError(f"{self.config.dialogues}: dialogues folder not found; check "
+                              "--dialogues or 'dialogues:' in the config (create the folder "
+                              "if it is new)")
         t0 = time.perf_counter()
         rep = SyncReport()
         only = set(dialogues) if dialogues is not None else None

@@ -334,3 +334,50 @@ def test_hash_cache_skips_racy_entries_and_survives_reload(tmp_path):
     again.forget("d")
     assert HashCache(tmp_path / "hashes", tmp_path / "root").get(
         "d", "old.md", 10, now - 2 * RACY_NS) is None
+
+
+def test_missing_dialogues_root_is_an_error_not_a_mass_delete(tmp_path, samples_dir):
+    """A mistyped or unmounted dialogues folder must never read as "everything deleted"."""
+    from indexer.config import ConfigError
+    from indexer.store.sqlite import SQLiteStore
+    from indexer.sync import Syncer
+    from tests.support.sync import copy_tree
+
+    cfg = copy_tree(samples_dir, tmp_path)
+    store = SQLiteStore(cfg.sqlite_path)
+    try:
+        Syncer(cfg, store).run()
+        before = store.all_file_hashes()
+        assert before
+        cfg.dialogues.rename(tmp_path / "elsewhere")
+        with pytest.raises(ConfigError, match="dialogues folder not found"):
+            Syncer(cfg, store).run()
+        assert store.all_file_hashes() == before
+    finally:
+        store.close()
+
+
+def test_store_open_tensions_agree_with_the_tensions_view(tmp_path, samples_dir):
+    """One meaning of "open" everywhere: the analytics query and ``tensions --open``."""
+    from indexer.store.sqlite import SQLiteStore
+    from indexer.sync import Syncer
+    from indexer.views import tensions
+    from tests.support.sync import copy_tree
+
+    cfg = copy_tree(samples_dir, tmp_path)
+    store = SQLiteStore(cfg.sqlite_path)
+    try:
+        Syncer(cfg, store).run()
+        closed = {"resolved", "acknowledged", "deferred", "superseded"}  # FORMAT.md 4 words
+        from_store = {(t["dialogue_id"], t["key"]) for t in store.open_tensions()}
+        expected, viewed = set(), set()
+        for m in store.dialogues():
+            did = m["dialogue_id"]
+            items = store.load(did)
+            viewed |= {(did, t["key"]) for t in tensions(items, open_only=True)}
+            expected |= {(did, it["key"]) for it in items.values() if it["kind"] == "tension"
+                         and (it["ledger_status"] or it["status"]) not in closed}
+        assert from_store == viewed == expected
+        assert expected  # the samples have open tensions, so the check can fail
+    finally:
+        store.close()

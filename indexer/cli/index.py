@@ -69,13 +69,9 @@ class _Progress:
 
 
 def cmd_reindex(args: argparse.Namespace, ctx: Context) -> int:
-    from ..config import ConfigError
     from ..sync import Syncer
 
     cfg = ctx.config
-    if not cfg.dialogues.is_dir():  # a mistyped path must not read as "every dialogue deleted"
-        raise ConfigError(f"{cfg.dialogues}: dialogues folder not found; check --dialogues or "
-                          "'dialogues:' in the config (create the folder if it is new)")
     if args.check and ctx.index_missing:  # --check writes nothing, not even an empty index
         ctx.err(f"blue-index: {cfg.sqlite_path}: no index yet, so it differs from the files; "
                 "run 'blue-index reindex'")

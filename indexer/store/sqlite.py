@@ -53,7 +53,7 @@ _SK_EXACT = {"meta": "dialogue", "verdict": "verdict", "datakey": "datakey"}
 # Secondary indexes for the analytics queries and common filters.
 _INDEXES: dict[str, list[list[str]]] = {
     "dialogues": [["status"]],
-    "tensions": [["status"], ["expert"]],
+    "tensions": [["status"], ["expert"], ["open"]],
     "blocks": [["block_kind"], ["expert"], ["file"]],
     "refs": [["target"], ["type"]],
     "events": [["tension"]],
@@ -435,8 +435,8 @@ class SQLiteStore:
             tail="ORDER BY blocks_fts.rank, blocks.dialogue_id, blocks.sk LIMIT ?")
 
     def open_tensions(self) -> list[Item]:
-        """Tension items (with ``dialogue_id``) whose status is not ``resolved``."""
-        return self._select("tension", "status IS NULL OR status != 'resolved'",
+        """Tension items (with ``dialogue_id``) marked open at assembly (items.py)."""
+        return self._select("tension", "[open] = 1",
                             tail="ORDER BY dialogue_id, sk")
 
     def counts(self) -> dict[str, int]:
