@@ -20,9 +20,6 @@ from typing import Any
 
 from .model import Block, Diagnostic, ParsedFile
 
-# Statuses after which a tension no longer blocks convergence (experts' or ledger's words).
-CLOSED_STATUSES = frozenset({"resolved", "acknowledged", "deferred", "superseded"})
-
 
 @dataclass(slots=True)
 class Expert:
@@ -101,7 +98,10 @@ class Tension:
 
     @property
     def is_open(self) -> bool:
-        return self.effective_status not in CLOSED_STATUSES
+        """Not in grammars/judge.yaml's ``closed_statuses`` (the ledger's word wins)."""
+        from .judge.rules import grammar
+
+        return self.effective_status not in grammar().closed_statuses
 
 
 @dataclass(slots=True)

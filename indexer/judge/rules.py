@@ -57,6 +57,7 @@ class JudgeGrammar:
     statuses: list[tuple[str, str]]
     section_statuses: list[tuple[str, str]]
     resolved_statuses: frozenset[str]
+    closed_statuses: frozenset[str]
     status_prefixes: list[str]
     ledger_heading: re.Pattern[str]
     ledger_id_cell: re.Pattern[str]
@@ -101,6 +102,7 @@ def grammar(path: str | None = None) -> JudgeGrammar:
         statuses=_phrase_table(data["statuses"]),
         section_statuses=_phrase_table(data["section_statuses"]),
         resolved_statuses=frozenset(data["resolved_statuses"]),
+        closed_statuses=frozenset(data["closed_statuses"]),
         status_prefixes=[norm_words(p) for p in data["status_prefixes"]],
         ledger_heading=re.compile(data["ledger_heading"]),
         ledger_id_cell=re.compile(data["ledger_id_cell"]),
