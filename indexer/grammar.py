@@ -81,6 +81,7 @@ class Grammar:
         placeholders: frozenset[str],
         typed_id_digits: int,
         sources: tuple[Path, ...] = (),
+        addressee_prepositions: frozenset[str] = frozenset(),
     ) -> None:
         self.keywords = keywords
         self.aliases = aliases
@@ -88,6 +89,8 @@ class Grammar:
         self.reference_rules = reference_rules
         self.families = families
         self.tolerated_prepositions = tolerated_prepositions
+        # `[CONCESSION to Strudel on T01]`: the word after these names whom the marker answers
+        self.addressee_prepositions = addressee_prepositions
         self.id_pad = id_pad
         self.placeholders = placeholders
         self.typed_id_digits = typed_id_digits
@@ -331,7 +334,8 @@ def _keyword_rule(path: Path, dialect: str, name: str, spec: Any) -> KeywordRule
     )
 
 
-_TOP_KEYS = {"dialect", "keywords", "aliases", "tolerated_prepositions", "ids", "entity_types",
+_TOP_KEYS = {"dialect", "keywords", "aliases", "tolerated_prepositions",
+             "addressee_prepositions", "ids", "entity_types",
              "typed_id_digits", "families", "reference_rules"}
 
 
@@ -346,6 +350,7 @@ def compile_files(files: Iterable[Path]) -> Grammar:
     ref_rules: dict[str, tuple[Path, Any]] = {}
     families: set[str] = set()
     tolerated: set[str] = set()
+    addressee: set[str] = set()
     pad, placeholders, digits = 2, {"NEW"}, 4
     used: list[Path] = []
     for path in files:
@@ -379,6 +384,8 @@ def compile_files(files: Iterable[Path]) -> Grammar:
             alias_src[a] = path
         tolerated |= {w.lower() for w in _words(path, "tolerated_prepositions",
                                                 doc.get("tolerated_prepositions"))}
+        addressee |= {w.lower() for w in _words(path, "addressee_prepositions",
+                                                doc.get("addressee_prepositions"))}
         ids = _map(path, "ids", doc.get("ids"))
         if "pad" in ids:
             if not isinstance(ids["pad"], int) or not 1 <= ids["pad"] <= 6:
@@ -427,7 +434,8 @@ def compile_files(files: Iterable[Path]) -> Grammar:
         rules[name] = ReferenceRule(name, types, _bool(path, f"{where}.same_type",
                                                        spec.get("same_type", False)))
     return Grammar(keywords, aliases, entity_types, rules, frozenset(families),
-                   frozenset(tolerated), pad, frozenset(placeholders), digits, tuple(used))
+                   frozenset(tolerated), pad, frozenset(placeholders), digits, tuple(used),
+                   frozenset(addressee))
 
 
 def grammar_dir(dir: Path | str | None = None) -> Path:

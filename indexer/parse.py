@@ -193,7 +193,7 @@ class _Reader:
                     "detail": f"'{w}' before the targets of [{rule.keyword}]",
                     "hint": f"write [{rule.keyword} T01] or [{rule.keyword} MUFFIN R1-T01]"}))
             head = after.strip()
-            if word == "to" and head and g.ref_re.match(head) is None:
+            if word in g.addressee_prepositions and head and g.ref_re.match(head) is None:
                 name, _, head = head.partition(" ")
                 addressee, head = name.strip(".,").lower(), head.strip()
         targets, leftover = g.parse_ref_list(head) if head else ([], "")
