@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from . import diagnostics, layout
@@ -138,6 +138,15 @@ def build_experts(files: list[ParsedFile], scoreboard: dict[str, Any]) -> list[E
         if source not in e.sources:
             e.sources.append(source)
 
+    def named(rows: Any, source: str) -> Iterator[tuple[dict[str, Any], Expert]]:
+        """The rows that name an expert (by slug or name), with that expert, noted."""
+        for row in rows or []:
+            slug = isinstance(row, dict) and (_slug(row.get("slug")) or _slug(row.get("name")))
+            if slug:
+                e = get(slug)
+                note(e, source)
+                yield row, e
+
     for pf in files:
         if pf.role == layout.RESPONSE and pf.expert:
             e = get(pf.expert)
@@ -148,27 +157,13 @@ def build_experts(files: list[ParsedFile], scoreboard: dict[str, Any]) -> list[E
     panels = sorted((f for f in files if f.role == layout.PANEL),
                     key=lambda f: (-1 if f.round is None else f.round, f.path))
     for pf in panels:
-        for agent in _data(pf).get("agents") or []:
-            if not isinstance(agent, dict):
-                continue
-            slug = _slug(agent.get("slug")) or _slug(agent.get("name"))
-            if not slug:
-                continue
-            e = get(slug)
-            note(e, "panel")
+        for agent, e in named(_data(pf).get("agents"), "panel"):
             e.role = _text(agent.get("role")) or e.role
             e.tier = (_text(agent.get("tier")) or e.tier or "").lower() or None
             e.relevance = _float(agent.get("relevance")) if agent.get("relevance") is not None \
                 else e.relevance
             e.emoji = _text(agent.get("emoji")) or e.emoji
-    for row in scoreboard.get("experts") or []:
-        if not isinstance(row, dict):
-            continue
-        slug = _slug(row.get("slug")) or _slug(row.get("name"))
-        if not slug:
-            continue
-        e = get(slug)
-        note(e, "scoreboard")
+    for row, e in named(scoreboard.get("experts"), "scoreboard"):
         e.role = e.role or _text(row.get("role"))
         scores = row.get("scores") or {}
         if isinstance(scores, dict):
