@@ -309,6 +309,8 @@ def _find_cycles(edges: dict[str, list[str]]) -> list[list[str]]:
     """Each elementary cycle reached by a depth-first walk (iterative; nodes in key order)."""
     color: dict[str, int] = {}
     cycles: list[list[str]] = []
+    # each node's children, sorted once (the walk comes back to a node once per child)
+    children = {node: sorted(set(targets)) for node, targets in edges.items()}
     for start in sorted(edges):
         if color.get(start):
             continue
@@ -319,7 +321,7 @@ def _find_cycles(edges: dict[str, list[str]]) -> list[list[str]]:
             if i == 0:
                 color[node] = 1
                 path.append(node)
-            nxt = sorted(set(edges.get(node, [])))
+            nxt = children.get(node, [])
             if i < len(nxt):
                 stack.append((node, i + 1))
                 child = nxt[i]

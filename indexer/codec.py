@@ -24,20 +24,39 @@ from .model import ERROR, WARNING, Block, Diagnostic, ParsedFile, Ref
 DIALOGUE_DIAG = "dialogue"
 
 
+# Per kind, the item with every field None, built once: to_items makes an item per block,
+# and rebuilding the field list and sets for each one showed up in profiles.
+_TEMPLATES: dict[str, dict[str, Any]] = {k: dict.fromkeys(f) for k, f in SCHEMA.items()}
+
+
 def _item(kind: str, sk: str, **values: Any) -> Item:
     """An item with every SCHEMA field of its kind (None where not given); no extras."""
-    fields = SCHEMA[kind]
-    unknown = set(values) - set(fields)
-    if unknown:  # a programming error: the schema is the contract with every backend
+    item: Item = _TEMPLATES[kind].copy()
+    if not values.keys() <= item.keys():  # a programming error: the schema is the contract
+        unknown = set(values) - set(item)
         raise KeyError(f"{kind} item has no field(s) {sorted(unknown)}")
-    item: Item = {name: None for name in fields}
     item.update(values)
     item["sk"], item["kind"] = sk, kind
     return item
 
 
 def _refs(refs: list[Ref]) -> list[dict[str, Any]]:
-    return [r.to_dict() for r in refs]
+    # Ref.to_dict (dataclasses.asdict) field by field: same dict, without asdict's deep copy
+    # of plain str/int/None values (it dominated to_items on block-heavy dialogues).
+    return [{"raw": r.raw, "id": r.id, "expert": r.expert, "round": r.round} for r in refs]
+
+
+def _copy_json(value: Any) -> Any:
+    """A copy of JSON-shaped data (dicts, lists, scalars): copy.deepcopy's result, faster."""
+    if isinstance(value, dict):
+        return {k: _copy_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy_json(v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(_copy_json(v) for v in value)
+    if isinstance(value, str | int | float | bool | type(None)):
+        return value
+    return copy.deepcopy(value)
 
 
 def _diag_item(sk: str, d: Diagnostic) -> Item:
@@ -64,7 +83,7 @@ def to_items(dialogue: Dialogue) -> Items:
         put(_item(
             "file", f"file#{rel}", path=rel, role=pf.role, round=pf.round, expert=pf.expert,
             sha256=pf.sha256, size=pf.size, good_sha256=pf.good_sha256,
-            data=copy.deepcopy(pf.data),
+            data=_copy_json(pf.data),
             errors=sum(1 for x in pf.diagnostics if x.severity == ERROR),
             warnings=sum(1 for x in pf.diagnostics if x.severity == WARNING),
         ))
@@ -82,7 +101,7 @@ def to_items(dialogue: Dialogue) -> Items:
         put(_item(
             "round", f"round#{r.number:02d}", number=r.number, experts=list(r.experts),
             files=r.files, summary_title=r.summary_title, summary=r.summary,
-            alignment=copy.deepcopy(r.alignment),
+            alignment=_copy_json(r.alignment),
         ))
     for e in blocks:
         b = e.block
@@ -140,7 +159,7 @@ def parsed_files_from_items(items: Items) -> dict[str, ParsedFile]:
         files[rel] = ParsedFile(
             path=f"{did}/{rel}" if did else rel, role=item["role"], dialogue=did,
             round=item.get("round"), expert=item.get("expert"),
-            data=copy.deepcopy(item.get("data")),
+            data=_copy_json(item.get("data")),
             sha256=item.get("sha256") or "", size=item.get("size") or 0,
             good_sha256=item.get("good_sha256"),
         )

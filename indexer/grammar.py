@@ -147,10 +147,13 @@ class Grammar:
         self.mention_re = re.compile(
             rf"(?<![A-Za-z0-9_-])(?P<expert>{up})(?:-(?:R(?P<round>\d+)-)?|[ ]+R(?P<round2>\d+)-)"
             rf"(?P<id>[{letters}](?:\d+|-(?:{placeholder})))(?![A-Za-z0-9])")
+        # A normalised RFC 0051 local id (P0101): its round is in the digits.
+        self.typed_local_re = re.compile(rf"[A-Z]\d{{{self.typed_id_digits}}}")
         self.ref_sep_re = re.compile(r"\s*(?:,|;|&|\band\b)?\s*", re.I)
 
     # -- lookups -----------------------------------------------------------------------
     @staticmethod
+    @lru_cache(maxsize=1024)  # asked several times per block; a corpus spells keywords few ways
     def canonical(spelled: str) -> str:
         """``move : converge`` -> ``MOVE:CONVERGE``; ``a  b`` -> ``A B``."""
         return _SPACE.sub(" ", _COLON.sub(":", spelled.strip())).upper()
@@ -222,7 +225,7 @@ class Grammar:
     def make_ref(self, raw: str, expert: str | None, rnd: str | None, local: str) -> Ref:
         lid = self.normalize_id(local) or local.upper()
         r = int(rnd) if rnd else None
-        if r is None and re.fullmatch(rf"[A-Z]\d{{{self.typed_id_digits}}}", lid):
+        if r is None and self.typed_local_re.fullmatch(lid):
             r = int(lid[1:3])  # RFC 0051 id: round (2 digits) + seq (2 digits)
         return Ref(raw=raw.strip(), id=lid, expert=expert.lower() if expert else None, round=r)
 
@@ -450,7 +453,16 @@ def load(dir: Path | str | None = None) -> Grammar:
 
     Loaded once per folder and cached; raises GrammarError naming the file and key.
     """
+    if dir is None:  # the common call (once per parsed file): skip resolving the path
+        return _load_default(os.environ.get(ENV_VAR), os.getcwd())
     return _load(grammar_dir(dir).resolve())
+
+
+@lru_cache(maxsize=8)
+def _load_default(env: str | None, cwd: str) -> Grammar:
+    """load() of the default folder, per $BLUE_INDEX_GRAMMARS and working folder (a relative
+    setting names another folder after a chdir)."""
+    return _load(grammar_dir().resolve())
 
 
 @lru_cache(maxsize=8)

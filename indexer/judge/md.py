@@ -1,6 +1,12 @@
 """Markdown through markdown-it-py tokens: one shared parser (CommonMark + tables), and
 the few views the Judge readers need (headings, paragraph lines, tables), with 1-based
-line numbers."""
+line numbers.
+
+Inline parsing is done on demand, per inline token, when ``walk`` reaches it: a reader that
+stops early (a summary's title is its first heading) does not pay for the rest of the file.
+The result is the same as the parser's own inline and text_join core rules: those work
+token by token, sharing only ``env`` (link reference definitions, found by the block pass).
+"""
 
 from __future__ import annotations
 
@@ -8,9 +14,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from markdown_it import MarkdownIt
+from markdown_it.rules_core import StateCore
+from markdown_it.rules_core import inline as inline_rule
+from markdown_it.rules_core import text_join as text_join_rule
 from markdown_it.token import Token
 
 MD = MarkdownIt("commonmark").enable("table")
+# MD without its inline core rules (they run per token in Doc.inline).
+_BLOCKS = MarkdownIt("commonmark").enable("table").disable(["inline", "text_join"])
 
 
 def clean(text: str) -> str:
@@ -18,8 +29,34 @@ def clean(text: str) -> str:
     return text[1:] if text.startswith("\ufeff") else text
 
 
-def parse(text: str) -> list[Token]:
-    return MD.parse(clean(text))
+@dataclass
+class Doc:
+    """Block tokens of one document; inline tokens get their children in ``inline``."""
+
+    text: str
+    tokens: list[Token]
+    env: dict[str, object]
+    _done: set[int] = field(default_factory=set)  # ids of inline tokens already parsed
+
+    def inline(self, tok: Token) -> Token:
+        """``tok`` with its children, as MD.parse would give them (parsed once)."""
+        if id(tok) not in self._done:
+            self._done.add(id(tok))
+            if tok.content and MD.inline.terminator_re.search(tok.content) is None:
+                # No character any inline rule starts at (most table cells: names, numbers,
+                # status words): markdown-it's 'text' rule takes it all as one text token.
+                tok.children = [Token("text", "", 0, content=tok.content)]
+            else:
+                state = StateCore(self.text, MD, self.env, [tok])
+                inline_rule(state)
+                text_join_rule(state)
+        return tok
+
+
+def parse(text: str) -> Doc:
+    env: dict[str, object] = {}
+    src = clean(text)
+    return Doc(src, _BLOCKS.parse(src, env), env)
 
 
 def plain(inline: Token | None) -> str:
@@ -109,14 +146,15 @@ class Event:
     table: Table | None = None
 
 
-def walk(tokens: list[Token]) -> Iterator[Event]:
+def walk(doc: Doc) -> Iterator[Event]:
     """Headings, paragraph lines and tables in document order (code and HTML skipped)."""
+    tokens = doc.tokens
     stack: list[Heading] = []
     i = 0
     while i < len(tokens):
         t = tokens[i]
         if t.type == "heading_open":
-            inline = tokens[i + 1] if i + 1 < len(tokens) else None
+            inline = doc.inline(tokens[i + 1]) if i + 1 < len(tokens) else None
             h = Heading(int(t.tag[1:]), plain(inline), (t.map or [0])[0] + 1)
             while stack and stack[-1].level >= h.level:
                 stack.pop()
@@ -125,19 +163,20 @@ def walk(tokens: list[Token]) -> Iterator[Event]:
             i += 3
             continue
         if t.type == "paragraph_open" and i + 1 < len(tokens) and tokens[i + 1].type == "inline":
-            for ln in _split_lines(tokens[i + 1], (t.map or [0])[0] + 1):
+            for ln in _split_lines(doc.inline(tokens[i + 1]), (t.map or [0])[0] + 1):
                 yield Event("line", line=ln)
             i += 3
             continue
         if t.type == "table_open":
-            table, i = _table(tokens, i)
+            table, i = _table(doc, i)
             table.headings = list(stack)
             yield Event("table", table=table)
             continue
         i += 1
 
 
-def _table(tokens: list[Token], i: int) -> tuple[Table, int]:
+def _table(doc: Doc, i: int) -> tuple[Table, int]:
+    tokens = doc.tokens
     header: list[str] = []
     rows: list[list[str]] = []
     row_lines: list[int] = []
@@ -161,6 +200,6 @@ def _table(tokens: list[Token], i: int) -> tuple[Table, int]:
                 rows.append(row)
             row = None
         elif t.type == "inline" and row is not None:
-            row.append(plain(t))
+            row.append(plain(doc.inline(t)))
         i += 1
     return Table(header, rows, line, row_lines), i + 1

@@ -11,8 +11,10 @@ from . import md
 from .rules import JUDGE_UNKNOWN_SHAPE, diag
 
 
-def title_of(text: str) -> str | None:
-    return next((ev.heading.text for ev in md.walk(md.parse(text))
+def title_of(text: str | md.Doc) -> str | None:
+    """The first heading's text (``text`` may be already parsed)."""
+    doc = md.parse(text) if isinstance(text, str) else text
+    return next((ev.heading.text for ev in md.walk(doc)
                  if ev.kind == "heading" and ev.heading and ev.heading.text), None)
 
 

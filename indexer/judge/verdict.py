@@ -14,12 +14,12 @@ from .rules import JUDGE_UNKNOWN_SHAPE, diag, grammar, norm_words
 from .summary import normalise_text
 
 
-def _decision(text: str) -> str | None:
+def _decision(doc: md.Doc) -> str | None:
     v = grammar().verdict
     labels, sections = set(v["decision_labels"]), set(v["decision_sections"])
     in_section: int | None = None  # level of the decision section we are inside
     fallback: str | None = None
-    for ev in md.walk(md.parse(text)):
+    for ev in md.walk(doc):
         if ev.kind == "heading" and ev.heading:
             h = ev.heading
             if in_section is not None and h.level > in_section and fallback is None:
@@ -43,10 +43,11 @@ def parse_verdict(text: str, path: str) -> tuple[dict[str, Any], list[Diagnostic
     body = normalise_text(text)
     from .summary import title_of
 
-    decision = _decision(body)
+    doc = md.parse(body)  # one parse for the decision and the title
+    decision = _decision(doc)
     diags = []
     if decision is None:
         diags.append(diag(JUDGE_UNKNOWN_SHAPE, "no decision found in the verdict",
                           "add a line '**Decision:** ...' or a '## Answer' section",
                           path, 1 if body else None))
-    return {"title": title_of(body), "text": body, "decision": decision}, diags
+    return {"title": title_of(doc), "text": body, "decision": decision}, diags
