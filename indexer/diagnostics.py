@@ -54,6 +54,10 @@ CODES: dict[str, Code] = {
     "judge-unknown-status": Code(WARNING, "{detail}", "{hint}"),
     "judge-bad-value": Code(WARNING, "{detail}", "{hint}"),
     "judge-unreadable": Code(WARNING, "{detail}", "{hint}"),
+    # -- the language server (indexer/lsp) ---------------------------------------------
+    "buffer-too-large": Code(WARNING, "file is {size} bytes, over the editor limit of {limit}; "
+                             "not checked as you type", "split the file, or run "
+                             "`blue-index lint` on it (BLUE_INDEX_LSP_MAX_BYTES raises the limit)"),
     # -- robustness ------------------------------------------------------------------------
     "internal-error": Code(ERROR, "could not read {what}: {error}",
                            "report this as a bug with the file attached; rerun with -v"),
