@@ -55,7 +55,7 @@ CODES: dict[str, Code] = {
     "judge-bad-value": Code(WARNING, "{detail}", "{hint}"),
     "judge-unreadable": Code(WARNING, "{detail}", "{hint}"),
     # -- the language server (indexer/lsp) ---------------------------------------------
-    "buffer-too-large": Code(WARNING, "file is {size} bytes, over the editor limit of {limit}; "
+    "buffer-too-large": Code(ERROR, "file is {size} bytes, over the editor limit of {limit}; "
                              "not checked as you type", "split the file, or run "
                              "`blue-index lint` on it (BLUE_INDEX_LSP_MAX_BYTES raises the limit)"),
     # -- robustness ------------------------------------------------------------------------

@@ -20,6 +20,8 @@ def cmd_lsp(args: argparse.Namespace, ctx: Context) -> int:
     # stdout carries the protocol: logs go to stderr only
     logging.basicConfig(level=logging.DEBUG if ctx.verbose else logging.WARNING,
                         format="blue-index lsp: %(levelname)s %(message)s")
+    if not ctx.verbose:  # pygls logs routine events (shutdown) as warnings
+        logging.getLogger("pygls").setLevel(logging.ERROR)
     from ..lsp.server import serve  # pygls only here
 
     serve(root=args.root, dialogues=args.dialogues, config_file=args.config)
