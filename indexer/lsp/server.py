@@ -48,7 +48,7 @@ class DialogueServer(LanguageServer):
         self._pending: set[Path] = set()
         self._handle: asyncio.TimerHandle | None = None
         self._last_cost = 0.0
-        self._last_end = 0.0
+        self._last_change = 0.0
         self._poller: asyncio.Task[None] | None = None
 
     # -- setup ---------------------------------------------------------------------------
@@ -96,10 +96,14 @@ class DialogueServer(LanguageServer):
 
     # -- diagnostics, coalesced ----------------------------------------------------------
     def schedule(self, path: Path) -> None:
+        """Publish soon: at once when changes come slower than we check them (typing),
+        else after one check's time, so a burst is checked once, not once per change."""
+        now = time.monotonic()
+        burst = now - self._last_change < self._last_cost
+        self._last_change = now
         self._pending.add(path)
         if self._handle is None:
-            idle = time.monotonic() - self._last_end
-            delay = 0.0 if idle >= self._last_cost else self._last_cost
+            delay = self._last_cost if burst else 0.0
             self._handle = asyncio.get_running_loop().call_later(delay, self._flush)
 
     def schedule_dialogue(self, key: tuple[Path, str]) -> None:
@@ -122,8 +126,7 @@ class DialogueServer(LanguageServer):
                     self.publish(path)
                 except Exception:  # noqa: BLE001 - one file must not stop the others
                     log.exception("diagnostics failed for %s", path)
-        self._last_end = time.monotonic()
-        self._last_cost = self._last_end - start
+        self._last_cost = time.monotonic() - start
 
     def publish(self, path: Path) -> None:
         uri = from_fs_path(str(path))
