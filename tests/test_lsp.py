@@ -465,3 +465,21 @@ async def test_bad_input_never_crashes(samples_repo: Path, tmp_path: Path) -> No
         assert s.client._server.returncode is None
     finally:
         await stop(s)
+
+
+async def test_dialogues_under_the_docs_root_are_served(tmp_path: Path, samples_dir: Path
+                                                        ) -> None:
+    """``.blue/docs/dialogues/<dialogue>/`` is a dialogue root too (FORMAT.md 7)."""
+    folder = tmp_path / ".blue" / "docs" / "dialogues" / TRUNK
+    shutil.copytree(samples_dir / TRUNK, folder)
+    f = folder / "round-2" / "strudel.md"
+    rel = f.relative_to(tmp_path).as_posix()
+    want = sorted((d["code"], d["line"] - 1) for d in cli_json(tmp_path, "lint", rel, "--json"))
+    assert ("unresolved-target", 6) in want  # cross-file: needs the whole dialogue
+    s = await start(tmp_path)
+    try:
+        uri = s.open(f)
+        got = await s.diagnostics(uri, 1)
+        assert sorted((d.code, d.range.start.line) for d in got) == want
+    finally:
+        await stop(s)
