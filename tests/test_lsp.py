@@ -69,15 +69,15 @@ def _place(loc: lsp.Location, folder: Path) -> tuple[str, int]:
 
 
 # -- diagnostics ---------------------------------------------------------------------------
-async def test_diagnostics_equal_lint_for_every_response_file(samples_repo: Path) -> None:
+async def test_diagnostics_equal_lint_for_every_file(samples_repo: Path) -> None:
     """Same codes, lines, columns, severities and hints as ``lint --json`` (cross-file ones
-    included), for every round file of both sample dialogues, opened one by one."""
+    included), for every file of both sample dialogues, opened one by one."""
     lint = cli_json(samples_repo, "lint", "--json")
     s = await start(samples_repo)
     try:
-        files = sorted(p for p in (samples_repo / ".blue" / "dialogues").rglob("round-*/*.md")
-                       if not p.name.endswith(".prompt.md"))
-        assert len(files) > 15
+        files = sorted(p for p in (samples_repo / ".blue" / "dialogues").rglob("*")
+                       if p.is_file())
+        assert len(files) > 40
         seen_codes = set()
         for f in files:
             rel = f.relative_to(samples_repo).as_posix()
@@ -99,7 +99,8 @@ async def test_diagnostics_equal_lint_for_every_response_file(samples_repo: Path
                 expect = col - 1 if col else len(line) - len(line.lstrip())
                 assert d.range.start.character == expect, (rel, d.code)
                 seen_codes.add(d.code)
-        assert {"unresolved-target", "marker-irregular", "unknown-keyword"} <= seen_codes
+        assert {"unresolved-target", "marker-irregular", "unknown-keyword", "crlf",
+                "ledger-unmatched", "reference-rule"} <= seen_codes
     finally:
         await stop(s)
 
@@ -192,6 +193,59 @@ async def test_hover_on_a_typed_id_and_a_ledger_row(samples_repo: Path) -> None:
         assert len(raised) == 1
         ev = next(e for e in raised[0]["events"] if e["kind"] == "raised")
         assert _place(d, folder) == (ev["file"], ev["line"])
+    finally:
+        await stop(s)
+
+
+async def test_hover_and_references_on_a_perspective(samples_repo: Path) -> None:
+    folder = samples_repo / ".blue/dialogues" / CDN
+    f = folder / "round-1/croissant.md"
+    text = f.read_text(encoding="utf-8")
+    line, col = position_of(text, "[MOVE:BRIDGE CUPCAKE-P0001")
+    char = col + len("[MOVE:BRIDGE CU")
+    raising = (folder / "round-0/cupcake.md").read_text(encoding="utf-8")
+    rline, _ = position_of(raising, "[CUPCAKE-P0001:")
+    label = re.search(r"^\[CUPCAKE-P0001: (.*)\]$", raising, re.M).group(1)
+    naming = {(p.relative_to(folder).as_posix(), i + 1)  # markers naming it, read here
+              for p in folder.glob("round-*/*.md") if not p.name.endswith(".prompt.md")
+              for i, ln in enumerate(p.read_text(encoding="utf-8").split("\n"))
+              if re.match(r"\[(RE|MOVE):[A-Z]+ [^\]]*CUPCAKE-P0001", ln)}
+    assert len(naming) >= 2
+    s = await start(samples_repo)
+    try:
+        uri = s.open(f)
+        h = await s.hover(uri, line, char)
+        assert h is not None and label in h.contents.value
+        assert (h.range.start.character, h.range.end.character) == (
+            col + len("[MOVE:BRIDGE "), col + len("[MOVE:BRIDGE CUPCAKE-P0001"))
+        assert _place(await s.definition(uri, line, char), folder) == (
+            "round-0/cupcake.md", rline + 1)
+        refs = {_place(r, folder) for r in await s.references(uri, line, char)}
+        assert naming <= refs
+        assert ("round-0/cupcake.md", rline + 1) not in refs
+        with_decl = {_place(r, folder) for r in await s.references(uri, line, char, True)}
+        assert with_decl == refs | {("round-0/cupcake.md", rline + 1)}
+    finally:
+        await stop(s)
+
+
+async def test_ledger_rows_are_symbols_and_hover(samples_repo: Path) -> None:
+    folder = samples_repo / ".blue/dialogues" / TRUNK
+    ledger = (folder / "tensions.md").read_text(encoding="utf-8")
+    heads = {i: m.group(1) for i, ln in enumerate(ledger.split("\n"))
+             if (m := re.match(r"#{3,4} ([A-Z]+(?:-| R\d+-)T[-0-9A-Z]+)", ln))}
+    s = await start(samples_repo)
+    try:
+        uri = s.open(folder / "tensions.md")
+        syms = await s.client.text_document_document_symbol_async(
+            lsp.DocumentSymbolParams(text_document=s.doc(uri)))
+        assert {x.range.start.line for x in syms} == set(heads)
+        assert all(x.name.startswith(heads[x.range.start.line]) for x in syms)
+        for line0, ident in heads.items():  # every row's id hovers to its tension
+            h = await s.hover(uri, line0, ledger.split("\n")[line0].index(ident) + 1)
+            assert h is not None, ident
+            label, _ = _ledger_heading(ledger, ident)
+            assert label in h.contents.value, ident
     finally:
         await stop(s)
 

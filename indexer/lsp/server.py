@@ -291,7 +291,7 @@ def _document_symbols(ls: DialogueServer, path: Path) -> list[lsp.DocumentSymbol
     found = ls.ws.for_path(path)
     if found is None:
         return []
-    loc, d, pf = found
+    _, _, pf = found
     lines = ls.lines_of(path)
     codec = Codec(ls.workspace.position_codec)
 
@@ -310,15 +310,14 @@ def _document_symbols(ls: DialogueServer, path: Path) -> list[lsp.DocumentSymbol
             kind=symbols.kind_of(b.kind), range=full, selection_range=sel,
             detail=b.kind, children=[node(c) for c in o.children] or None)
 
-    out = [node(o) for o in symbols.outline(pf)] if pf is not None else []
-    if d is not None:
-        from ..assemble import rel_to_dialogue
-
-        for ident, label, line, status in symbols.ledger_rows(d, rel_to_dialogue(d.id, loc.rel)):
-            r = rng(line, line)
-            out.append(lsp.DocumentSymbol(name=f"{ident} {label}".strip()[:symbols.NAME_MAX],
-                                          kind=lsp.SymbolKind.Event, range=r,
-                                          selection_range=r, detail=status))
+    if pf is None:
+        return []
+    out = [node(o) for o in symbols.outline(pf)]
+    for ident, label, line, status in symbols.ledger_rows(pf):
+        r = rng(line, line)
+        out.append(lsp.DocumentSymbol(name=f"{ident} {label}".strip()[:symbols.NAME_MAX],
+                                      kind=lsp.SymbolKind.Event, range=r, selection_range=r,
+                                      detail=status))
     return out
 
 

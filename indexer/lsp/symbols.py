@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 from lsprotocol import types as lsp
 
 if TYPE_CHECKING:
-    from ..dialogue import Dialogue
     from ..model import Block, ParsedFile
 
 KINDS = {
@@ -70,10 +69,16 @@ def outline(pf: ParsedFile) -> list[Outline]:
     return top
 
 
-def ledger_rows(d: Dialogue, file: str) -> list[tuple[str, str, int, str | None]]:
-    """Tensions listed in ``file`` (a ledger): ``(id, label, line, effective status)``."""
-    return [(t.ledger_id or t.id or t.key, t.label, t.line or 1, t.effective_status)
-            for t in d.tensions if t.file == file and t.line and not t.expert]
+def ledger_rows(pf: ParsedFile) -> list[tuple[str, str, int, str]]:
+    """A ledger's rows as the Judge reader read them: ``(id, label, line, status)``."""
+    data = pf.data if isinstance(pf.data, dict) else {}
+    out = []
+    for e in data.get("entries") or []:
+        if isinstance(e, dict) and isinstance(e.get("line"), int):
+            ref = e.get("ref") if isinstance(e.get("ref"), dict) else {}
+            out.append((str(ref.get("raw") or ref.get("id") or "?"), str(e.get("label") or ""),
+                        e["line"], str(e.get("status") or "")))
+    return out
 
 
 def matches(words: list[str], *texts: str | None) -> bool:
