@@ -2,8 +2,8 @@
 
 Diagnostics are published after every change, from the buffer, for every open file of the
 changed dialogue (a new tension in one file resolves a target in another). Changes are
-coalesced: a burst of edits (or a client that sends faster than it reads) costs one
-re-assembly per burst, never one per keystroke in a backlog, and at most about half the CPU.
+coalesced: a burst of edits (or a client that sends faster than we check) costs one
+re-assembly per pause (or per check's time in a stream), never one per change in a backlog.
 """
 
 from __future__ import annotations
@@ -31,6 +31,8 @@ log = logging.getLogger(__name__)
 NAME = "blue-index"
 POLL_SECONDS = 2.0  # re-stat open dialogues' files when the client cannot watch files
 WATCH_ID = "blue-index-watched-files"
+QUIET = 0.002  # seconds without a new change before diagnostics are computed
+MAX_WAIT_MIN = 0.02  # longest wait for a pause, at least (else: the last check's time)
 WORKSPACE_SYMBOLS_MAX = 200
 
 
@@ -49,6 +51,7 @@ class DialogueServer(LanguageServer):
         self._handle: asyncio.TimerHandle | None = None
         self._last_cost = 0.0
         self._last_change = 0.0
+        self._first_pending = 0.0
         self._poller: asyncio.Task[None] | None = None
 
     # -- setup ---------------------------------------------------------------------------
@@ -96,15 +99,23 @@ class DialogueServer(LanguageServer):
 
     # -- diagnostics, coalesced ----------------------------------------------------------
     def schedule(self, path: Path) -> None:
-        """Publish soon: at once when changes come slower than we check them (typing),
-        else after one check's time, so a burst is checked once, not once per change."""
+        """Publish once changes pause for QUIET seconds (a client with a backlog of changes
+        sends them back to back), but never wait longer than one check's time (at least
+        MAX_WAIT_MIN) so a stream of edits still gets diagnostics."""
         now = time.monotonic()
-        burst = now - self._last_change < self._last_cost
         self._last_change = now
         self._pending.add(path)
         if self._handle is None:
-            delay = self._last_cost if burst else 0.0
-            self._handle = asyncio.get_running_loop().call_later(delay, self._flush)
+            self._first_pending = now
+            self._handle = asyncio.get_running_loop().call_later(QUIET, self._settle)
+
+    def _settle(self) -> None:
+        now = time.monotonic()
+        quiet = now - self._last_change
+        if quiet < QUIET and now - self._first_pending < max(self._last_cost, MAX_WAIT_MIN):
+            self._handle = asyncio.get_running_loop().call_later(QUIET - quiet, self._settle)
+            return
+        self._flush()
 
     def schedule_dialogue(self, key: tuple[Path, str]) -> None:
         for p in list(self.ws.buffers):
@@ -127,6 +138,7 @@ class DialogueServer(LanguageServer):
                 except Exception:  # noqa: BLE001 - one file must not stop the others
                     log.exception("diagnostics failed for %s", path)
         self._last_cost = time.monotonic() - start
+        log.debug("diagnostics of %d files in %.1f ms", len(pending), self._last_cost * 1000)
 
     def publish(self, path: Path) -> None:
         uri = from_fs_path(str(path))
