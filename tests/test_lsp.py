@@ -8,6 +8,7 @@ own modules.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
 import shutil
@@ -537,3 +538,33 @@ async def test_dialogues_under_the_docs_root_are_served(tmp_path: Path, samples_
         assert sorted((d.code, d.range.start.line) for d in got) == want
     finally:
         await stop(s)
+
+
+async def test_reads_what_the_watch_daemon_writes(samples_repo: Path) -> None:
+    """A dialogue not loaded in the editor is answered from the index, as the daemon keeps it."""
+    from tests.support.watch import DaemonProc, save_atomic
+
+    cli_json(samples_repo, "reindex", "--json")
+    daemon = DaemonProc(samples_repo)
+    s = None
+    try:
+        daemon.wait_ready(60)
+        s = await start(samples_repo)
+        f = samples_repo / ".blue/dialogues" / CDN / "round-2" / "brioche.md"
+        marker = "[PERSPECTIVE P77: quokka telemetry]"
+        text = f.read_text(encoding="utf-8").rstrip("\n") + f"\n\n{marker}\n"
+        save_atomic(f, text)
+        line = text.split("\n").index(marker)
+        deadline = asyncio.get_running_loop().time() + 30
+        found: list = []
+        while not found and asyncio.get_running_loop().time() < deadline:
+            found = await s.client.workspace_symbol_async(lsp.WorkspaceSymbolParams(
+                query="quokka tele")) or []
+            await asyncio.sleep(0.1)
+        assert found, "the daemon's write never reached workspace symbols within 30 s"
+        assert [(Path(x.location.uri.removeprefix("file://")), x.location.range.start.line)
+                for x in found] == [(f, line)]
+    finally:
+        if s is not None:
+            await stop(s)
+        daemon.stop()
