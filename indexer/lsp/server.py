@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -36,6 +37,11 @@ MAX_WAIT_MIN = 0.02  # longest wait for a pause, at least (else: the last check'
 WORKSPACE_SYMBOLS_MAX = 200
 
 
+def fs_path(uri: str) -> Path:
+    """A document URI as the absolute, normalised path the workspace model keys on."""
+    return Path(os.path.abspath(to_fs_path(uri) or uri))
+
+
 class DialogueServer(LanguageServer):
     def __init__(self, settings: dict[str, Any]) -> None:
         from importlib.metadata import PackageNotFoundError, version
@@ -53,6 +59,7 @@ class DialogueServer(LanguageServer):
         self._last_change = 0.0
         self._first_pending = 0.0
         self._poller: asyncio.Task[None] | None = None
+        self.uris: dict[Path, str] = {}  # open documents: path -> the URI the client used
 
     # -- setup ---------------------------------------------------------------------------
     def setup(self, params: lsp.InitializeParams) -> None:
@@ -140,8 +147,11 @@ class DialogueServer(LanguageServer):
         self._last_cost = time.monotonic() - start
         log.debug("diagnostics of %d files in %.1f ms", len(pending), self._last_cost * 1000)
 
+    def uri_of(self, path: Path) -> str:
+        return self.uris.get(path) or from_fs_path(str(path)) or path.as_uri()
+
     def publish(self, path: Path) -> None:
-        uri = from_fs_path(str(path))
+        uri = self.uri_of(path)
         doc = self.workspace.get_text_document(uri)
         lines = doc.lines
         codec = Codec(self.workspace.position_codec)
@@ -152,7 +162,7 @@ class DialogueServer(LanguageServer):
     # -- helpers for requests -------------------------------------------------------------
     def lines_of(self, path: Path) -> list[str]:
         if path in self.ws.buffers:
-            return list(self.workspace.get_text_document(from_fs_path(str(path))).lines)
+            return list(self.workspace.get_text_document(self.uri_of(path)).lines)
         return read_lines(path, MAX_BYTES)
 
     def location(self, root: Path, d: Dialogue, file: str, line: int, column: int | None
@@ -161,11 +171,11 @@ class DialogueServer(LanguageServer):
         lines = self.lines_of(path)
         line0, start, end = span(lines, line, column)
         rng = Codec(self.workspace.position_codec).range(lines, line0, start, end)
-        return lsp.Location(uri=from_fs_path(str(path)), range=rng)
+        return lsp.Location(uri=self.uri_of(path), range=rng)
 
     def target(self, uri: str, position: lsp.Position
                ) -> tuple[Path, Dialogue, navigate.Target, lsp.Range] | None:
-        path = Path(to_fs_path(uri))
+        path = fs_path(uri)
         found = self.ws.for_path(path)
         if found is None or found[1] is None:
             return None
@@ -210,9 +220,10 @@ def build(settings: dict[str, Any]) -> DialogueServer:
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: DialogueServer, params: lsp.DidCloseTextDocumentParams) -> None:
-        path = Path(to_fs_path(params.text_document.uri))
+        path = fs_path(params.text_document.uri)
         loc = ls.ws.locate(path)
         ls.ws.close(path)
+        ls.uris.pop(path, None)
         ls.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(
             uri=params.text_document.uri, diagnostics=[]))
         if loc and loc.dialogue:
@@ -221,7 +232,7 @@ def build(settings: dict[str, Any]) -> DialogueServer:
     @server.feature(lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES)
     def watched(ls: DialogueServer, params: lsp.DidChangeWatchedFilesParams) -> None:
         for change in params.changes:
-            key = ls.ws.file_changed(Path(to_fs_path(change.uri)))
+            key = ls.ws.file_changed(fs_path(change.uri))
             if key is not None:
                 ls.schedule_dialogue(key)
 
@@ -256,7 +267,7 @@ def build(settings: dict[str, Any]) -> DialogueServer:
     @server.feature(lsp.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
     def document_symbol(ls: DialogueServer, params: lsp.DocumentSymbolParams
                         ) -> list[lsp.DocumentSymbol]:
-        return _document_symbols(ls, Path(to_fs_path(params.text_document.uri)))
+        return _document_symbols(ls, fs_path(params.text_document.uri))
 
     @server.feature(lsp.WORKSPACE_SYMBOL)
     def workspace_symbol(ls: DialogueServer, params: lsp.WorkspaceSymbolParams
@@ -266,7 +277,7 @@ def build(settings: dict[str, Any]) -> DialogueServer:
     @server.feature(lsp.TEXT_DOCUMENT_COMPLETION,
                     lsp.CompletionOptions(trigger_characters=["[", " ", ","]))
     def completion(ls: DialogueServer, params: lsp.CompletionParams) -> lsp.CompletionList:
-        path = Path(to_fs_path(params.text_document.uri))
+        path = fs_path(params.text_document.uri)
         found = ls.ws.for_path(path)
         if found is None:
             return lsp.CompletionList(is_incomplete=False, items=[])
@@ -293,10 +304,11 @@ def build(settings: dict[str, Any]) -> DialogueServer:
 
 def _sync(ls: DialogueServer, uri: str) -> None:
     """Mirror the client's buffer (pygls applied the change) into the model; schedule."""
-    path = Path(to_fs_path(uri))
+    path = fs_path(uri)
     doc = ls.workspace.get_text_document(uri)
+    ls.uris[path] = uri
     ls.ws.open(path, doc.version, doc.source)
-    ls.schedule(Path(path).absolute())
+    ls.schedule(path)
 
 
 def _document_symbols(ls: DialogueServer, path: Path) -> list[lsp.DocumentSymbol]:
@@ -371,7 +383,7 @@ def _workspace_symbols(ls: DialogueServer, query: str) -> list[lsp.SymbolInforma
             name=symbols.name_of(item.get("keyword") or "", item.get("raw_id"),
                                  item.get("label"), item.get("targets")),
             kind=symbols.kind_of(item.get("block_kind")), container_name=did,
-            location=lsp.Location(uri=from_fs_path(str(root / did / (item.get("file") or ""))),
+            location=lsp.Location(uri=ls.uri_of(root / did / (item.get("file") or "")),
                                   range=lsp.Range(start=pos, end=pos))))
         if len(out) >= WORKSPACE_SYMBOLS_MAX:
             break
@@ -380,7 +392,7 @@ def _workspace_symbols(ls: DialogueServer, query: str) -> list[lsp.SymbolInforma
 
 def _code_actions(ls: DialogueServer, params: lsp.CodeActionParams) -> list[lsp.CodeAction]:
     uri = params.text_document.uri
-    path = Path(to_fs_path(uri))
+    path = fs_path(uri)
     lines = ls.lines_of(path)
     codec = Codec(ls.workspace.position_codec)
     first, last = params.range.start.line + 1, params.range.end.line + 1

@@ -227,7 +227,9 @@ class Workspace:
 
     def _load(self, st: DialogueState) -> None:
         listing = self._listing(st)
-        stored = self._stored(st.id) if listing else {}
+        # the store indexes the configured roots only (another repo's dialogue of the same
+        # name must not be answered from it)
+        stored = self._stored(st.id) if listing and st.root in self.roots else {}
         for rel, (p, stat) in listing.items():
             st.disk[rel] = self._read(rel, p, stat, stored.get(rel))
         st.checked = time.monotonic()
