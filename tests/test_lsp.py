@@ -568,3 +568,30 @@ async def test_reads_what_the_watch_daemon_writes(samples_repo: Path) -> None:
         if s is not None:
             await stop(s)
         daemon.stop()
+
+
+async def test_an_unsaved_edit_in_one_file_refreshes_the_others(samples_repo: Path) -> None:
+    """The buffer wins over the file on disk, and every open file of the dialogue is
+    re-checked when one changes."""
+    folder = samples_repo / ".blue/dialogues" / TRUNK
+    s = await start(samples_repo)
+    try:
+        a = s.open(folder / "round-2/strudel.md")  # [RESOLVED T07]: nobody raised T07
+        assert [d for d in await s.diagnostics(a, 1) if d.code == "unresolved-target"]
+        b = s.open(folder / "round-1/strudel.md")
+        await s.diagnostics(b, 1)
+        n = len(s.rec.published)
+        end = len(s.texts[b].split("\n")) - 1
+        v = s.edit(b, end, 0, 0, "\n[TENSION T07: raised in an unsaved buffer]\n")
+        await s.diagnostics(b, v, after=n)
+        again = await s.diagnostics(a, 1, after=n)
+        assert not [d for d in again if d.code == "unresolved-target"]
+        assert "T07" not in (folder / "round-1/strudel.md").read_text(encoding="utf-8")
+        # closing the buffer: the file on disk counts again
+        n = len(s.rec.published)
+        s.client.text_document_did_close(lsp.DidCloseTextDocumentParams(
+            text_document=s.doc(b)))
+        back = await s.diagnostics(a, 1, after=n)
+        assert [d for d in back if d.code == "unresolved-target"]
+    finally:
+        await stop(s)
