@@ -595,3 +595,18 @@ async def test_an_unsaved_edit_in_one_file_refreshes_the_others(samples_repo: Pa
         assert [d for d in back if d.code == "unresolved-target"]
     finally:
         await stop(s)
+
+
+async def test_a_broken_config_is_said_once_and_files_are_still_served(
+        samples_repo: Path) -> None:
+    (samples_repo / ".blue" / "config.yaml").write_text("storage: [not, a, mapping\n",
+                                                        encoding="utf-8")
+    s = await start(samples_repo)
+    try:
+        f = samples_repo / ".blue/dialogues" / TRUNK / "round-2/strudel.md"
+        got = await s.diagnostics(s.open(f), 1)
+        assert [d for d in got if d.code == "unresolved-target"]
+        assert len(s.client.messages) == 1
+        assert "config.yaml" in s.client.messages[0].message
+    finally:
+        await stop(s)

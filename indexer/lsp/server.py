@@ -60,6 +60,7 @@ class DialogueServer(LanguageServer):
         self._first_pending = 0.0
         self._poller: asyncio.Task[None] | None = None
         self.uris: dict[Path, str] = {}  # open documents: path -> the URI the client used
+        self.problem: str | None = None  # shown to the user once the session is up
 
     # -- setup ---------------------------------------------------------------------------
     def setup(self, params: lsp.InitializeParams) -> None:
@@ -75,12 +76,16 @@ class DialogueServer(LanguageServer):
             cfg = config_mod.load(root=root, dialogues=self.settings.get("dialogues"),
                                   config_file=self.settings.get("config_file"))
         except Exception as e:  # noqa: BLE001 - serve files anyway; say why once
-            log.warning("configuration not used: %s", e)
+            self.problem = f"blue-index: configuration not used ({e}); serving the files alone"
+            log.warning("%s", self.problem)
             self.ws = Workspace(None)
             return
         self.ws = Workspace(cfg, lambda: _open_store(cfg))
 
     def register_watchers(self) -> None:
+        if self.problem:
+            self.window_show_message(lsp.ShowMessageParams(type=lsp.MessageType.Warning,
+                                                           message=self.problem))
         caps = self.client_capabilities.workspace
         dynamic = bool(caps and caps.did_change_watched_files
                        and caps.did_change_watched_files.dynamic_registration)
