@@ -107,7 +107,7 @@ class Session:
             for p in self.rec.published[after:]:
                 if p.uri == uri and (version is None or p.version == version):
                     return list(p.diagnostics)
-            await asyncio.sleep(0.005)
+            await asyncio.sleep(0.001)
         raise AssertionError(f"no diagnostics for {uri} version {version} within {WAIT} s")
 
     def doc(self, uri: str) -> lsp.TextDocumentIdentifier:
