@@ -113,17 +113,15 @@ async def test_typing_an_unclosed_marker_and_fixing_it(samples_repo: Path) -> No
         uri = s.open(f)
         before = await s.diagnostics(uri, 1)
         assert not [d for d in before if d.code == "marker-unclosed"]
-        line = len(s.texts[uri].split("\n")) - 1  # type on a new last line
-        s.edit(uri, line, 0, 0, "\n")
         typed = "[RESOLVED T01 the rollback tag"
-        v = s.edit(uri, line + 1, 0, 0, typed)
+        line, v = s.type_line(uri, typed)
         got = [d for d in await s.diagnostics(uri, v) if d.code == "marker-unclosed"]
         assert len(got) == 1
         r = got[0].range
-        assert (r.start.line, r.start.character) == (line + 1, 0)
-        assert (r.end.line, r.end.character) == (line + 1, len(typed))
+        assert (r.start.line, r.start.character) == (line, 0)
+        assert (r.end.line, r.end.character) == (line, len(typed))
         assert got[0].severity == lsp.DiagnosticSeverity.Error
-        v = s.edit(uri, line + 1, len("[RESOLVED T01"), len("[RESOLVED T01"), "]")
+        v = s.edit(uri, line, len("[RESOLVED T01"), len("[RESOLVED T01"), "]")
         after = await s.diagnostics(uri, v)
         assert not [d for d in after if d.code == "marker-unclosed"]
     finally:
@@ -313,11 +311,9 @@ def _open_at(tensions: list[dict], rnd: int) -> set[str]:
 async def _complete_after(s, path: Path, typed: str) -> set[str]:
     uri = s.open(path)
     await s.diagnostics(uri, 1)
-    line = len(s.texts[uri].split("\n")) - 1
-    s.edit(uri, line, 0, 0, "\n")
-    v = s.edit(uri, line + 1, 0, 0, typed)
+    line, v = s.type_line(uri, typed)
     await s.diagnostics(uri, v)
-    items = await s.completion(uri, line + 1, len(typed))
+    items = await s.completion(uri, line, len(typed))
     assert all(i.data and i.label for i in items)
     return {i.data["key"] for i in items}
 
@@ -361,14 +357,12 @@ async def test_code_action_rewrites_the_irregular_form(samples_repo: Path) -> No
     try:
         uri = s.open(f)
         await s.diagnostics(uri, 1)
-        line = len(s.texts[uri].split("\n")) - 1
-        s.edit(uri, line, 0, 0, "\n")
-        v = s.edit(uri, line + 1, 0, 0, "[RESOLVED on T01]")
+        line, v = s.type_line(uri, "[RESOLVED on T01]")
         diags = [d for d in await s.diagnostics(uri, v) if d.code == "marker-irregular"
-                 and d.range.start.line == line + 1]
+                 and d.range.start.line == line]
         assert len(diags) == 1
-        rng = lsp.Range(start=lsp.Position(line=line + 1, character=0),
-                        end=lsp.Position(line=line + 1, character=0))
+        rng = lsp.Range(start=lsp.Position(line=line, character=0),
+                        end=lsp.Position(line=line, character=0))
         acts = await s.client.text_document_code_action_async(lsp.CodeActionParams(
             text_document=s.doc(uri), range=rng,
             context=lsp.CodeActionContext(diagnostics=diags)))
@@ -376,11 +370,11 @@ async def test_code_action_rewrites_the_irregular_form(samples_repo: Path) -> No
         (edit,) = acts[0].edit.changes[uri]
         assert edit.new_text == "[RESOLVED T01]"
         assert (edit.range.start.character, edit.range.end.character) == (0, 17)
-        v = s.edit(uri, line + 1, 0, 17, edit.new_text)
+        v = s.edit(uri, line, 0, 17, edit.new_text)
         assert not [d for d in await s.diagnostics(uri, v) if d.code == "marker-irregular"
-                    and d.range.start.line == line + 1]
+                    and d.range.start.line == line]
         # an unclosed marker: closed at the end of its line
-        v = s.edit(uri, line + 1, 0, 14, "[RESOLVED T01 rollback")
+        v = s.edit(uri, line, 0, 14, "[RESOLVED T01 rollback")
         diags = [d for d in await s.diagnostics(uri, v) if d.code == "marker-unclosed"]
         acts = await s.client.text_document_code_action_async(lsp.CodeActionParams(
             text_document=s.doc(uri), range=diags[0].range,
@@ -578,11 +572,12 @@ async def test_an_unsaved_edit_in_one_file_refreshes_the_others(samples_repo: Pa
     try:
         a = s.open(folder / "round-2/strudel.md")  # [RESOLVED T07]: nobody raised T07
         assert [d for d in await s.diagnostics(a, 1) if d.code == "unresolved-target"]
-        b = s.open(folder / "round-1/strudel.md")
-        await s.diagnostics(b, 1)
         n = len(s.rec.published)
-        end = len(s.texts[b].split("\n")) - 1
-        v = s.edit(b, end, 0, 0, "\n[TENSION T07: raised in an unsaved buffer]\n")
+        b = s.open(folder / "round-1/strudel.md")
+        await s.diagnostics(b, 1, after=n)
+        await s.diagnostics(a, 1, after=n)  # opening b re-checks a too: let that pass
+        n = len(s.rec.published)
+        _, v = s.type_line(b, "[TENSION T07: raised in an unsaved buffer]")
         await s.diagnostics(b, v, after=n)
         again = await s.diagnostics(a, 1, after=n)
         assert not [d for d in again if d.code == "unresolved-target"]

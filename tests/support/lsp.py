@@ -98,6 +98,13 @@ class Session:
             content_changes=[lsp.TextDocumentContentChangePartial(range=rng, text=new)]))
         return v
 
+    def type_line(self, uri: str, text: str) -> tuple[int, int]:
+        """Type ``text`` on a new line at the end, in one change: (its line, new version)."""
+        lines = self.texts[uri].split("\n")
+        last = len(lines) - 1
+        end = len(lines[last])
+        return last + 1, self.edit(uri, last, end, end, "\n" + text)
+
     async def diagnostics(self, uri: str, version: int | None = None,
                           after: int = 0) -> list[lsp.Diagnostic]:
         """The first diagnostics published for ``uri`` (at ``version`` when given), from the
