@@ -283,6 +283,17 @@ async def test_jira_round_1_t01_is_the_ledger_tension(jira_repo: Path) -> None:
         assert sorted(_place(r, folder) for r in refs) == sorted(
             (e["file"], e["line"]) for e in t["events"])
         assert len({p[0] for p in map(lambda r: _place(r, folder), refs)}) > 3
+        # a bare T01 in round-1 prose (no marker names it) is the ledger's T01 too
+        prose = next((p, ln) for p in sorted(folder.glob("round-1/*.md"))
+                     if not p.name.endswith(".prompt.md")
+                     for ln in p.read_text(encoding="utf-8").split("\n")
+                     if not ln.lstrip("-* ").startswith("[") and not ln.startswith("#")
+                     and re.search(r"(?<![\w-])T01(?![\w-])", ln))
+        ptext = prose[0].read_text(encoding="utf-8")
+        pline = ptext.split("\n").index(prose[1])
+        pcol = re.search(r"(?<![\w-])T01(?![\w-])", prose[1]).start()
+        h = await s.hover(s.open(prose[0]), pline, pcol + 1)
+        assert h is not None and label in h.contents.value, prose
     finally:
         await stop(s)
 

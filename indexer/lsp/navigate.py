@@ -3,7 +3,8 @@
 Every answer comes from the assembled Dialogue (indexer/assemble.py): a marker's target or a
 qualified mention is looked up in the dialogue's references (resolved there, by the library's
 rules); a marker's own id names its block; a ledger row names the tension the ledger row was
-matched to; in the Judge's files a bare id is the ledger's id. Nothing is re-resolved here.
+matched to; in the Judge's files, and in experts' prose from round 1 on, a bare id that no
+marker names is the ledger's id (``Tension.ledger_id``). Nothing is re-resolved here.
 """
 
 from __future__ import annotations
@@ -66,7 +67,8 @@ def _norm(raw: str) -> str | None:
     return ref.id if ref else None
 
 
-def target_of(d: Dialogue, rel: str, role: str, line: int, token: Token) -> Target | None:
+def target_of(d: Dialogue, rel: str, role: str, round_: int | None, line: int, token: Token
+              ) -> Target | None:
     """The entity ``token`` (on 1-based ``line`` of ``rel``, root-relative) names."""
     tensions = {t.key: t for t in d.tensions}
     entries = {e.key: e for e in d.blocks}
@@ -99,8 +101,9 @@ def target_of(d: Dialogue, rel: str, role: str, line: int, token: Token) -> Targ
         if t.file == file and t.line == line and (
                 _same(t.ledger_id or "", token.raw) or t.id == norm):
             return target(t.key)
-    # 4. in the Judge's files, a bare id is the ledger's id
-    if role != layout.RESPONSE:
+    # 4. in the Judge's files, and in prose from round 1 on (FORMAT.md 6: writers use the
+    #    Judge's numbering), a bare id no marker names is the ledger's id
+    if role != layout.RESPONSE or (round_ or 0) >= 1:
         hits = [t for t in d.tensions if t.ledger_id and _same(t.ledger_id, token.raw)]
         if len(hits) == 1:
             return target(hits[0].key)

@@ -189,7 +189,8 @@ class DialogueServer(LanguageServer):
         codec = Codec(self.workspace.position_codec)
         text = line_at(lines, position.line)
         for token in navigate.tokens_at(text, codec.char(lines, position)):
-            t = navigate.target_of(d, loc.rel, loc.place.role, position.line + 1, token)
+            t = navigate.target_of(d, loc.rel, loc.place.role, loc.place.round,
+                                   position.line + 1, token)
             if t is not None:
                 return loc.root, d, t, codec.range(lines, position.line, token.start, token.end)
         return None
