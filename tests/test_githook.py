@@ -441,7 +441,8 @@ def _imported(repo: Repo) -> set[str]:
     return mods
 
 
-HEAVY = {"boto3", "botocore", "rich", "sqlite_utils", "watchdog", "cryptography"}
+HEAVY = {"boto3", "botocore", "rich", "sqlite_utils", "watchdog", "cryptography", "pygls",
+         "lsprotocol"}
 
 
 def test_no_dialogue_files_imports_no_parser(repo: Repo) -> None:
