@@ -21,7 +21,7 @@ from pygls.uris import from_fs_path, to_fs_path
 
 from . import actions, complete, navigate, symbols
 from .text import SOURCE, Codec, line_at, read_lines, span, to_lsp
-from .workspace import MAX_BYTES, Workspace
+from .workspace import MAX_BYTES, WATCHED_RECHECK_SECONDS, Workspace
 
 if TYPE_CHECKING:
     from ..config import Config
@@ -92,6 +92,7 @@ class DialogueServer(LanguageServer):
         if not dynamic:
             self._poller = asyncio.get_running_loop().create_task(self._poll())
             return
+        self.ws.recheck_seconds = WATCHED_RECHECK_SECONDS
         globs = [f"{r.as_posix()}/**/*" for r in self.ws.roots]
         globs += ["**/.blue/dialogues/**/*", "**/.blue/docs/dialogues/**/*"]
         watchers = [lsp.FileSystemWatcher(glob_pattern=g) for g in globs]

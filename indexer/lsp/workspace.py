@@ -6,9 +6,9 @@ the file on disk. Files on disk come from the store when the stored hash equals 
 (what ``reindex`` or the ``watch`` daemon wrote; no re-parse), else they are parsed here. The
 store is only read, never written.
 
-Staleness: a dialogue's files are re-checked (one ``stat`` each) at most every
-``RECHECK_SECONDS`` and whenever the client reports a changed file, so a client that does not
-watch files still sees changes made by other tools.
+Staleness: a dialogue's files are re-checked (one ``stat`` each) whenever the client reports
+a changed file, and when used after ``recheck_seconds`` (1 s; 10 s when the client watches
+files), so a client that does not watch files still sees changes made by other tools.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 # time; real dialogue files are tens of KB).
 MAX_BYTES = int(os.environ.get("BLUE_INDEX_LSP_MAX_BYTES", 2_000_000))
 RECHECK_SECONDS = 1.0
+WATCHED_RECHECK_SECONDS = 10.0  # when the client reports file changes: a safety net only
 MAX_DIALOGUES = 64  # dialogues kept in memory (least recently used dropped, unless open)
 # Folder names that mark a dialogues root in any repository (FORMAT.md 1, 7).
 ROOT_MARKERS = ((".blue", "dialogues"), (".blue", "docs", "dialogues"))
@@ -111,6 +112,7 @@ class Workspace:
         self.buffers: dict[Path, tuple[int | None, str]] = {}
         self._parsed: dict[Path, tuple[int | None, ParsedFile]] = {}
         self._dialogues: OrderedDict[tuple[Path, str], DialogueState] = OrderedDict()
+        self.recheck_seconds = RECHECK_SECONDS
 
     # -- where files are -------------------------------------------------------------
     def locate(self, path: Path) -> Located | None:
@@ -196,7 +198,7 @@ class Workspace:
             self._evict()
         else:
             self._dialogues.move_to_end(key)
-            if time.monotonic() - st.checked > RECHECK_SECONDS:
+            if time.monotonic() - st.checked > self.recheck_seconds:
                 self.refresh(st)
         return st
 
