@@ -508,6 +508,12 @@ async def test_bad_input_never_crashes(samples_repo: Path, tmp_path: Path) -> No
         ou = s.open(outside)
         assert await s.hover(ou, 0, 10) is None
         assert await s.completion(ou, 0, 10) == []
+        # a buffer that is no file at all
+        s.client.text_document_did_open(lsp.DidOpenTextDocumentParams(
+            text_document=lsp.TextDocumentItem(uri="untitled:Untitled-1", language_id="markdown",
+                                               version=1, text="[TENSION T01 x\n")))
+        assert await s.diagnostics("untitled:Untitled-1", 1) == []
+        assert await s.hover("untitled:Untitled-1", 0, 10) is None
         # binary content in a round file
         bu = s.open(folder / "round-2/binary.md", "[TENSION T01: x]\n\x00\x01\x02")
         assert [d.code for d in await s.diagnostics(bu, 1)] == ["binary-content"]
