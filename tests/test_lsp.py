@@ -18,7 +18,7 @@ import pytest
 import yaml
 from lsprotocol import types as lsp
 
-from tests.support.lsp import cli_json, position_of, rss_kb, start, stop
+from tests.support.lsp import cli_json, position_of, rss_kb, session
 
 TRUNK = "2026-03-02T1015Z-trunk-based-development"
 CDN = "2026-03-09T1400Z-cdn-cache-invalidation"
@@ -76,8 +76,7 @@ async def test_diagnostics_equal_lint_for_every_file(samples_repo: Path) -> None
     """Same codes, lines, columns, severities and hints as ``lint --json`` (cross-file ones
     included), for every file of both sample dialogues, opened one by one."""
     lint = cli_json(samples_repo, "lint", "--json")
-    s = await start(samples_repo)
-    try:
+    async with session(samples_repo) as s:
         files = sorted(p for p in (samples_repo / ".blue" / "dialogues").rglob("*")
                        if p.is_file())
         assert len(files) > 40
@@ -104,14 +103,11 @@ async def test_diagnostics_equal_lint_for_every_file(samples_repo: Path) -> None
                 seen_codes.add(d.code)
         assert {"unresolved-target", "marker-irregular", "unknown-keyword", "crlf",
                 "ledger-unmatched", "reference-rule"} <= seen_codes
-    finally:
-        await stop(s)
 
 
 async def test_typing_an_unclosed_marker_and_fixing_it(samples_repo: Path) -> None:
     f = samples_repo / ".blue/dialogues" / TRUNK / "round-1/macaron.md"
-    s = await start(samples_repo)
-    try:
+    async with session(samples_repo) as s:
         uri = s.open(f)
         before = await s.diagnostics(uri, 1)
         assert not [d for d in before if d.code == "marker-unclosed"]
@@ -126,8 +122,6 @@ async def test_typing_an_unclosed_marker_and_fixing_it(samples_repo: Path) -> No
         v = s.edit(uri, line, len("[RESOLVED T01"), len("[RESOLVED T01"), "]")
         after = await s.diagnostics(uri, v)
         assert not [d for d in after if d.code == "marker-unclosed"]
-    finally:
-        await stop(s)
 
 
 # -- hover, definition, references ---------------------------------------------------------
@@ -155,8 +149,7 @@ async def test_hover_definition_references_on_a_round_1_target(samples_repo: Pat
                                     f"{t['expert'].upper()}-{t['id']}")
     raising = (folder / f"round-{t['round']}" / f"{t['expert']}.md").read_text(encoding="utf-8")
     raise_line, _ = position_of(raising, f"[TENSION {t['id']}:")
-    s = await start(samples_repo)
-    try:
+    async with session(samples_repo) as s:
         uri = s.open(f)
         h = await s.hover(uri, line, char)
         assert h is not None
@@ -171,8 +164,6 @@ async def test_hover_definition_references_on_a_round_1_target(samples_repo: Pat
         assert len(refs) >= 2
         # a position on no id: nothing
         assert await s.hover(uri, line, 1) is None
-    finally:
-        await stop(s)
 
 
 async def test_hover_on_a_typed_id_and_a_ledger_row(samples_repo: Path) -> None:
@@ -181,8 +172,7 @@ async def test_hover_on_a_typed_id_and_a_ledger_row(samples_repo: Path) -> None:
     ledger = (folder / "tensions.md").read_text(encoding="utf-8")
     rows = {m.group(1): (m.group(2).strip(), m.group(3).strip()) for m in re.finditer(
         r"^\| (T[-0-9A-Z]+) \| ([^|]+)\| ([^|]+)\|", ledger, re.M)}
-    s = await start(samples_repo)
-    try:
+    async with session(samples_repo) as s:
         uri = s.open(folder / "tensions.md")
         line, col = position_of(ledger, "| T01 |")
         h = await s.hover(uri, line, col + 3)
@@ -194,8 +184,6 @@ async def test_hover_on_a_typed_id_and_a_ledger_row(samples_repo: Path) -> None:
         assert len(raised) == 1
         ev = next(e for e in raised[0]["events"] if e["kind"] == "raised")
         assert _place(d, folder) == (ev["file"], ev["line"])
-    finally:
-        await stop(s)
 
 
 async def test_hover_and_references_on_a_perspective(samples_repo: Path) -> None:
@@ -212,8 +200,7 @@ async def test_hover_and_references_on_a_perspective(samples_repo: Path) -> None
               for i, ln in enumerate(p.read_text(encoding="utf-8").split("\n"))
               if re.match(r"\[(RE|MOVE):[A-Z]+ [^\]]*CUPCAKE-P0001", ln)}
     assert len(naming) >= 2
-    s = await start(samples_repo)
-    try:
+    async with session(samples_repo) as s:
         uri = s.open(f)
         h = await s.hover(uri, line, char)
         assert h is not None and label in h.contents.value
@@ -226,8 +213,6 @@ async def test_hover_and_references_on_a_perspective(samples_repo: Path) -> None
         assert ("round-0/cupcake.md", rline + 1) not in refs
         with_decl = {_place(r, folder) for r in await s.references(uri, line, char, True)}
         assert with_decl == refs | {("round-0/cupcake.md", rline + 1)}
-    finally:
-        await stop(s)
 
 
 async def test_ledger_rows_are_symbols_and_hover(samples_repo: Path) -> None:
@@ -235,8 +220,7 @@ async def test_ledger_rows_are_symbols_and_hover(samples_repo: Path) -> None:
     ledger = (folder / "tensions.md").read_text(encoding="utf-8")
     heads = {i: m.group(1) for i, ln in enumerate(ledger.split("\n"))
              if (m := re.match(r"#{3,4} ([A-Z]+(?:-| R\d+-)T[-0-9A-Z]+)", ln))}
-    s = await start(samples_repo)
-    try:
+    async with session(samples_repo) as s:
         uri = s.open(folder / "tensions.md")
         syms = await s.client.text_document_document_symbol_async(
             lsp.DocumentSymbolParams(text_document=s.doc(uri)))
@@ -247,8 +231,6 @@ async def test_ledger_rows_are_symbols_and_hover(samples_repo: Path) -> None:
             assert h is not None, ident
             label, _ = _ledger_heading(ledger, ident)
             assert label in h.contents.value, ident
-    finally:
-        await stop(s)
 
 
 def _ledger_rows(ledger: str) -> dict[str, tuple[str, int, str]]:
@@ -270,8 +252,7 @@ async def test_jira_round_1_t01_is_the_ledger_tension(jira_repo: Path) -> None:
     line, col = position_of(text, "[REFINEMENT on T01]")
     char = col + len("[REFINEMENT on ")
     t = _touching(_events(jira_repo, JIRA), "round-1/croissant.md", line + 1)
-    s = await start(jira_repo)
-    try:
+    async with session(jira_repo) as s:
         uri = s.open(f)
         h = await s.hover(uri, line, char + 2)
         assert h is not None
@@ -296,8 +277,6 @@ async def test_jira_round_1_t01_is_the_ledger_tension(jira_repo: Path) -> None:
         pcol = re.search(r"(?<![\w-])T01(?![\w-])", prose[1]).start()
         h = await s.hover(s.open(prose[0]), pline, pcol + 1)
         assert h is not None and label in h.contents.value, prose
-    finally:
-        await stop(s)
 
 
 # -- completion ------------------------------------------------------------------------------
@@ -334,8 +313,7 @@ async def _complete_after(s, path: Path, typed: str) -> set[str]:
 async def test_completion_offers_the_ids_open_at_that_round(samples_repo: Path) -> None:
     folder = samples_repo / ".blue/dialogues" / TRUNK
     tensions = _events(samples_repo, TRUNK)
-    s = await start(samples_repo)
-    try:
+    async with session(samples_repo) as s:
         cases = ((1, "[RESOLVED "), (2, "[REFINEMENT "), (2, "[CONCESSION to Muffin on "))
         for rnd, typed in cases:
             got = await _complete_after(s, folder / f"round-{rnd}/muffin.md", typed)
@@ -354,26 +332,20 @@ async def test_completion_offers_the_ids_open_at_that_round(samples_repo: Path) 
                 grammar |= {" ".join(str(k).split()) for k in (doc.get("keywords") or {})}
                 grammar |= {" ".join(str(k).split()) for k in (doc.get("aliases") or {})}
         assert kws == grammar
-    finally:
-        await stop(s)
 
 
 async def test_completion_in_the_jira_dialogue(jira_repo: Path) -> None:
     folder = jira_repo / ".blue/dialogues" / JIRA
     tensions = _events(jira_repo, JIRA)
-    s = await start(jira_repo)
-    try:
+    async with session(jira_repo) as s:
         got = await _complete_after(s, folder / "round-2/muffin.md", "- [RESOLVED ")
         assert got == _open_at(tensions, 2)
-    finally:
-        await stop(s)
 
 
 # -- code actions ----------------------------------------------------------------------------
 async def test_code_action_rewrites_the_irregular_form(samples_repo: Path) -> None:
     f = samples_repo / ".blue/dialogues" / TRUNK / "round-1/macaron.md"
-    s = await start(samples_repo)
-    try:
+    async with session(samples_repo) as s:
         uri = s.open(f)
         await s.diagnostics(uri, 1)
         line, v = s.type_line(uri, "[RESOLVED on T01]")
@@ -400,16 +372,13 @@ async def test_code_action_rewrites_the_irregular_form(samples_repo: Path) -> No
             context=lsp.CodeActionContext(diagnostics=diags)))
         (edit,) = acts[0].edit.changes[uri]
         assert (edit.new_text, edit.range.start.character) == ("]", len("[RESOLVED T01 rollback"))
-    finally:
-        await stop(s)
 
 
 # -- symbols ---------------------------------------------------------------------------------
 async def test_document_symbols_are_the_blocks(samples_repo: Path) -> None:
     f = samples_repo / ".blue/dialogues" / CDN / "round-1/cupcake.md"
     parsed = cli_json(samples_repo, "parse", str(f), "--json")
-    s = await start(samples_repo)
-    try:
+    async with session(samples_repo) as s:
         uri = s.open(f)
         syms = await s.client.text_document_document_symbol_async(
             lsp.DocumentSymbolParams(text_document=s.doc(uri)))
@@ -425,16 +394,13 @@ async def test_document_symbols_are_the_blocks(samples_repo: Path) -> None:
         assert got == want
         tops = {x.selection_range.start.line + 1 for x in syms}
         assert tops == {b["line"] for b in parsed["blocks"] if b["parent"] is None}
-    finally:
-        await stop(s)
 
 
 async def test_workspace_symbols_read_the_index_and_never_write_it(samples_repo: Path) -> None:
     cli_json(samples_repo, "reindex", "--json")
     db = samples_repo / ".blue" / "blue.db"
     before = hashlib.sha256(db.read_bytes()).hexdigest()
-    s = await start(samples_repo)
-    try:
+    async with session(samples_repo) as s:
         found = await s.client.workspace_symbol_async(lsp.WorkspaceSymbolParams(
             query="merge queue"))
         hits = cli_json(samples_repo, "search", "merge queue*", "--json")
@@ -448,8 +414,6 @@ async def test_workspace_symbols_read_the_index_and_never_write_it(samples_repo:
         uri = s.open(f)
         v = s.edit(uri, 0, 0, 0, "[TENSION T09: brand new]\n")
         await s.diagnostics(uri, v)
-    finally:
-        await stop(s)
     assert hashlib.sha256(db.read_bytes()).hexdigest() == before
 
 
@@ -472,8 +436,7 @@ async def _unresolved_after_disk_edit(s, root: Path, notify: bool) -> None:
 
 
 async def test_registers_for_file_changes_and_follows_them(samples_repo: Path) -> None:
-    s = await start(samples_repo)
-    try:
+    async with session(samples_repo) as s:
         await s.diagnostics(s.open(samples_repo / ".blue/dialogues" / TRUNK / "verdict.md"), 1)
         regs = [r for r in s.rec.registrations
                 if r.method == lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES]
@@ -483,23 +446,17 @@ async def test_registers_for_file_changes_and_follows_them(samples_repo: Path) -
                  for w in (opts["watchers"] if isinstance(opts, dict) else opts.watchers)]
         assert f"{(samples_repo / '.blue/dialogues').resolve().as_posix()}/**/*" in globs
         await _unresolved_after_disk_edit(s, samples_repo, notify=True)
-    finally:
-        await stop(s)
 
 
 async def test_a_client_that_does_not_watch_files_does_not_go_stale(samples_repo: Path) -> None:
-    s = await start(samples_repo, watch=False)
-    try:
+    async with session(samples_repo, watch=False) as s:
         await _unresolved_after_disk_edit(s, samples_repo, notify=False)
         assert not s.rec.registrations
-    finally:
-        await stop(s)
 
 
 # -- bad input ---------------------------------------------------------------------------------
 async def test_bad_input_never_crashes(samples_repo: Path, tmp_path: Path) -> None:
-    s = await start(samples_repo)
-    try:
+    async with session(samples_repo) as s:
         folder = samples_repo / ".blue/dialogues" / TRUNK
         # outside the dialogue roots: no diagnostics, no answers, no error
         outside = tmp_path / "notes" / "todo.md"
@@ -537,8 +494,6 @@ async def test_bad_input_never_crashes(samples_repo: Path, tmp_path: Path) -> No
         assert all(not p.diagnostics for p in s.rec.published if p.uri == ou)
         assert await s.completion(fu, 0, 0) == []
         assert s.client._server.returncode is None
-    finally:
-        await stop(s)
 
 
 async def test_dialogues_under_the_docs_root_are_served(tmp_path: Path, samples_dir: Path
@@ -550,13 +505,10 @@ async def test_dialogues_under_the_docs_root_are_served(tmp_path: Path, samples_
     rel = f.relative_to(tmp_path).as_posix()
     want = sorted((d["code"], d["line"] - 1) for d in cli_json(tmp_path, "lint", rel, "--json"))
     assert ("unresolved-target", 6) in want  # cross-file: needs the whole dialogue
-    s = await start(tmp_path)
-    try:
+    async with session(tmp_path) as s:
         uri = s.open(f)
         got = await s.diagnostics(uri, 1)
         assert sorted((d.code, d.range.start.line) for d in got) == want
-    finally:
-        await stop(s)
 
 
 async def test_reads_what_the_watch_daemon_writes(samples_repo: Path) -> None:
@@ -565,27 +517,24 @@ async def test_reads_what_the_watch_daemon_writes(samples_repo: Path) -> None:
 
     cli_json(samples_repo, "reindex", "--json")
     daemon = DaemonProc(samples_repo)
-    s = None
     try:
         daemon.wait_ready(60)
-        s = await start(samples_repo)
-        f = samples_repo / ".blue/dialogues" / CDN / "round-2" / "brioche.md"
-        marker = "[PERSPECTIVE P77: quokka telemetry]"
-        text = f.read_text(encoding="utf-8").rstrip("\n") + f"\n\n{marker}\n"
-        save_atomic(f, text)
-        line = text.split("\n").index(marker)
-        deadline = asyncio.get_running_loop().time() + 30
-        found: list = []
-        while not found and asyncio.get_running_loop().time() < deadline:
-            found = await s.client.workspace_symbol_async(lsp.WorkspaceSymbolParams(
-                query="quokka tele")) or []
-            await asyncio.sleep(0.1)
-        assert found, "the daemon's write never reached workspace symbols within 30 s"
-        assert [(Path(x.location.uri.removeprefix("file://")), x.location.range.start.line)
-                for x in found] == [(f, line)]
+        async with session(samples_repo) as s:
+            f = samples_repo / ".blue/dialogues" / CDN / "round-2" / "brioche.md"
+            marker = "[PERSPECTIVE P77: quokka telemetry]"
+            text = f.read_text(encoding="utf-8").rstrip("\n") + f"\n\n{marker}\n"
+            save_atomic(f, text)
+            line = text.split("\n").index(marker)
+            deadline = asyncio.get_running_loop().time() + 30
+            found: list = []
+            while not found and asyncio.get_running_loop().time() < deadline:
+                found = await s.client.workspace_symbol_async(lsp.WorkspaceSymbolParams(
+                    query="quokka tele")) or []
+                await asyncio.sleep(0.1)
+            assert found, "the daemon's write never reached workspace symbols within 30 s"
+            assert [(Path(x.location.uri.removeprefix("file://")), x.location.range.start.line)
+                    for x in found] == [(f, line)]
     finally:
-        if s is not None:
-            await stop(s)
         daemon.stop()
 
 
@@ -593,8 +542,7 @@ async def test_an_unsaved_edit_in_one_file_refreshes_the_others(samples_repo: Pa
     """The buffer wins over the file on disk, and every open file of the dialogue is
     re-checked when one changes."""
     folder = samples_repo / ".blue/dialogues" / TRUNK
-    s = await start(samples_repo)
-    try:
+    async with session(samples_repo) as s:
         a = s.open(folder / "round-2/strudel.md")  # [RESOLVED T07]: nobody raised T07
         assert [d for d in await s.diagnostics(a, 1) if d.code == "unresolved-target"]
         n = len(s.rec.published)
@@ -613,20 +561,15 @@ async def test_an_unsaved_edit_in_one_file_refreshes_the_others(samples_repo: Pa
             text_document=s.doc(b)))
         back = await s.diagnostics(a, 1, after=n)
         assert [d for d in back if d.code == "unresolved-target"]
-    finally:
-        await stop(s)
 
 
 async def test_a_broken_config_is_said_once_and_files_are_still_served(
         samples_repo: Path) -> None:
     (samples_repo / ".blue" / "config.yaml").write_text("storage: [not, a, mapping\n",
                                                         encoding="utf-8")
-    s = await start(samples_repo)
-    try:
+    async with session(samples_repo) as s:
         f = samples_repo / ".blue/dialogues" / TRUNK / "round-2/strudel.md"
         got = await s.diagnostics(s.open(f), 1)
         assert [d for d in got if d.code == "unresolved-target"]
         assert len(s.client.messages) == 1
         assert "config.yaml" in s.client.messages[0].message
-    finally:
-        await stop(s)

@@ -7,6 +7,7 @@ server registers; waits are bounded and say what they wait for.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import subprocess
 import sys
@@ -155,6 +156,16 @@ async def start(root: Path, *extra: str, watch: bool = True) -> Session:
 async def stop(s: Session) -> None:
     await s.client.shutdown_session()
     await s.client.stop()
+
+
+@contextlib.asynccontextmanager
+async def session(root: Path, *extra: str, watch: bool = True):  # noqa: ANN201
+    """``start`` ... ``stop`` around a block."""
+    s = await start(root, *extra, watch=watch)
+    try:
+        yield s
+    finally:
+        await stop(s)
 
 
 def cli_json(root: Path, *argv: str) -> Any:
