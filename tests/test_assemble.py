@@ -76,10 +76,13 @@ def test_ledger_defined_unqualified_id() -> None:
         ledger(("T02", "T02", None, None, "release trains", "resolved")),
     ]
     d = assemble(D, files)
-    # Rule 2 wins over rule 4: the ledger's T02 (raised by Scone), not anything of Muffin's.
-    assert _refs_from(d, "01#muffin#resolved#n001") == [("00#scone#tension#T02", "ledger")]
-    t = _t(d, "00#scone#tension#T02")
+    # Rule 2 wins over rule 4: the ledger's T02 (which holds Scone's T02, same label), not
+    # anything of Muffin's.
+    assert _refs_from(d, "01#muffin#resolved#n001") == [("ledger#T02", "ledger")]
+    t = _t(d, "ledger#T02")
     assert (t.status, t.ledger_status, t.ledger_id) == ("resolved", "resolved", "T02")
+    assert [(n["key"], n["rule"]) for n in t.names] == [("00#scone#tension#T02", "label")]
+    assert "00#scone#tension#T02" not in {x.key for x in d.tensions}
 
 
 def test_ledger_only_tension_and_unmatched_warning() -> None:
@@ -277,7 +280,8 @@ def test_malformed_judge_data_does_not_crash() -> None:
     d = assemble(D, files)
     (m,) = d.experts
     assert (m.slug, m.relevance, m.total, m.scores) == ("muffin", None, None, {"0": 2, "x": 1})
-    assert d.status == "concluded" and d.question is None
-    # The unqualified ledger T01 maps to the only T01 raised.
-    assert d.tensions[0].ledger_id == "T01"
+    assert d.status == "active" and d.question is None  # a verdict without a decision
+    # The Judge's T01 is a tension of its own; nothing links Muffin's T01 to it (no label).
+    assert {t.ledger_id for t in d.tensions} == {"T01", None}
+    assert "tension-unlinked" in _codes(d)
     to_items(d)

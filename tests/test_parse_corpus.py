@@ -24,6 +24,11 @@ TYPED = {"P": "perspective", "R": "recommendation", "T": "tension", "E": "eviden
 # a line's marker: optional heading, list bullet and emphasis, then `[` + upper-case word
 _START = re.compile(r"^(#{1,6} +)?(?:[-*+] +|\d+[.)] +)?([*_]{0,3})\[([A-Z][A-Z]+)")
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+# prepositions (`on`, `to Strudel on`) and target ids (T01, T-NEW, MUFFIN R1-T01, X-T01)
+# after a keyword: what is left of the bracket after them is the label
+_ID = r"(?:[A-Za-z]+(?:-| R\d+-))?(?:R\d+-)?T(?:\d+|-[A-Z]+)(?:-[A-Z0-9]+)*"
+_AFTER_TARGETS = re.compile(rf"^\s*(?:(?:on|to|for|about|re)\s+(?:[A-Z][a-z]+\s+on\s+)?)?"
+                            rf"(?:{_ID}(?:\s*(?:,|and|&)\s*{_ID})*)?\s*")
 
 
 def expected_blocks(text: str) -> list[dict]:
@@ -72,9 +77,10 @@ def expected_blocks(text: str) -> list[dict]:
                 rest if family.group(2) == "REQUEST" else "")
         elif ":" in inner:
             label = inner.split(":", 1)[1]
-        else:  # `[REFINEMENT on T03 — label]`, `[RESOLVED on T02 -- note]`
-            label = re.split(r" (?:--|—) ", inner, maxsplit=1)[1] if re.search(
-                r" (?:--|—) ", inner) else ""
+        elif re.search(r" (?:--|—) ", inner):  # `[REFINEMENT on T03 — label]`, `-- note`
+            label = re.split(r" (?:--|—) ", inner, maxsplit=1)[1]
+        else:  # `[REFINEMENT on T05 / former X T01]`: what follows the targets is kept
+            label = _AFTER_TARGETS.sub("", inner[len(word):])
         after = ln[close + 1:].lstrip("*_" if m.group(2) else "").lstrip(":").strip()
         if m.group(1):  # a heading marker: the body starts on the next line
             after = ""

@@ -1,0 +1,77 @@
+"""round-N/<expert>.prompt.md: the Judge's Key Tensions table as the experts of round N saw it.
+
+Prompts are never a source of blocks (their markers are templates). What they tell is which
+ids of the Judge's numbering were known when the round was written, with their labels and
+raisers (FORMAT.md 6): rows ``| T01 | **label** — text | Open | Muffin, Brioche |`` under a
+heading named in grammars/judge.yaml (``identity.prompt_headings``), with or without a header
+row. Read line by line (no Markdown parse): a prompt is long and only these lines matter.
+
+Data: ``{"tensions": [{"id", "title", "label", "status", "raisers", "line"}]}`` or None.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from ..model import Diagnostic
+from .names import slugs_of_names
+from .rules import grammar, norm_words
+
+_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.*?)\s*#*\s*$")
+_FENCE = re.compile(r"^\s{0,3}(```|~~~)")
+_TITLE = re.compile(r"^\*\*(?P<title>.+?)\*\*\s*(?:—|–|--|-|:)?\s*(?P<rest>.*)$")
+
+
+def split_title(cell: str) -> tuple[str, str]:
+    """``**Sync direction** — text`` -> (``Sync direction``, the whole cell without bold)."""
+    m = _TITLE.match(cell.strip())
+    plain = cell.replace("**", "").strip()
+    if m:
+        return m.group("title").strip(), plain
+    head = re.split(r"\s+(?:—|–|--)\s+", plain, maxsplit=1)[0]
+    return head.strip(), plain
+
+
+def tension_rows(lines: list[str], first_line: int = 1,
+                 headings: list[str] | None = None) -> list[dict[str, Any]]:
+    """Tension rows of a Markdown text under the given heading words (None: anywhere)."""
+    g = grammar()
+    out: list[dict[str, Any]] = []
+    inside = headings is None
+    fence = False
+    for i, ln in enumerate(lines):
+        if _FENCE.match(ln):
+            fence = not fence
+            continue
+        if fence:
+            continue
+        h = _HEADING.match(ln)
+        if h:
+            if headings is not None:
+                words = norm_words(h.group(1))
+                inside = any(words == x or words.startswith(x + " ") or words.endswith(" " + x)
+                             for x in headings)
+            continue
+        if not inside or not ln.lstrip().startswith("|"):
+            continue
+        cells = [c.strip() for c in ln.strip().strip("|").split("|")]
+        if len(cells) < 2:
+            continue
+        m = g.ledger_id_cell.match(cells[0].strip("*_ "))
+        if not m or m.group("expert"):
+            continue
+        title, label = split_title(cells[1])
+        status = cells[2] if len(cells) >= 4 else (cells[2] if len(cells) == 3 else "")
+        raisers = slugs_of_names(cells[-1]) if len(cells) >= 4 else []
+        out.append({"id": g.norm_id(m.group("id")), "title": title, "label": label,
+                    "status": g.status_of(status) if status else None,
+                    "raisers": raisers, "line": first_line + i})
+    return out
+
+
+def parse_prompt(text: str, path: str) -> tuple[dict[str, Any] | None, list[Diagnostic]]:
+    if "|" not in text:
+        return None, []
+    rows = tension_rows(text.split("\n"), 1, grammar().prompt_headings)
+    return ({"tensions": rows} if rows else None), []
