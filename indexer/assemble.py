@@ -125,6 +125,8 @@ def _merged_board(files: list[ParsedFile]) -> dict[str, Any]:
     round) merged by slug: per-round boards give one round's score each."""
     pick = _pick_scoreboard(files)
     board = dict(_data(pick)) if pick else {}
+    if pick is not None and pick.round is not None:
+        board.pop("title", None)  # a round's board titles that round, not the dialogue
     rows: dict[str, dict[str, Any]] = {}
     for pf in sorted((f for f in files if f.role == layout.SCOREBOARD and f.data),
                      key=lambda f: (-1 if f.round is None else f.round, f.path)):

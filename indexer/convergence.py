@@ -75,13 +75,16 @@ def statements(dialogue_id: str, files: list[ParsedFile], verdict: Verdict | Non
         ledger = next((f for f in files if f.role == layout.LEDGER), None)
         out.append(Statement(LEDGER, f"final ledger, {len(rows)} rows closed",
                              rel(ledger.path) if ledger else "tensions.md", 1))
-    out += _moves(files, blocks, jg.converge_keywords)
+    out += _moves(files, blocks)
     return out
 
 
-def _moves(files: list[ParsedFile], blocks: list[Entry],
-           keywords: frozenset[str]) -> list[Statement]:
-    """Every panel expert of the last round signalled a convergence move."""
+def _moves(files: list[ParsedFile], blocks: list[Entry]) -> list[Statement]:
+    """Every panel expert of the last round signalled a convergence move (a keyword with
+    ``move: converge`` in grammars/*.yaml)."""
+    from .grammar import load
+
+    g = load()
     rounds = [f.round for f in files if f.role == layout.RESPONSE and f.round is not None]
     if not rounds:
         return []
@@ -95,7 +98,7 @@ def _moves(files: list[ParsedFile], blocks: list[Entry],
               and f.expert}
     signalled: dict[str, Entry] = {}
     for e in blocks:
-        if e.round == last and e.expert and e.block.keyword.upper() in keywords:
+        if e.round == last and e.expert and g.converges(e.block.keyword):
             signalled.setdefault(e.expert, e)
     if not panel or not panel <= set(signalled):
         return []

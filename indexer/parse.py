@@ -401,6 +401,7 @@ class _FileParser:
         after = after.lstrip(strip)
         if after.startswith(":"):
             after = after[1:].lstrip(strip)
+        self.targets_after(mk, after)
         idx = self.add(mk, line0, col, inline=False)
         self.terminators.append(line0)
         self.body_start[idx] = (body_from, after)
@@ -423,8 +424,28 @@ class _FileParser:
             mk = self.reader.read(ln[i + 1:close])
             if mk is None or any(diag.CODES[c].severity == "error" for c, _ in mk.problems):
                 continue  # prose that merely looks like a marker
+            self.targets_after(mk, ln[close + 1:].lstrip(" \t*_:"))
             st = ln.lstrip(" \t")
             self.add(mk, line0, self.column(line0, st, i - (len(ln) - len(st))), inline=True)
+
+    def targets_after(self, mk: _Marker, after: str) -> None:
+        """``[ACCEPT] T03 closed.``: a target-taking marker with none inside its brackets
+        takes the ids right after them (bare, ``MUFFIN-T01`` or ``MUFFIN R1-T01``; a word
+        before an id, as in ``The T01``, is prose)."""
+        rule = mk.rule
+        if not (self.g.targets_after_bracket and rule and rule.targets and not rule.label_only
+                and not mk.targets and after[:1].isalnum()):
+            return
+        word, _, rest = after.partition(" ")
+        if word.lower() in rule.prepositions or word.lower() in self.g.tolerated_prepositions:
+            after = rest.lstrip()  # `[CONCEDE-WITH-SCOPE] on T02`
+        refs, _ = self.g.parse_ref_list(after)
+        good = []
+        for r in refs:
+            if r.expert and " " in r.raw and r.round is None:
+                break
+            good.append(r)
+        mk.targets = good
 
     # -- blocks --------------------------------------------------------------------------
     def add(self, mk: _Marker, line0: int, col: int, inline: bool) -> int:

@@ -81,7 +81,6 @@ class JudgeGrammar:
     final_ledger: list[str]
     converged_patterns: list[re.Pattern[str]]
     negation: re.Pattern[str]
-    converge_keywords: frozenset[str]
 
     def match_phrase(self, table: list[tuple[str, str]], text: str) -> str | None:
         words = norm_words(text)
@@ -157,8 +156,6 @@ def _dialogue_status(ds: dict[str, Any]) -> dict[str, Any]:
     return {
         "converged_patterns": [re.compile(p, re.IGNORECASE) for p in ds["converged_patterns"]],
         "negation": re.compile(ds["negation"], re.IGNORECASE),
-        "converge_keywords": frozenset(str(k).upper() for k in ds.get("converge_keywords")
-                                       or []),
     }
 
 
