@@ -85,6 +85,7 @@ def _moves(files: list[ParsedFile], blocks: list[Entry]) -> list[Statement]:
     from .grammar import load
 
     g = load()
+    converge = {k for k in (*g.keywords, *g.aliases) if g.converges(k)}
     rounds = [f.round for f in files if f.role == layout.RESPONSE and f.round is not None]
     if not rounds:
         return []
@@ -98,7 +99,7 @@ def _moves(files: list[ParsedFile], blocks: list[Entry]) -> list[Statement]:
               and f.expert}
     signalled: dict[str, Entry] = {}
     for e in blocks:
-        if e.round == last and e.expert and g.converges(e.block.keyword):
+        if e.round == last and e.expert and e.block.keyword in converge:
             signalled.setdefault(e.expert, e)
     if not panel or not panel <= set(signalled):
         return []

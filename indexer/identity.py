@@ -116,9 +116,23 @@ def _stem(word: str, suffixes: tuple[str, ...]) -> str:
     return word
 
 
+_STEMS: dict[tuple[str, ...], dict[str, str]] = {}  # suffixes -> word -> stem
+_TID = re.compile(r"T\d")  # own words always name an id: a cheap first filter (no \b: slow)
+
+
 def words(text: str, g: JudgeGrammar) -> frozenset[str]:
-    return frozenset(_stem(w, g.suffixes) for w in _WORD.findall(text.lower())
-                     if len(w) > 1 and w not in g.stopwords)
+    stems = _STEMS.get(g.suffixes)
+    if stems is None or len(stems) > 100_000:
+        stems = _STEMS[g.suffixes] = {}
+    out = set()
+    stop = g.stopwords
+    for w in _WORD.findall(text.lower()):
+        stem = stems.get(w)
+        if stem is None:
+            stem = stems[w] = "" if len(w) < 2 or w in stop else _stem(w, g.suffixes)
+        if stem:
+            out.add(stem)
+    return frozenset(out)
 
 
 def similarity(a: frozenset[str], b: frozenset[str],
@@ -128,10 +142,13 @@ def similarity(a: frozenset[str], b: frozenset[str],
     dialogue) make a word every tension uses count for little."""
     if not a or not b:
         return 0.0
+    shared = a & b
+    if not shared:
+        return 0.0
     if weight is None:
-        return len(a & b) / min(len(a), len(b))
+        return len(shared) / min(len(a), len(b))
     wa, wb = sum(map(weight, a)), sum(map(weight, b))
-    return sum(map(weight, a & b)) / min(wa, wb) if wa and wb else 0.0
+    return sum(map(weight, shared)) / min(wa, wb) if wa and wb else 0.0
 
 
 # --- the linker ---------------------------------------------------------------------------
@@ -151,6 +168,9 @@ class Linker:
                 self.by_expert[t.expert].append(t)
         self._words: dict[str, frozenset[str]] = {}
         self.idf: dict[str, float] = {}
+        self._sims: dict[tuple[str, str, str], float] = {}
+        # round -> Judge id -> (prompt file, line, raisers) of its Key Tensions tables
+        self.prompt_rows: dict[int, dict[str, tuple[str, Any, Any]]] = {}
         self.sections: dict[str, list[list[Any]]] = {
             rel(pf.path): [s for s in pf.data["sections"] if isinstance(s, list) and len(s) == 3]
             for pf in files if pf.role == layout.RESPONSE and isinstance(pf.data, dict)
@@ -178,13 +198,20 @@ class Linker:
     def weight(self, word: str) -> float:
         return self.idf.get(word, 1.0)
 
+    def _sim(self, t: Tension, row: Row, texts: list[str], which: str) -> float:
+        key = (t.key, row.key, which)
+        got = self._sims.get(key)
+        if got is None:
+            tw = self.w(t.label)
+            got = max((similarity(tw, self.w(x), self.weight) for x in texts), default=0.0)
+            self._sims[key] = got
+        return got
+
     def sim_titles(self, t: Tension, row: Row) -> float:
-        tw = self.w(t.label)
-        return max((similarity(tw, self.w(x), self.weight) for x in row.titles), default=0.0)
+        return self._sim(t, row, row.titles, "titles")
 
     def sim_texts(self, t: Tension, row: Row) -> float:
-        tw = self.w(t.label)
-        return max((similarity(tw, self.w(x), self.weight) for x in row.texts), default=0.0)
+        return self._sim(t, row, row.texts, "texts")
 
     def unlinked(self) -> list[Tension]:
         return [t for t in sorted(self.tensions.values(), key=lambda t: t.key)
@@ -258,16 +285,26 @@ class Linker:
         known: dict[int, set[str]] = defaultdict(set)
         judge_ids = set(ident._judge_rows)
         rounds = {pf.round for pf in self.files if pf.round is not None}
+        tables: set[tuple[int, tuple[Any, ...]]] = set()  # a round's prompts repeat a table
         for pf in self.files:
             data = pf.data if isinstance(pf.data, dict) else {}
-            if pf.role == layout.PROMPT and pf.round is not None:
-                for r in _rows_of(data):
+            if pf.role == layout.PROMPT and pf.round is not None and data:
+                rows = _rows_of(data)
+                sig = (pf.round, tuple((r["id"], r.get("title"), str(r.get("raisers")))
+                                       for r in rows))
+                if sig in tables:
+                    continue
+                tables.add(sig)
+                at = self.prompt_rows.setdefault(pf.round, {})
+                for r in rows:
+                    title, label = str(r.get("title") or ""), str(r.get("label") or "")
+                    at.setdefault(r["id"], (self.rel(pf.path), r.get("line"), r.get("raisers")))
                     known[pf.round].add(r["id"])
                     row = ident._judge_rows.get(r["id"])
                     if row is not None:
-                        _add(row.titles, r.get("title") or "")
-                        _add(row.texts, r.get("title") or "")
-                        _add(row.texts, r.get("label") or "")
+                        _add(row.titles, title)
+                        _add(row.texts, title)
+                        _add(row.texts, label)
             elif pf.role == layout.SUMMARY and pf.round is not None:
                 for s in _rows_of(data):
                     known[pf.round + 1].add(s["id"])
@@ -284,11 +321,15 @@ class Linker:
     # -- the rules --------------------------------------------------------------------------
     def rule_ledger_column(self, p: dict[str, Any]) -> None:
         cols = {norm_words(str(c)) for c in p.get("columns") or []}
+        named: dict[str, bool] = {}  # header -> names raisers (checked once per header)
         for row in self.ident.rows:
             if not row.judge:
                 continue
             for header, cell in row.columns.items():
-                if norm_words(header) not in cols or not cell.strip():
+                ok = named.get(header)
+                if ok is None:
+                    ok = named[header] = norm_words(header) in cols
+                if not ok or not cell.strip():
                     continue
                 for m in _QUALIFIED.finditer(cell):  # MACARON-T01, Muffin R1-T01
                     rnd = int(m.group(2)) if m.group(2) else None
@@ -321,9 +362,9 @@ class Linker:
         for e in self.blocks:
             if not e.expert or not e.round:
                 continue
-            text = f"{e.block.label}\n{e.block.body}"
-            if not any(pat.search(text) for pat in self.g.own_words):
+            if not (_TID.search(e.block.body) or _TID.search(e.block.label)):
                 continue
+            text = f"{e.block.label}\n{e.block.body}"
             row = self.targeted_row(e)
             if row is None:
                 continue
@@ -358,16 +399,20 @@ class Linker:
         confident = float(label.get("threshold", 1.01))
         margin = float(label.get("margin", 0.0))
         raisers: dict[str, dict[str, tuple[str, int]]] = defaultdict(dict)  # name -> row id
-        for pf in sorted((f for f in self.files if f.role == layout.PROMPT
-                          and f.round is not None), key=lambda f: (f.round, f.path)):
-            for r in _rows_of(pf.data):
-                if r["id"] not in self.ident._judge_rows:
+        for rnd in sorted(self.prompt_rows):
+            for rid, (file, line, names) in self.prompt_rows[rnd].items():
+                if rid not in self.ident._judge_rows:
                     continue
-                for slug in r.get("raisers") if isinstance(r.get("raisers"), list) else []:
+                for slug in names if isinstance(names, list) else []:
                     for t in self.by_expert.get(slug, []):
-                        if (t.round or 0) < pf.round:
-                            raisers[t.key].setdefault(r["id"], (self.rel(pf.path), r["line"]))
+                        if (t.round or 0) < rnd:
+                            raisers[t.key].setdefault(rid, (file, line))
+        by_word: dict[str, set[int]] = defaultdict(set)  # title word -> judge rows with it
         judge_rows = [r for r in self.ident.rows if r.judge]
+        for i, r in enumerate(judge_rows):
+            for x in r.titles:
+                for word in self.w(x):
+                    by_word[word].add(i)
         for t in self.unlinked():
             named = raisers.get(t.key)
             if not named:
@@ -378,8 +423,10 @@ class Linker:
             if score < floor:
                 continue
             # another row plainly more alike (the label rule would link it there): abstain
-            if any(r.id not in named and self.sim_titles(t, r) >= max(confident, score + margin)
-                   for r in judge_rows):
+            near = set().union(*(by_word.get(word, ()) for word in self.w(t.label)))
+            bar = max(confident, score + margin)
+            if any(judge_rows[i].id not in named and self.sim_titles(t, judge_rows[i]) >= bar
+                   for i in near):
                 continue
             file, line = named[best.id]
             self.link(t, best, PROMPT_TABLE, file, line)

@@ -288,7 +288,10 @@ def test_sample_markers_and_judge_files(flags: Dialogue, samples_dir: Path) -> N
     assert any(x.code == "unknown-keyword" for x in pf.diagnostics)
     # converged: every panel expert of the last round signalled a convergence form, and the
     # last per-round scoreboard says so
-    assert {r["source"] for r in d.status_reasons} >= {"moves", "scoreboard"}
+    # (the round-2 summary is `round-2/judge-summary.md`: a summary under another name)
+    assert {r["source"] for r in d.status_reasons} == {"moves", "scoreboard", "summary"}
+    assert {(r["source"], r["file"]) for r in d.status_reasons} >= {
+        ("summary", "round-2/judge-summary.md"), ("scoreboard", "round-2/scoreboard.md")}
     # per-round scoreboards (W/C/T/R and Agent forms), emoji and roles in the name column
     f = samples_dir / FLAGS
     for e in d.experts:
