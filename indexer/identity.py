@@ -136,7 +136,8 @@ def words(text: str, g: JudgeGrammar) -> frozenset[str]:
 
 
 def similarity(a: frozenset[str], b: frozenset[str],
-               weight: Callable[[str], float] | None = None) -> float:
+               weight: Callable[[str], float] | None = None,
+               total: Callable[[frozenset[str]], float] | None = None) -> float:
     """Weighted overlap coefficient: the weight of the shared words over the weight of the
     smaller set (0 when either is empty). Weights (inverse document frequency within the
     dialogue) make a word every tension uses count for little."""
@@ -147,7 +148,7 @@ def similarity(a: frozenset[str], b: frozenset[str],
         return 0.0
     if weight is None:
         return len(shared) / min(len(a), len(b))
-    wa, wb = sum(map(weight, a)), sum(map(weight, b))
+    wa, wb = (total(a), total(b)) if total else (sum(map(weight, a)), sum(map(weight, b)))
     return sum(map(weight, shared)) / min(wa, wb) if wa and wb else 0.0
 
 
@@ -169,6 +170,7 @@ class Linker:
         self._words: dict[str, frozenset[str]] = {}
         self.idf: dict[str, float] = {}
         self._sims: dict[tuple[str, str, str], float] = {}
+        self._totals: dict[frozenset[str], float] = {}
         # round -> Judge id -> (prompt file, line, raisers) of its Key Tensions tables
         self.prompt_rows: dict[int, dict[str, tuple[str, Any, Any]]] = {}
         self.sections: dict[str, list[list[Any]]] = {
@@ -198,12 +200,19 @@ class Linker:
     def weight(self, word: str) -> float:
         return self.idf.get(word, 1.0)
 
+    def total(self, ws: frozenset[str]) -> float:
+        got = self._totals.get(ws)
+        if got is None:
+            got = self._totals[ws] = sum(self.idf.get(w, 1.0) for w in ws)
+        return got
+
     def _sim(self, t: Tension, row: Row, texts: list[str], which: str) -> float:
         key = (t.key, row.key, which)
         got = self._sims.get(key)
         if got is None:
             tw = self.w(t.label)
-            got = max((similarity(tw, self.w(x), self.weight) for x in texts), default=0.0)
+            got = max((similarity(tw, self.w(x), self.weight, self.total) for x in texts),
+                      default=0.0)
             self._sims[key] = got
         return got
 
@@ -285,16 +294,15 @@ class Linker:
         known: dict[int, set[str]] = defaultdict(set)
         judge_ids = set(ident._judge_rows)
         rounds = {pf.round for pf in self.files if pf.round is not None}
-        tables: set[tuple[int, tuple[Any, ...]]] = set()  # a round's prompts repeat a table
+        tables: set[tuple[int, str]] = set()  # a round's prompts repeat one table
         for pf in self.files:
             data = pf.data if isinstance(pf.data, dict) else {}
             if pf.role == layout.PROMPT and pf.round is not None and data:
-                rows = _rows_of(data)
-                sig = (pf.round, tuple((r["id"], r.get("title"), str(r.get("raisers")))
-                                       for r in rows))
-                if sig in tables:
+                sig = (pf.round, str(data.get("table")))
+                if data.get("table") and sig in tables:
                     continue
                 tables.add(sig)
+                rows = _rows_of(data)
                 at = self.prompt_rows.setdefault(pf.round, {})
                 for r in rows:
                     title, label = str(r.get("title") or ""), str(r.get("label") or "")
@@ -407,9 +415,11 @@ class Linker:
                     for t in self.by_expert.get(slug, []):
                         if (t.round or 0) < rnd:
                             raisers[t.key].setdefault(rid, (file, line))
-        by_word: dict[str, set[int]] = defaultdict(set)  # title word -> judge rows with it
-        judge_rows = [r for r in self.ident.rows if r.judge]
-        for i, r in enumerate(judge_rows):
+        shown = {rid for rows in self.prompt_rows.values() for rid in rows}
+        unshown = {i: r for i, r in enumerate(r for r in self.ident.rows if r.judge)
+                   if r.id not in shown}
+        by_word: dict[str, set[int]] = defaultdict(set)  # title word -> unshown rows with it
+        for i, r in unshown.items():
             for x in r.titles:
                 for word in self.w(x):
                     by_word[word].add(i)
@@ -418,16 +428,16 @@ class Linker:
             if not named:
                 continue
             rows = [self.ident._judge_rows[i] for i in named]
-            best = max(rows, key=lambda r: (self.sim_texts(t, r), -rows.index(r)))
-            score = self.sim_texts(t, best)
+            score, _, best = max((self.sim_texts(t, r), -i, r) for i, r in enumerate(rows))
             if score < floor:
                 continue
-            # another row plainly more alike (the label rule would link it there): abstain
-            near = set().union(*(by_word.get(word, ()) for word in self.w(t.label)))
-            bar = max(confident, score + margin)
-            if any(judge_rows[i].id not in named and self.sim_titles(t, judge_rows[i]) >= bar
-                   for i in near):
-                continue
+            # a row no Key Tensions table showed (its raisers unknown) that is plainly more
+            # alike (the label rule would link it there): abstain
+            if unshown:
+                near = set().union(*(by_word.get(word, ()) for word in self.w(t.label)))
+                bar = max(confident, score + margin)
+                if any(self.sim_titles(t, unshown[i]) >= bar for i in near):
+                    continue
             file, line = named[best.id]
             self.link(t, best, PROMPT_TABLE, file, line)
 
@@ -478,8 +488,11 @@ class Linker:
         restated = {e.key for e, _ in self.ident.restated}
         for key in restated:
             self.tensions.pop(key, None)
-        for e in list(self.by_expert):
-            self.by_expert[e] = [t for t in self.by_expert[e] if t.key not in restated]
+        if restated:
+            for e in list(self.by_expert):
+                self.by_expert[e] = [t for t in self.by_expert[e] if t.key not in restated]
+        if not self.ident._judge_rows:
+            return self.ident  # every rule below links to rows of the Judge's numbering
         self.weigh()
         rules: dict[str, Callable[[dict[str, Any]], None]] = {
             LEDGER_COLUMN: self.rule_ledger_column, OWN_WORDS: self.rule_own_words,

@@ -13,6 +13,7 @@ _PARENS = re.compile(r"\([^)]*\)|\[[^\]]*\]")
 _ROLE_DASH = re.compile(r"\s+(?:—|–|--|-|:)\s+.*$")
 _WORDS = re.compile(r"[A-Za-z][A-Za-z0-9_'-]*")
 _SPLIT = re.compile(r"\s*(?:,|;|&|\band\b|/)\s*", re.IGNORECASE)
+_ROUND = re.compile(r"\bR\d+\b")
 
 
 def slug_of_name(name: str) -> str | None:
@@ -28,7 +29,7 @@ def slugs_of_names(cell: str) -> list[str]:
     """``Muffin, Brioche and 🧁 Croissant (R0)`` -> ``[muffin, brioche, croissant]``."""
     out: list[str] = []
     for part in _SPLIT.split(_PARENS.sub(" ", cell or "")):
-        part = re.sub(r"\bR\d+\b", " ", part)  # a round next to a name: `Croissant R0`
+        part = _ROUND.sub(" ", part)  # a round next to a name: `Croissant R0`
         slug = slug_of_name(part)
         if slug and slug not in out:
             out.append(slug)

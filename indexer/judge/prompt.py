@@ -6,11 +6,14 @@ raisers (FORMAT.md 6): rows ``| T01 | **label** — text | Open | Muffin, Brioch
 heading named in grammars/judge.yaml (``identity.prompt_headings``), with or without a header
 row. Read line by line (no Markdown parse): a prompt is long and only these lines matter.
 
-Data: ``{"tensions": [{"id", "title", "label", "status", "raisers", "line"}]}`` or None.
+Data: ``{"tensions": [{"id", "title", "label", "status", "raisers", "line"}], "table":
+digest of the rows}`` or None.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from typing import Any
 
@@ -74,4 +77,9 @@ def parse_prompt(text: str, path: str) -> tuple[dict[str, Any] | None, list[Diag
     if "|" not in text:
         return None, []
     rows = tension_rows(text.split("\n"), 1, grammar().prompt_headings)
-    return ({"tensions": rows} if rows else None), []
+    if not rows:
+        return None, []
+    # the same table in every prompt of a round: its digest lets the linker read it once
+    sig = hashlib.sha256(json.dumps([[r["id"], r["title"], r["label"], r["raisers"]]
+                                     for r in rows]).encode()).hexdigest()[:16]
+    return {"tensions": rows, "table": sig}, []
