@@ -85,7 +85,7 @@ def _moves(files: list[ParsedFile], blocks: list[Entry]) -> list[Statement]:
     from .grammar import load
 
     g = load()
-    converge = {k for k in (*g.keywords, *g.aliases) if g.converges(k)}
+    converge = g.converge_keywords
     rounds = [f.round for f in files if f.role == layout.RESPONSE and f.round is not None]
     if not rounds:
         return []

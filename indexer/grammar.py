@@ -108,6 +108,10 @@ class Grammar:
         for r in keywords.values():
             if r.id_letter:
                 self.kind_letters.setdefault(r.kind, r.id_letter)
+        # keywords (and their aliases) that are convergence moves, as blocks spell them
+        self.converge_keywords = frozenset(
+            [k for k, r in keywords.items() if r.move == "converge"]
+            + [a for a, k in aliases.items() if k in keywords and keywords[k].move == "converge"])
         self.tension_kinds = frozenset(
             [r.kind for r in keywords.values() if r.event == "raised"]
             + [t.kind for t in entity_types.values() if t.event == "raised"]

@@ -47,6 +47,7 @@ SECTION = "section"
 _WORD = re.compile(r"[a-z0-9]+")
 _QUALIFIED = re.compile(r"\b([A-Za-z]+)(?:-|\s+R(\d+)-)(T\d+)\b")
 _ROUND_AFTER = re.compile(r"\bR(\d+)\b")
+_ROUNDS_ONLY = re.compile(r"^[\W_]*(?:R\d+[\W_]*)*$")  # `R0`, `R1–R2`: no name in the cell
 
 
 @dataclass(slots=True)
@@ -168,7 +169,7 @@ class Linker:
             if t.expert:
                 self.by_expert[t.expert].append(t)
         self._words: dict[str, frozenset[str]] = {}
-        self.idf: dict[str, float] = {}
+        self.idf: dict[str, float] | None = None  # computed on first use (weigh)
         self._sims: dict[tuple[str, str, str], float] = {}
         self._totals: dict[frozenset[str], float] = {}
         # round -> Judge id -> (prompt file, line, raisers) of its Key Tensions tables
@@ -198,13 +199,24 @@ class Linker:
         self.idf = {word: math.log(1 + n / k) for word, k in df.items()}
 
     def weight(self, word: str) -> float:
-        return self.idf.get(word, 1.0)
+        if self.idf is None:
+            self.weigh()
+        return self.idf.get(word, 1.0)  # type: ignore[union-attr]
 
     def total(self, ws: frozenset[str]) -> float:
         got = self._totals.get(ws)
         if got is None:
-            got = self._totals[ws] = sum(self.idf.get(w, 1.0) for w in ws)
+            if self.idf is None:
+                self.weigh()
+            idf = self.idf or {}
+            got = self._totals[ws] = sum(idf.get(w, 1.0) for w in ws)
         return got
+
+    def exact(self, t: Tension, texts: list[str]) -> bool:
+        """The tension's label is one of ``texts`` (case and punctuation aside): the Judge
+        copied it; no similarity needed."""
+        mine = _plain(t.label)
+        return bool(mine) and any(_plain(x) == mine for x in texts)
 
     def _sim(self, t: Tension, row: Row, texts: list[str], which: str) -> float:
         key = (t.key, row.key, which)
@@ -295,6 +307,7 @@ class Linker:
         judge_ids = set(ident._judge_rows)
         rounds = {pf.round for pf in self.files if pf.round is not None}
         tables: set[tuple[int, str]] = set()  # a round's prompts repeat one table
+        entries: set[tuple[str, str, str]] = set()  # and rounds repeat the earlier rows
         for pf in self.files:
             data = pf.data if isinstance(pf.data, dict) else {}
             if pf.role == layout.PROMPT and pf.round is not None and data:
@@ -305,9 +318,12 @@ class Linker:
                 rows = _rows_of(data)
                 at = self.prompt_rows.setdefault(pf.round, {})
                 for r in rows:
-                    title, label = str(r.get("title") or ""), str(r.get("label") or "")
                     at.setdefault(r["id"], (self.rel(pf.path), r.get("line"), r.get("raisers")))
                     known[pf.round].add(r["id"])
+                    title, label = str(r.get("title") or ""), str(r.get("label") or "")
+                    if (r["id"], title, label) in entries:
+                        continue
+                    entries.add((r["id"], title, label))
                     row = ident._judge_rows.get(r["id"])
                     if row is not None:
                         _add(row.titles, title)
@@ -337,7 +353,7 @@ class Linker:
                 ok = named.get(header)
                 if ok is None:
                     ok = named[header] = norm_words(header) in cols
-                if not ok or not cell.strip():
+                if not ok or not cell.strip() or _ROUNDS_ONLY.match(cell):
                     continue
                 for m in _QUALIFIED.finditer(cell):  # MACARON-T01, Muffin R1-T01
                     rnd = int(m.group(2)) if m.group(2) else None
@@ -368,14 +384,12 @@ class Linker:
 
     def rule_own_words(self, p: dict[str, Any]) -> None:
         for e in self.blocks:
-            if not e.expert or not e.round:
+            if not e.expert or not e.round or not (e.block.targets or e.file in self.sections):
                 continue
-            if not (_TID.search(e.block.body) or _TID.search(e.block.label)):
+            row = self.targeted_row(e)
+            if row is None or not (_TID.search(e.block.body) or _TID.search(e.block.label)):
                 continue
             text = f"{e.block.label}\n{e.block.body}"
-            row = self.targeted_row(e)
-            if row is None:
-                continue
             for pat in self.g.own_words:
                 for m in pat.finditer(text):
                     gd = m.groupdict()
@@ -428,6 +442,11 @@ class Linker:
             if not named:
                 continue
             rows = [self.ident._judge_rows[i] for i in named]
+            same = [r for r in rows if self.exact(t, r.texts)]
+            if len(same) == 1:  # the row copies the tension's label
+                file, line = named[same[0].id]
+                self.link(t, same[0], PROMPT_TABLE, file, line)
+                continue
             score, _, best = max((self.sim_texts(t, r), -i, r) for i, r in enumerate(rows))
             if score < floor:
                 continue
@@ -447,6 +466,10 @@ class Linker:
         if not judge_rows:
             return
         for t in self.unlinked():
+            same = [r for r in judge_rows if self.exact(t, r.titles)]
+            if len(same) == 1:  # a row's title copies the label
+                self.link(t, same[0], LABEL, same[0].file, same[0].line)
+                continue
             scored = sorted(((self.sim_titles(t, r), i) for i, r in enumerate(judge_rows)),
                             reverse=True)
             best, i = scored[0]
@@ -472,6 +495,8 @@ class Linker:
     def restatements(self) -> None:
         """``[TENSION T03: ...]`` written when T03 was known: an event on T03, not a new
         tension (unless the block stands in another id's section)."""
+        if not self.ident.known:
+            return
         for e in self.blocks:
             t = self.tensions.get(e.key)
             if t is None or not e.expert or not t.id:
@@ -493,7 +518,6 @@ class Linker:
                 self.by_expert[e] = [t for t in self.by_expert[e] if t.key not in restated]
         if not self.ident._judge_rows:
             return self.ident  # every rule below links to rows of the Judge's numbering
-        self.weigh()
         rules: dict[str, Callable[[dict[str, Any]], None]] = {
             LEDGER_COLUMN: self.rule_ledger_column, OWN_WORDS: self.rule_own_words,
             SUMMARY: self.rule_summary, PROMPT_TABLE: self.rule_prompt_table,
@@ -504,6 +528,19 @@ class Linker:
             if fn is not None:
                 fn(self.params[name])
         return self.ident
+
+
+_PLAIN: dict[str, str] = {}
+_NON_WORD = re.compile(r"[^a-z0-9]+")
+
+
+def _plain(text: str) -> str:
+    got = _PLAIN.get(text)
+    if got is None:
+        if len(_PLAIN) > 100_000:
+            _PLAIN.clear()
+        got = _PLAIN[text] = _NON_WORD.sub(" ", text.lower()).strip()
+    return got
 
 
 def _rows_of(data: Any, key: str = "tensions") -> list[dict[str, Any]]:

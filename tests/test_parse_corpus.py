@@ -19,10 +19,16 @@ KINDS = {  # dialect A keywords and RFC 0051 families as FORMAT.md section 2 lis
     "CONCESSION": "concession", "RESOLVED": "resolved", "RESOLUTION": "resolution",
     "ACKNOWLEDGED": "acknowledged", "MOVE": "move", "RE": "reference", "VERDICT": "verdict",
     "DISSENT": "verdict", "MINORITY": "verdict",
+    # FORMAT.md 7: markers seen beyond section 2's families
+    "ACCEPT": "accept", "DEFER": "defer", "CONCEDE-WITH-SCOPE": "concession",
+    "CONFIRM": "confirm", "CHALLENGE": "challenge", "FINAL POSITION": "position",
+    "CONVERGENCE CONFIRMED": "move", "CONVERGENCE PROPOSAL": "move",
+    "DESIGN CONVERGENCE CONFIRMED": "move",
 }
+MULTI_WORD = sorted((k for k in KINDS if " " in k), key=len, reverse=True)
 TYPED = {"P": "perspective", "R": "recommendation", "T": "tension", "E": "evidence", "C": "claim"}
 # a line's marker: optional heading, list bullet and emphasis, then `[` + upper-case word
-_START = re.compile(r"^(#{1,6} +)?(?:[-*+] +|\d+[.)] +)?([*_]{0,3})\[([A-Z][A-Z]+)")
+_START = re.compile(r"^(#{1,6} +)?(?:[-*+] +|\d+[.)] +)?([*_]{0,3})\[([A-Z][A-Z-]+)")
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 # prepositions (`on`, `to Strudel on`) and target ids (T01, T-NEW, MUFFIN R1-T01, X-T01)
 # after a keyword: what is left of the bracket after them is the label
@@ -67,7 +73,7 @@ def expected_blocks(text: str) -> list[dict]:
         if not m or close < 0:
             continue
         inner = ln[open_ + 1:close]
-        word = m.group(3)
+        word = next((k for k in MULTI_WORD if inner.startswith(k)), m.group(3))
         typed = re.match(r"([A-Z]+)-([PRTEC])\d{4}\b", inner)
         kind = TYPED[typed.group(2)] if typed else KINDS.get(word, "unknown")
         family = re.match(r"(MOVE|VERDICT|RE):([A-Z]+)(.*)", inner)
