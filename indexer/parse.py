@@ -588,6 +588,16 @@ def parse_file(rel_path: str, data: bytes, grammar: Grammar | None = None) -> Pa
                 d = [diag.make("internal-error", rel_path, what="the file",
                                error=f"{type(e).__name__}: {e}")]
             pf.diagnostics += d
+    elif place.role == layout.NOTE and rel_path.rsplit("/", 1)[-1].endswith(".md"):
+        from .judge.rules import grammar as judge_grammar
+
+        if rel_path.rsplit("/", 1)[-1] in judge_grammar().status_notes:
+            # CONVERGENCE.md: a Judge note whose convergence statements decide the status
+            from .judge.summary import statements
+
+            text, pf.diagnostics = decode(data, rel_path)
+            said = statements(text.split("\n")) if text is not None else []
+            pf.data = {"statements": said} if said else None
     pf.diagnostics.sort(key=lambda x: (x.line or 0, x.column or 0, x.code))
     pf.good_sha256 = None if pf.has_errors else pf.sha256
     return pf

@@ -302,3 +302,37 @@ def test_sample_markers_and_judge_files(flags: Dialogue, samples_dir: Path) -> N
                     want[str(r)] = int(ln.strip().strip("|").split("|")[-1].strip(" *"))
         assert e.scores == want and e.total == sum(want.values())
     assert d.title == FLAGS  # a round's scoreboard titles its round, not the dialogue
+
+
+# --- the dialogue's status: each Judge statement on its own --------------------------------
+def _status(files: dict[str, str]) -> tuple[str, set[str]]:
+    pfs = [parse_file(f"d/{rel}", text.encode()) for rel, text in files.items()]
+    d = assemble("d", pfs)
+    return d.status, {r["source"] for r in d.status_reasons}
+
+
+@pytest.mark.parametrize(("files", "want"), [
+    ({"CONVERGENCE.md": "# Convergence\n\nConvergence achieved in round 3.\n"},
+     ("converged", {"note"})),
+    ({"round-1.summary.md": "# R1\n\nConverge: 0% (no explicit signals yet)\n"},
+     ("active", set())),
+    ({"round-1.summary.md": "# R1\n\nConvergence not yet achieved.\n"}, ("active", set())),
+    ({"round-0.summary.md": "# R0\n\n## Result: 100% Convergence\n",
+      "round-1.summary.md": "# R1\n\nStill debating.\n"}, ("active", set())),
+    ({"round-1.summary.md": "# R1\n\n## Result: 4/4 CONVERGE\n"}, ("converged", {"summary"})),
+    ({"scoreboard.md": "# S\n\n| Round | W | C | T | R | Score |\n|---|---|---|---|---|---|\n"
+      "| 0 | 1 | 1 | 1 | 1 | 4 |\n\n**Convergence:** ✓ ACHIEVED\n"},
+     ("converged", {"scoreboard"})),
+    ({"verdict.md": "# Verdict\n\n**Decision:** adopt it\n"}, ("converged", {"verdict"})),
+    ({"tensions.md": "# Tensions — FINAL\n\n| ID | Tension | Status |\n|---|---|---|\n"
+      "| T01 | a | Resolved |\n| T02 | b | Deferred |\n"}, ("converged", {"ledger"})),
+    ({"tensions.md": "# Tensions — FINAL\n\n| ID | Tension | Status |\n|---|---|---|\n"
+      "| T01 | a | Resolved |\n| T02 | b | Open |\n"}, ("active", set())),
+    ({"round-0/muffin.md": "[MOVE:CONVERGE]\n", "round-0/scone.md": "[CONVERGENCE CONFIRMED]\n"},
+     ("converged", {"moves"})),
+    ({"round-0/muffin.md": "[MOVE:CONVERGE]\n", "round-0/scone.md": "[PERSPECTIVE P01: no]\n"},
+     ("active", set())),
+], ids=["note", "zero-percent", "negated", "not-the-last-summary", "n-of-n", "scoreboard",
+        "verdict", "final-ledger", "final-ledger-open-row", "moves", "one-move-missing"])
+def test_dialogue_status_statements(files: dict[str, str], want: tuple[str, set[str]]) -> None:
+    assert _status(files) == want

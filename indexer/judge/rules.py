@@ -81,6 +81,7 @@ class JudgeGrammar:
     final_ledger: list[str]
     converged_patterns: list[re.Pattern[str]]
     negation: re.Pattern[str]
+    status_notes: frozenset[str]
 
     def match_phrase(self, table: list[tuple[str, str]], text: str) -> str | None:
         words = norm_words(text)
@@ -156,6 +157,7 @@ def _dialogue_status(ds: dict[str, Any]) -> dict[str, Any]:
     return {
         "converged_patterns": [re.compile(p, re.IGNORECASE) for p in ds["converged_patterns"]],
         "negation": re.compile(ds["negation"], re.IGNORECASE),
+        "status_notes": frozenset(str(n) for n in ds.get("notes") or []),
     }
 
 
