@@ -336,3 +336,31 @@ def _status(files: dict[str, str]) -> tuple[str, set[str]]:
         "verdict", "final-ledger", "final-ledger-open-row", "moves", "one-move-missing"])
 def test_dialogue_status_statements(files: dict[str, str], want: tuple[str, set[str]]) -> None:
     assert _status(files) == want
+
+
+def test_cli_list_show_tensions_agree(judge_numbered_dialogue: Path, tmp_path: Path,
+                                      capsys: pytest.CaptureFixture[str]) -> None:
+    """`list`, `show`, `tensions --open` and `export` give the Judge's answer (from a real
+    SQLite index of the real dialogue)."""
+    from indexer.cli import main
+
+    root = judge_numbered_dialogue.parent
+    base = ["--root", str(tmp_path), "--dialogues", str(root)]
+    assert main([*base, "reindex", "--json"]) == 0
+    capsys.readouterr()
+    name = judge_numbered_dialogue.name
+    rows = ledger_rows(judge_numbered_dialogue)
+
+    def out(*argv: str) -> object:
+        assert main([*base, *argv]) == 0
+        return json.loads(capsys.readouterr().out)
+
+    listed = next(d for d in out("list", "--json") if d["id"] == name)
+    shown = out("show", name, "--json")
+    exported = out("export", name)
+    assert listed["status"] == shown["status"] == exported["dialogue"]["status"] == "converged"
+    assert listed["open_tensions"] == shown["counts"]["open_tensions"] == 0
+    assert out("tensions", name, "--open", "--json") == []
+    tensions = out("tensions", name, "--json")
+    assert {t["ledger_id"] for t in tensions if t["ledger_id"]} == {r for r, _, _ in rows}
+    assert [t["names"] for t in tensions] == [t["names"] for t in exported["tensions"]]
