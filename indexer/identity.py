@@ -332,6 +332,10 @@ class Linker:
             elif pf.role == layout.SUMMARY and pf.round is not None:
                 for s in _rows_of(data):
                     known[pf.round + 1].add(s["id"])
+                    label = str(s.get("label") or "")
+                    if (s["id"], label, "") in entries:
+                        continue
+                    entries.add((s["id"], label, ""))
                     row = ident._judge_rows.get(s["id"])
                     if row is not None:
                         _add(row.titles, s.get("label") or "")
@@ -465,8 +469,12 @@ class Linker:
         judge_rows = [r for r in self.ident.rows if r.judge]
         if not judge_rows:
             return
+        by_title: dict[str, list[Row]] = defaultdict(list)
+        for r in judge_rows:
+            for x in {_plain(x) for x in r.titles}:
+                by_title[x].append(r)
         for t in self.unlinked():
-            same = [r for r in judge_rows if self.exact(t, r.titles)]
+            same = by_title.get(_plain(t.label), [])
             if len(same) == 1:  # a row's title copies the label
                 self.link(t, same[0], LABEL, same[0].file, same[0].line)
                 continue
