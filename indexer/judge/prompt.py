@@ -18,11 +18,10 @@ import re
 from typing import Any
 
 from ..model import Diagnostic
+from .md import text_lines
 from .names import slugs_of_names
 from .rules import grammar, norm_words
 
-_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.*?)\s*#*\s*$")
-_FENCE = re.compile(r"^\s{0,3}(```|~~~)")
 _TITLE = re.compile(r"^\*\*(?P<title>.+?)\*\*\s*(?:—|–|--|-|:)?\s*(?P<rest>.*)$")
 
 
@@ -42,17 +41,10 @@ def tension_rows(lines: list[str], first_line: int = 1,
     g = grammar()
     out: list[dict[str, Any]] = []
     inside = headings is None
-    fence = False
-    for i, ln in enumerate(lines):
-        if _FENCE.match(ln):
-            fence = not fence
-            continue
-        if fence:
-            continue
-        h = _HEADING.match(ln)
-        if h:
+    for n, ln, heading in text_lines(lines, first_line):
+        if heading is not None:
             if headings is not None:
-                words = norm_words(h.group(1))
+                words = norm_words(heading)
                 inside = any(words == x or words.startswith(x + " ") or words.endswith(" " + x)
                              for x in headings)
             continue
@@ -69,7 +61,7 @@ def tension_rows(lines: list[str], first_line: int = 1,
         raisers = slugs_of_names(cells[-1]) if len(cells) >= 4 else []
         out.append({"id": g.norm_id(m.group("id")), "title": title, "label": label,
                     "status": g.status_of(status) if status else None,
-                    "raisers": raisers, "line": first_line + i})
+                    "raisers": raisers, "line": n})
     return out
 
 

@@ -19,8 +19,6 @@ from ..model import Diagnostic
 from . import md
 from .rules import JUDGE_UNKNOWN_SHAPE, diag, grammar, norm_words
 
-_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.*?)\s*#*\s*$")
-_FENCE = re.compile(r"^\s{0,3}(```|~~~)")
 _MENTION = re.compile(r"\b([A-Z][A-Za-z]+)(?:-|\s+R(\d+)-)(T\d+)\b")
 
 
@@ -48,13 +46,8 @@ def says_converged(text: str) -> bool:
 
 def statements(lines: list[str], first: int = 1) -> list[dict[str, Any]]:
     """Lines saying convergence was achieved (outside code fences)."""
-    out, fence = [], False
-    for i, ln in enumerate(lines):
-        if _FENCE.match(ln):
-            fence = not fence
-        elif not fence and ln.strip() and says_converged(ln.replace("*", "")):
-            out.append({"text": ln.strip(), "line": first + i})
-    return out
+    return [{"text": ln.strip(), "line": i} for i, ln, _ in md.text_lines(lines, first)
+            if ln.strip() and says_converged(ln.replace("*", ""))]
 
 
 def numbering(lines: list[str]) -> list[dict[str, Any]]:
@@ -62,21 +55,14 @@ def numbering(lines: list[str]) -> list[dict[str, Any]]:
     g = grammar()
     out: list[dict[str, Any]] = []
     numbered = False
-    fence = False
-    for i, ln in enumerate(lines, 1):
-        if _FENCE.match(ln):
-            fence = not fence
-            continue
-        if fence:
-            continue
-        h = _HEADING.match(ln)
+    for i, ln, heading in md.text_lines(lines):
         text = ln.replace("**", "")
         m = None
-        if h:
-            words = norm_words(h.group(1))
+        if heading is not None:
+            words = norm_words(heading)
             numbered = any(words == x or words.startswith(x + " ")
                            for x in g.summary_numbered_under)
-            m = g.summary_heading.match(h.group(1).replace("**", ""))
+            m = g.summary_heading.match(heading.replace("**", ""))
         else:
             m = g.summary_item.match(text)
             if m is None and numbered:
