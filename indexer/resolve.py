@@ -81,14 +81,14 @@ class Resolver:
                 marker_mentions: list[Ref]) -> tuple[str | None, str]:
         """``(target key or None, rule that matched)``."""
         if ref.expert:
-            key = self.qualified(ref, writer_round)
-            if key:
-                return key, QUALIFIED
-            if not ref.raw.lower().startswith(ref.expert):  # `to Macaron on T04`: a bare id
+            if not ref.raw.lower().startswith(ref.expert):
+                # `[CONCESSION to Strudel on T01]`: the id is written bare; when the Judge's
+                # numbering had it then, it is the ledger's (which holds Strudel's T01)
                 row = self._ledger(ref.id, writer_round)
                 if row is not None:
                     return row, LEDGER
-            return None, UNRESOLVED
+            key = self.qualified(ref, writer_round)
+            return (key, QUALIFIED) if key else (None, UNRESOLVED)
         row = self._ledger(ref.id, writer_round)
         if row is not None:
             return row, LEDGER

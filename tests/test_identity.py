@@ -190,9 +190,15 @@ def test_jira_bare_id_means_the_numbering_known_then(judge_numbered_dialogue: Pa
     assert not [n for n in t08.names if n["expert"] == "eclair"]
     t10 = by_ledger_id(d, "T10")
     assert [(n["expert"], n["id"], n["round"]) for n in t10.names] == [("eclair", "T08", 1)]
-    # Strudel's round-0 T01 is one of ledger T01's names: the concession to it lands there
+    # Strudel's round-0 T01 is one of ledger T01's names, and `to Strudel on T01` written in
+    # round 1 (T01 known then) is the ledger's T01
     t01 = by_ledger_id(d, "T01")
     assert ("strudel", "T01", 0) in {(n["expert"], n["id"], n["round"]) for n in t01.names}
+    rel = "round-1/cupcake.md"
+    line = next(i for i, ln in enumerate((judge_numbered_dialogue / rel).read_text(
+        encoding="utf-8").splitlines(), 1) if "[CONCESSION to Strudel on T01]" in ln)
+    assert [(r.target, r.rule) for r in d.references if r.file == rel and r.line == line] == [
+        (t01.key, "ledger")]
 
 
 def test_rfc_worked_ledger_cases_unchanged(corpus_dialogue: Path) -> None:
