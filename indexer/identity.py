@@ -572,9 +572,3 @@ def _key_id(ref: dict[str, Any]) -> str:
             parts.append(f"R{ref['round']}")
     parts.append(str(ref.get("id") or ref.get("raw") or "?"))
     return "-".join(parts)
-
-
-def link_tensions(dialogue_id: str, files: Iterable[ParsedFile], blocks: list[Entry],
-                  tensions: dict[str, Tension], rel: Callable[[str], str]) -> Identity:
-    """Link the raised expert tensions to ledger rows (``tensions`` loses the restatements)."""
-    return Linker(list(files), blocks, tensions, rel).run()
