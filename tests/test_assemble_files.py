@@ -254,7 +254,7 @@ def test_sample_lifecycle(cdn: Dialogue, samples_dir: Path) -> None:
     assert kinds[0] == (0, "raised") and (1, "addressed") in kinds and c.status == "resolved"
 
 
-@pytest.mark.parametrize("name", [TRUNK, CDN])
+@pytest.mark.parametrize("name", [TRUNK, CDN, "feature-flag-service"])
 def test_samples_deterministic_and_round_trip(samples_dir: Path, name: str) -> None:
     files, d = _load(samples_dir / name)
     items = to_items(d)
