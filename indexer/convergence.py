@@ -67,9 +67,10 @@ def statements(dialogue_id: str, files: list[ParsedFile], verdict: Verdict | Non
         if source is None:
             continue
         for s in said:
-            if isinstance(s, dict):
-                out.append(Statement(source, str(s.get("text") or ""), rel(pf.path),
-                                     s.get("line")))
+            if isinstance(s, dict) and isinstance(s.get("text"), str) and s["text"].strip():
+                line = s.get("line")
+                out.append(Statement(source, s["text"], rel(pf.path),
+                                     line if isinstance(line, int) else None))
     rows = [t for t in tensions if t.ledger_id and t.ledger_status is not None]
     if final_ledger and rows and all(t.ledger_status in jg.closed_statuses for t in rows):
         ledger = next((f for f in files if f.role == layout.LEDGER), None)

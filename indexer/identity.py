@@ -175,7 +175,9 @@ class Linker:
         # round -> Judge id -> (prompt file, line, raisers) of its Key Tensions tables
         self.prompt_rows: dict[int, dict[str, tuple[str, Any, Any]]] = {}
         self.sections: dict[str, list[list[Any]]] = {
-            rel(pf.path): [s for s in pf.data["sections"] if isinstance(s, list) and len(s) == 3]
+            rel(pf.path): [s for s in pf.data["sections"] if isinstance(s, list) and len(s) == 3
+                           and isinstance(s[0], int) and isinstance(s[1], int)
+                           and isinstance(s[2], str)]
             for pf in files if pf.role == layout.RESPONSE and isinstance(pf.data, dict)
             and isinstance(pf.data.get("sections"), list)}
 

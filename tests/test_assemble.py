@@ -276,6 +276,14 @@ def test_malformed_judge_data_does_not_crash() -> None:
                                                "row", {"ref": {"raw": "T01", "id": "T01"}}]}),
         pfile("verdict.md", data=None),
         pfile("round-0/muffin.md", [blk("tension", 1, "T01", "a")]),
+        # identity's inputs as a damaged store might hold them
+        pfile("round-1/muffin.md", [blk("resolved", 3, None, "x")],
+              data={"sections": [None, [1], ["a", "b", "c"], [1, 9, "T01"]]}),
+        pfile("round-1/muffin.prompt.md", data={"tensions": ["row", {"id": 5},
+                                                             {"id": "T01", "raisers": "x"}]}),
+        pfile("round-0.summary.md", data={"tensions": [{"id": "T01", "mentions": [3, None]}],
+                                          "statements": "yes"}),
+        pfile("round-1/scoreboard.md", data={"statements": [None, "x", {"text": 5}]}),
     ]
     d = assemble(D, files)
     (m,) = d.experts
