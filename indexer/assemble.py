@@ -19,6 +19,7 @@ from .grammar import load as load_grammar
 from .identity import SECTION, Identity, Link, Linker
 from .items import rr
 from .judge.rules import grammar as judge_grammar
+from .judge.rules import norm_words
 from .lifecycle import RAISED, REFERENCED, Rules, replay, rules
 from .model import Diagnostic, ParsedFile, Ref
 from .resolve import QUALIFIED, UNRESOLVED, Candidate, Resolver
@@ -186,6 +187,10 @@ def build_experts(files: list[ParsedFile], scoreboard: dict[str, Any]) -> list[E
             e.relevance = _float(agent.get("relevance")) if agent.get("relevance") is not None \
                 else e.relevance
             e.emoji = _text(agent.get("emoji")) or e.emoji
+    for pf in files:  # "You are Muffin 🧁, a Platform Architect in ...": the role they took
+        if pf.role == layout.PROMPT and pf.expert in experts and isinstance(pf.data, dict):
+            e = experts[pf.expert]
+            e.role = e.role or _text(pf.data.get("role"))
     for row, e in named(scoreboard.get("experts"), "scoreboard", create=False):
         e.role = e.role or _text(row.get("role"))
         scores = row.get("scores") or {}
@@ -372,6 +377,9 @@ def _metadata(d: Dialogue, files: list[ParsedFile], diags: list[Diagnostic]) -> 
     title = _text(board.get("title"))
     if title:
         title = re.sub(r"^scoreboard\s*[:\-—–]\s*", "", title, flags=re.I) or title
+        if norm_words(title) in {norm_words(x) for x in
+                                 judge_grammar().scoreboard.get("generic_titles") or []}:
+            title = None  # "Alignment Scoreboard" names the file, not the dialogue
     d.title = title or (d.verdict.title if d.verdict else None) or d.id
     d.experts = build_experts(files, board)
     d.rounds = build_rounds(files, board, d.id, diags)

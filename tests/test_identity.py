@@ -389,3 +389,17 @@ def test_judge_numbered_dialogue_is_deterministic_and_round_trips(
     assert to_items(assemble(folder.name, shuffled)) == items
     back = parsed_files_from_items(items)
     assert to_items(assemble(folder.name, list(back.values()))) == items
+
+
+def test_roles_from_prompts_and_tiers_from_the_pool(judge_numbered_dialogue: Path) -> None:
+    """No panel.json: each expert's role is what their prompt's first line says, and the
+    pool (candidates listed by role) gives that role's tier."""
+    folder = judge_numbered_dialogue
+    pool = {e["role"]: e["tier"] for e in json.loads(
+        (folder / "expert-pool.json").read_text(encoding="utf-8"))["experts"]}
+    d = load(folder)
+    for e in d.experts:
+        first = (folder / "round-0" / f"{e.slug}.prompt.md").read_text(
+            encoding="utf-8").splitlines()[0]
+        role = re.match(r"You are [^,]+, an? (.+?) in an ", first).group(1)
+        assert (e.role, e.tier) == (role, pool[role].lower())

@@ -7,7 +7,8 @@ heading named in grammars/judge.yaml (``identity.prompt_headings``), with or wit
 row. Read line by line (no Markdown parse): a prompt is long and only these lines matter.
 
 Data: ``{"tensions": [{"id", "title", "label", "status", "raisers", "line"}], "table":
-digest of the rows}`` or None.
+digest of the rows, "role": the role the first line gives the expert}`` (keys present when
+found) or None.
 """
 
 from __future__ import annotations
@@ -66,12 +67,13 @@ def tension_rows(lines: list[str], first_line: int = 1,
 
 
 def parse_prompt(text: str, path: str) -> tuple[dict[str, Any] | None, list[Diagnostic]]:
-    if "|" not in text:
-        return None, []
-    rows = tension_rows(text.split("\n"), 1, grammar().prompt_headings)
+    g = grammar()
+    m = g.prompt_role.match(text[:400])
+    role = {"role": m.group("role").strip()} if m else {}
+    rows = tension_rows(text.split("\n"), 1, g.prompt_headings) if "|" in text else []
     if not rows:
-        return None, []
+        return role or None, []
     # the same table in every prompt of a round: its digest lets the linker read it once
     sig = hashlib.sha256(json.dumps([[r["id"], r["title"], r["label"], r["raisers"]]
                                      for r in rows]).encode()).hexdigest()[:16]
-    return {"tensions": rows, "table": sig}, []
+    return {"tensions": rows, "table": sig, **role}, []

@@ -73,6 +73,7 @@ class JudgeGrammar:
     stopwords: frozenset[str]
     suffixes: tuple[str, ...]
     prompt_headings: list[str]
+    prompt_role: re.Pattern[str]
     section_heading: re.Pattern[str]
     summary_heading: re.Pattern[str]
     summary_item: re.Pattern[str]
@@ -144,6 +145,7 @@ def _identity(ident: dict[str, Any]) -> dict[str, Any]:
         "suffixes": tuple(sorted((str(x) for x in ident.get("suffixes") or []),
                                  key=len, reverse=True)),
         "prompt_headings": [norm_words(h) for h in ident.get("prompt_headings") or []],
+        "prompt_role": re.compile(ident["prompt_role"]),
         "section_heading": re.compile(ident["section_heading"]),
         "summary_heading": re.compile(summ["heading"]),
         "summary_item": re.compile(summ["item"]),
