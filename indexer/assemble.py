@@ -533,8 +533,8 @@ def assemble(dialogue_id: str, files: Iterable[ParsedFile]) -> Dialogue:
               for t in tensions.values() if t.key.startswith("ledger#") and t.id
               and t.expert]
 
-    def judge_id(local: str, round_: int | None) -> str | None:
-        row = ident.row_for(local, round_)
+    def judge_id(local: str, round_: int | None, expert: str | None) -> str | None:
+        row = ident.row_for(local, round_, expert)
         return row.key if row else None
 
     d.references, events = _link(d, R, Resolver(cands, judge_id), tensions, ident, linker,

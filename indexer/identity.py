@@ -91,12 +91,15 @@ class Identity:
     final: bool = False  # the ledger says it is final
     rules: tuple[str, ...] = ()
     _judge_rows: dict[str, Row] = field(default_factory=dict)
+    _agent_rows: dict[tuple[str, str], Row] = field(default_factory=dict)
 
-    def row_for(self, local_id: str, round_: int | None) -> Row | None:
-        """The Judge's row ``local_id`` if the writers of ``round_`` knew it."""
+    def row_for(self, local_id: str, round_: int | None, expert: str | None = None
+                ) -> Row | None:
+        """The Judge's row ``local_id`` if the writers of ``round_`` knew it; with rows keyed
+        by (ID, Agent), ``expert``'s own row of that id first."""
         if round_ is None or local_id not in self.known.get(round_, ()):
             return None
-        return self._judge_rows.get(local_id)
+        return self._agent_rows.get((local_id, expert or "")) or self._judge_rows.get(local_id)
 
     def canonical(self, key: str) -> str:
         link = self.links.get(key)
@@ -295,6 +298,8 @@ class Linker:
                 ident.rows.append(row)
                 if row.judge and row.id not in ident._judge_rows:
                     ident._judge_rows[row.id] = row
+                if row.judge and agent:
+                    ident._agent_rows.setdefault((row.id, agent), row)
                 if expert and self.ident.enabled(LEDGER_ID):
                     t = self.qualified(expert, row.id, row.round)
                     if t is not None:

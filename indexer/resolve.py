@@ -61,11 +61,11 @@ class Resolver:
     """Entities of one dialogue indexed by (expert, local id), plus the ledger's own ids."""
 
     def __init__(self, candidates: list[Candidate],
-                 ledger: Callable[[str, int | None], str | None]) -> None:
+                 ledger: Callable[[str, int | None, str | None], str | None]) -> None:
         self._by: dict[tuple[str | None, str], list[Candidate]] = defaultdict(list)
         for c in sorted(candidates, key=lambda c: (_round(c), c.order, c.key)):
             self._by[(c.expert, c.id)].append(c)
-        # (unqualified id, writer's round) -> the Judge's row the writer knew by that id
+        # (unqualified id, writer's round, whose) -> the Judge's row the writer knew by it
         self._ledger = ledger
 
     def qualified(self, ref: Ref, writer_round: int | None) -> str | None:
@@ -84,12 +84,12 @@ class Resolver:
             if not ref.raw.lower().startswith(ref.expert):
                 # `[CONCESSION to Strudel on T01]`: the id is written bare; when the Judge's
                 # numbering had it then, it is the ledger's (which holds Strudel's T01)
-                row = self._ledger(ref.id, writer_round)
+                row = self._ledger(ref.id, writer_round, ref.expert)
                 if row is not None:
                     return row, LEDGER
             key = self.qualified(ref, writer_round)
             return (key, QUALIFIED) if key else (None, UNRESOLVED)
-        row = self._ledger(ref.id, writer_round)
+        row = self._ledger(ref.id, writer_round, writer)
         if row is not None:
             return row, LEDGER
         for m in marker_mentions:

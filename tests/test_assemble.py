@@ -293,3 +293,24 @@ def test_malformed_judge_data_does_not_crash() -> None:
     assert {t.ledger_id for t in d.tensions} == {"T01", None}
     assert "tension-unlinked" in _codes(d)
     to_items(d)
+
+
+def test_tracker_rows_keyed_by_id_and_agent() -> None:
+    """Rows ``| T01 | Muffin |`` and ``| T01 | Scone |`` are two tensions; a bare T01 written
+    by Scone when T01 was known is Scone's row."""
+    rows = [{"ref": {"raw": "T01", "id": "T01", "expert": None, "round": None},
+             "label": label, "status": status, "line": line, "agent": agent, "columns": {}}
+            for label, status, line, agent in (("latency", "resolved", 5, "muffin"),
+                                               ("stale flags", "open", 6, "scone"))]
+    files = [
+        pfile("round-0/muffin.md", [blk("tension", 1, "T01", "latency")]),
+        pfile("round-0/scone.md", [blk("tension", 1, "T01", "stale flags")]),
+        pfile("round-1/scone.md", [blk("refinement", 2, None, "", targets=[ref("T01", "T01")])]),
+        pfile("tensions.md", data={"shape": "table", "entries": rows}),
+    ]
+    d = assemble(D, files)
+    keyed = {t.key: t for t in d.tensions if t.ledger_id}
+    assert set(keyed) == {"ledger#T01#muffin", "ledger#T01#scone"}
+    assert (keyed["ledger#T01#scone"].agent, keyed["ledger#T01#scone"].ledger_status) == (
+        "scone", "open")
+    assert _refs_from(d, "01#scone#refinement#n001") == [("ledger#T01#scone", "ledger")]
