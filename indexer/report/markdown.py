@@ -1,0 +1,67 @@
+"""Dialogue Markdown -> safe HTML for the report.
+
+Dialogue files are untrusted (agents and anyone with commit rights write them), so bodies go
+through markdown-it-py with raw HTML off (``<script>`` in a body becomes text), link
+destinations limited to ``SAFE_SCHEMES`` and relative links (``javascript:``, ``data:``,
+``vbscript:``, ``file:`` links stay text), and images rendered as plain links so a page never
+fetches anything at view time.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+
+SAFE_SCHEMES = ("http", "https", "mailto")
+# A scheme is letters, digits, + - . before a colon; anything before the first / ? # counts.
+_SCHEME = re.compile(r"^([a-z][a-z0-9+.\-]*):", re.I)
+# Characters browsers drop from a URL before reading its scheme (``java\tscript:``).
+_STRIPPED = re.compile(r"[\x00-\x20\x7f]+")
+
+
+def safe_link(url: str) -> bool:
+    """True for relative links, fragments and ``SAFE_SCHEMES`` (after removing what a
+    browser would ignore, so ``jav&#x09;ascript:`` tricks do not pass)."""
+    probe = _STRIPPED.sub("", url)
+    m = _SCHEME.match(probe)
+    return m is None or m.group(1).lower() in SAFE_SCHEMES
+
+
+def _image_as_link(self: Any, tokens: Any, idx: int, options: Any, env: Any) -> str:
+    """``![alt](src)`` -> a link to src showing the alt text (no fetch at view time)."""
+    from markdown_it.common.utils import escapeHtml
+
+    tok = tokens[idx]
+    src = tok.attrGet("src") or ""
+    alt = self.renderInlineAsText(tok.children or [], options, env)
+    label = escapeHtml(f"image: {alt}" if alt else "image")
+    return f'<a href="{escapeHtml(src)}" rel="nofollow noreferrer">{label}</a>'
+
+
+@cache
+def _md() -> MarkdownIt:
+    from markdown_it import MarkdownIt
+
+    md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
+    md.enable(["table", "strikethrough"])
+    md.validateLink = safe_link  # type: ignore[method-assign]
+    md.add_render_rule("image", _image_as_link)
+    return md
+
+
+def render(text: str | None) -> str:
+    """HTML for a Markdown body (trusted output: everything from the input is escaped)."""
+    if not text:
+        return ""
+    return _md().render(text)
+
+
+def plain(text: str | None) -> str:
+    """The body's words without Markdown punctuation, for the search index."""
+    if not text:
+        return ""
+    return re.sub(r"[`*_#>|\[\]()~]+", " ", text)
