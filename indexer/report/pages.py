@@ -286,12 +286,13 @@ def index_row(page: dict[str, Any]) -> dict[str, Any]:
 
 def search_entries(page: dict[str, Any], dialogue_index: int) -> list[list[Any]]:
     """Compact search rows: ``[dialogue index, "#anchor", kind, expert, round, label, words,
-    snippet]``; ``words`` is the block's distinct lower-case words (label and body)."""
+    snippet]``; ``words`` is the block's distinct lower-case words (label and body); the
+    snippet (start of the body) only for blocks without a label, to keep the file small."""
     out = []
     for b in page["blocks"]:
         text = markdown.plain(b.get("content"))
         seen = dict.fromkeys(w.lower() for w in _WORD.findall(f"{b.get('label') or ''} {text}"))
-        snippet = " ".join(text.split())[:160]
+        snippet = "" if b.get("label") else " ".join(text.split())[:120]
         out.append([dialogue_index, b["href"], b["kind"], b["expert_name"], b.get("round"),
                     b.get("label") or "", " ".join(seen), snippet])
     return out
