@@ -16,7 +16,7 @@ import pytest
 
 from tests.support.browser import *  # noqa: F403 - the browser fixtures
 from tests.support.report import *  # noqa: F403 - the site fixtures
-from tests.support.report import BuiltSite, build_site, folder_ids, jira_id
+from tests.support.report import BuiltSite, Served, build_site, folder_ids, jira_id
 
 pytestmark = pytest.mark.browser
 
@@ -229,3 +229,16 @@ def test_hostile_text_renders_as_text(tmp_path: Path, open_page):
             w.shot("hostile")
         assert w.page.evaluate("() => window.__pwned") is None
         assert w.errors == []
+
+
+def test_served_page_in_the_browser(served: Served, serve_repo: Path, open_page) -> None:
+    did = folder_ids(serve_repo / ".blue" / "dialogues")[0]
+    w = open_page()
+    w.goto(served.url)
+    w.page.click(f'tr[data-id="{did}"] a.title')
+    w.page.wait_for_url(re.compile(re.escape(f"/dialogue/{did}.html")))
+    assert w.page.locator("svg.timeline .mark").count() > 0
+    w.page.fill("#search", "trunk")
+    w.page.locator("#search-results li.hit").first.wait_for(timeout=10_000)
+    w.shot("served")
+    assert w.errors == []

@@ -5,69 +5,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
-import select
-import shutil
 import sqlite3
-import subprocess
-import sys
-import urllib.error
-import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
-from tests.support.browser import *  # noqa: F403 - the browser fixtures
-from tests.support.report import folder_ids
-from tests.support.sync import REPO, cli
-
-
-class Served:
-    def __init__(self, proc: subprocess.Popen[str], url: str) -> None:
-        self.proc, self.url = proc, url
-
-    def get(self, path: str) -> tuple[int, str, dict[str, str]]:
-        try:
-            with urllib.request.urlopen(self.url + path.lstrip("/"), timeout=30) as r:
-                return r.status, r.read().decode("utf-8"), dict(r.headers)
-        except urllib.error.HTTPError as e:
-            return e.code, e.read().decode("utf-8", "replace"), dict(e.headers)
-
-
-def _start(root: Path, *args: str) -> Served:
-    env = {**os.environ, "NO_COLOR": "1"}
-    env.pop("BLUE_INDEX_SQLITE_PATH", None)
-    proc = subprocess.Popen([sys.executable, "-m", "indexer.cli", "--root", str(root),
-                             "serve", "--port", "0", *args], cwd=REPO, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    assert proc.stdout is not None
-    # bounded wait for the one line that says where it listens
-    ready, _, _ = select.select([proc.stdout], [], [], 60)
-    if not ready:
-        proc.kill()
-        raise AssertionError("serve did not say where it listens within 60 s")
-    line = proc.stdout.readline()
-    m = re.match(r"serving (http://[^/]+/) ", line)
-    assert m, (line, proc.stderr.read() if proc.poll() is not None else "")
-    return Served(proc, m.group(1))
-
-
-@pytest.fixture
-def repo(tmp_path: Path, samples_dir: Path) -> Path:
-    root = tmp_path / "repo"
-    shutil.copytree(samples_dir, root / ".blue" / "dialogues")
-    assert cli(root, "reindex").returncode == 0
-    return root
-
-
-@pytest.fixture
-def served(repo: Path) -> Iterator[Served]:
-    s = _start(repo)
-    yield s
-    s.proc.terminate()
-    assert s.proc.wait(timeout=30) == 0  # SIGTERM: a clean exit
+from tests.support.report import *  # noqa: F403 - the serve fixtures
+from tests.support.report import Served, folder_ids, start_serve
+from tests.support.sync import cli
 
 
 def _listening(port: int) -> list[str]:
@@ -89,7 +33,8 @@ def _db_state(db: Path) -> list[tuple[str, str, int]]:
             for p in (db, Path(f"{db}-wal"), Path(f"{db}-shm")) if p.exists()]
 
 
-def test_serves_on_loopback_only(served: Served, repo: Path) -> None:
+def test_serves_on_loopback_only(served: Served, serve_repo: Path) -> None:
+    repo = serve_repo
     host, port = re.match(r"http://([^:]+):(\d+)/", served.url).groups()
     assert host == "127.0.0.1"
     assert _listening(int(port)) == ["0100007F"]  # 127.0.0.1, nothing else
@@ -107,7 +52,8 @@ def test_serves_on_loopback_only(served: Served, repo: Path) -> None:
 
 
 def test_page_requests_never_write_and_a_sync_shows_on_reload(served: Served,
-                                                               repo: Path) -> None:
+                                                               serve_repo: Path) -> None:
+    repo = serve_repo
     dialogues = repo / ".blue" / "dialogues"
     did = folder_ids(dialogues)[0]
     db = repo / ".blue" / "blue.db"
@@ -140,23 +86,11 @@ def test_page_requests_never_write_and_a_sync_shows_on_reload(served: Served,
     watcher.close()
 
 
-def test_served_page_in_the_browser(served: Served, repo: Path, open_page) -> None:
-    did = folder_ids(repo / ".blue" / "dialogues")[0]
-    w = open_page()
-    w.goto(served.url)
-    w.page.click(f'tr[data-id="{did}"] a.title')
-    w.page.wait_for_url(re.compile(re.escape(f"/dialogue/{did}.html")))
-    assert w.page.locator("svg.timeline .mark").count() > 0
-    w.page.fill("#search", "trunk")
-    w.page.locator("#search-results li.hit").first.wait_for(timeout=10_000)
-    w.shot("served")
-    assert w.errors == []
-
-
-def test_unknown_dialogue_and_busy_port(repo: Path) -> None:
+def test_unknown_dialogue_and_busy_port(serve_repo: Path) -> None:
+    repo = serve_repo
     p = cli(repo, "serve", "no-such-dialogue", "--port", "0")
     assert p.returncode == 2 and "unknown dialogue" in p.stderr
-    s = _start(repo)
+    s = start_serve(repo)
     try:
         port = re.match(r"http://[^:]+:(\d+)/", s.url).group(1)
         p = cli(repo, "serve", "--port", port)
