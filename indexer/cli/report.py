@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import signal
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -36,14 +37,18 @@ def _no_index(ctx: Context) -> int:
 def _report(args: argparse.Namespace, ctx: Context) -> int:
     from ..report.site import ReportError, build
     from ..views import UnknownDialogue
+    from .index import _Progress
 
     if ctx.index_missing:
         return _no_index(ctx)
     out = args.out or ctx.config.root / ".blue" / "report"
+    progress = _Progress(sys.stderr.isatty() and not ctx.quiet, "rendering")
     try:
-        rep = build(ctx.store(create=False), out, args.dialogues_ or None)
+        rep = build(ctx.store(create=False), out, args.dialogues_ or None, progress=progress)
     except (ReportError, UnknownDialogue) as e:
         return ctx.fail(e, 2)
+    finally:
+        progress.close()
     if args.json:
         ctx.json(rep.as_json())
     else:

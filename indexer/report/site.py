@@ -142,9 +142,10 @@ def _prepare(out: Path) -> None:
 
 
 def build(store: Store, out: Path, dialogue_ids: list[str] | None = None,
-          progress: Callable[[str], None] | None = None) -> BuildReport:
+          progress: Callable[[int, int, str], None] | None = None) -> BuildReport:
     """Write the static site for the given dialogues (default: all) into ``out``. Reads the
-    store only; pages left from an earlier run for dialogues no longer shown are removed."""
+    store only; pages left from an earlier run for dialogues no longer shown are removed.
+    ``progress(done, total, dialogue)`` is called before each dialogue."""
     t0 = time.perf_counter()
     ids = selected_ids(store, dialogue_ids)
     _prepare(out)
@@ -162,9 +163,9 @@ def build(store: Store, out: Path, dialogue_ids: list[str] | None = None,
     for name in ASSETS:
         put(f"assets/{name}", site.asset(name))
     rows, search = [], SearchIndex()
-    for did in ids:
+    for n, did in enumerate(ids):
         if progress:
-            progress(did)
+            progress(n, len(ids), did)
         page = pages.dialogue_page(store.load(did))
         page["id"] = page["id"] or did
         put("dialogue/" + pages.page_name(did), site.dialogue(page).encode())
