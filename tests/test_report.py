@@ -12,6 +12,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from markupsafe import escape
 
 from indexer.report import markdown, svg
@@ -43,6 +45,28 @@ def test_markdown_never_passes_html_through() -> None:
     assert "&lt;script&gt;" in html and "&lt;img src=x onerror=alert(1)&gt;" in html
     # an image becomes a link to it: no fetch when the page is viewed
     assert '<a href="https://example.org/p.png" rel="nofollow noreferrer">image: pic</a>' in html
+
+
+PROSE = st.lists(st.sampled_from(
+    list("abz AZ\n.,;:'\"()?-+=019é$%@/{}^\u00a0\t") + ["\n\n", "  ", "1. ", "- ", "==",
+                                                       "http://x.y", "**", "`", "<b>", "&amp;"]),
+    max_size=40).map("".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(PROSE)
+def test_plain_prose_shortcut_gives_the_parsers_bytes(text: str) -> None:
+    """The shortcut for plain prose either declines or returns markdown-it-py's output."""
+    fast = markdown._plain_paragraphs(text)
+    if fast is not None:
+        assert fast == markdown._md().render(text)
+
+
+def test_plain_prose_shortcut_is_taken_for_prose() -> None:
+    text = 'Plain prose, "quoted" (x).\nSame paragraph.\n\n\nSecond one: 40 minutes.\n'
+    assert markdown._plain_paragraphs(text) == markdown._md().render(text)
+    assert markdown._plain_paragraphs("A *b*") is None
+    assert markdown._plain_paragraphs("1. item") is None
 
 
 def test_svg_text_is_escaped() -> None:

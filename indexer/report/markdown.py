@@ -57,7 +57,8 @@ def render(text: str | None) -> str:
     """HTML for a Markdown body (trusted output: everything from the input is escaped)."""
     if not text:
         return ""
-    return _md().render(text)
+    fast = _plain_paragraphs(text)
+    return fast if fast is not None else _md().render(text)
 
 
 def plain(text: str | None) -> str:
@@ -65,3 +66,21 @@ def plain(text: str | None) -> str:
     if not text:
         return ""
     return re.sub(r"[`*_#>|\[\]()~]+", " ", text)
+
+
+# Plain prose (no character Markdown gives a meaning to, no line that could open a list,
+# heading, quote or code block) renders as paragraphs without the parser: most bodies are
+# such prose, and the parser is most of the report's time. tests/test_report.py checks,
+# with generated text, that this gives markdown-it-py's bytes exactly.
+_SPECIAL = re.compile(r"[\\`*_\[\]<>&!#|~\t\r\x00-\x08\x0b-\x1f\x7f\u2028\u2029\x85]")
+_RISKY_LINE = re.compile(r"^(?:[^\S\n]|[\d+=\-:])|[^\S\n]$", re.M)
+
+
+def _plain_paragraphs(text: str) -> str | None:
+    if _SPECIAL.search(text) or _RISKY_LINE.search(text):
+        return None
+    out = []
+    for para in re.split(r"\n(?:\n)+", text.strip("\n")):
+        if para:
+            out.append("<p>" + para.replace('"', "&quot;") + "</p>\n")
+    return "".join(out)

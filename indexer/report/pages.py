@@ -181,14 +181,15 @@ def dialogue_page(items: Items) -> dict[str, Any]:
                             "href": target["href"] if target else None})
 
     round_numbers = [r["round"] for r in doc["rounds"]]
+    by_round: dict[Any, dict[str, list[dict[str, Any]]]] = {}
+    for b in blocks:
+        by_round.setdefault(b.get("round"), {}).setdefault(b.get("expert") or "judge",
+                                                          []).append(b)
     rounds = []
     for r in doc["rounds"]:
-        experts = []
-        for slug in sorted({b.get("expert") or "judge" for b in blocks
-                            if b.get("round") == r["round"]}):
-            experts.append({"slug": slug, "name": who(slug),
-                            "blocks": [b for b in blocks if b.get("round") == r["round"]
-                                       and (b.get("expert") or "judge") == slug]})
+        groups = by_round.get(r["round"], {})
+        experts = [{"slug": slug, "name": who(slug), "blocks": groups[slug]}
+                   for slug in sorted(groups)]
         rounds.append({**r, "summary_html": markdown.render(r.get("summary")),
                        "metrics": _metric_values(r.get("alignment")), "experts": experts})
     known = set(round_numbers)

@@ -13,13 +13,20 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 from . import pages
-from .site import ASSETS, CONTENT_TYPES, SearchIndex, Site, search_files
+from .site import (
+    ASSETS,
+    CONTENT_TYPES,
+    RenderedDialogue,
+    SearchIndex,
+    Site,
+    render_dialogue,
+    search_files,
+)
 
 if TYPE_CHECKING:
     from ..store.base import Store
@@ -37,15 +44,6 @@ SECURITY_HEADERS = {
 }
 
 
-@dataclass
-class _Rendered:
-    fingerprint: str
-    html: bytes
-    row: dict[str, Any]
-    title: str
-    search: list[list[Any]]  # pages.search_entries rows
-
-
 class LiveSite:
     """Pages by URL path, cached per dialogue and re-rendered when its files change."""
 
@@ -53,7 +51,7 @@ class LiveSite:
         self.store, self.only = store, set(dialogue_ids or ())
         self.site = Site()
         self.fingerprints: dict[str, str] = {}
-        self.rendered: dict[str, _Rendered] = {}
+        self.rendered: dict[str, tuple[str, RenderedDialogue]] = {}  # id -> (fingerprint, page)
         self.shared: dict[str, bytes] = {}  # index.html, search.json, search.js
         self.renders = 0  # dialogue pages rendered (tests and logs read it)
 
@@ -71,20 +69,17 @@ class LiveSite:
             self.fingerprints = fps
             self.shared.clear()
             for did in list(self.rendered):
-                if self.rendered[did].fingerprint != fps.get(did):
+                if self.rendered[did][0] != fps.get(did):
                     del self.rendered[did]
 
-    def _dialogue(self, did: str) -> _Rendered:
+    def _dialogue(self, did: str) -> RenderedDialogue:
         hit = self.rendered.get(did)
         if hit is None:
-            page = pages.dialogue_page(self.store.load(did))
-            page["id"] = page["id"] or did
-            hit = _Rendered(self.fingerprints[did], self.site.dialogue(page).encode(),
-                            pages.index_row(page), page["title"],
-                            pages.search_entries(page, 0))
+            hit = (self.fingerprints[did],
+                   render_dialogue(self.site, did, self.store.load(did)))
             self.rendered[did] = hit
             self.renders += 1
-        return hit
+        return hit[1]
 
     def _shared(self) -> None:
         search = SearchIndex()

@@ -16,7 +16,10 @@ jinja2 is imported here, never at CLI start-up (the hook must start fast).
 from __future__ import annotations
 
 import json
+import os
+import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
@@ -27,6 +30,7 @@ from ..views import UnknownDialogue
 from . import pages
 
 if TYPE_CHECKING:
+    from ..items import Items
     from ..store.base import Store
 
 MARKER = ".blue-index-report"
@@ -141,6 +145,54 @@ def _prepare(out: Path) -> None:
                           "choose another --out") from e
 
 
+@dataclass
+class RenderedDialogue:
+    """One dialogue's page and what the index and the search index need from it."""
+
+    id: str
+    html: bytes
+    row: dict[str, Any]
+    title: str
+    search: list[list[Any]]  # pages.search_entries rows
+
+
+def render_dialogue(site: Site, dialogue_id: str, items: Items) -> RenderedDialogue:
+    page = pages.dialogue_page(items)
+    page["id"] = page["id"] or dialogue_id
+    return RenderedDialogue(dialogue_id, site.dialogue(page).encode(), pages.index_row(page),
+                            page["title"], pages.search_entries(page, 0))
+
+
+# Rendering in worker processes (forked, so they inherit the compiled templates) pays off
+# from this many dialogues; the main process loads from the store and writes meanwhile.
+PARALLEL_MIN = 8
+_worker_site: Site | None = None
+
+
+def _render_in_worker(dialogue_id: str, items: Items) -> RenderedDialogue:
+    global _worker_site
+    if _worker_site is None:
+        _worker_site = Site()
+    return render_dialogue(_worker_site, dialogue_id, items)
+
+
+def _pool(dialogues: int, site: Site) -> tuple[Any, int]:
+    """A process pool like the sync engine's (same worker count and orphan guard), or None
+    for small runs, one core, or a threaded caller (forking threads is not safe)."""
+    from ..sync import _follow_parent, _workers
+
+    workers = _workers()
+    if workers < 2 or dialogues < PARALLEL_MIN or threading.active_count() != 1:
+        return None, 0
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    global _worker_site
+    _worker_site = site
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
+                               initializer=_follow_parent, initargs=(os.getpid(),)), workers
+
+
 def build(store: Store, out: Path, dialogue_ids: list[str] | None = None,
           progress: Callable[[int, int, str], None] | None = None) -> BuildReport:
     """Write the static site for the given dialogues (default: all) into ``out``. Reads the
@@ -160,17 +212,33 @@ def build(store: Store, out: Path, dialogue_ids: list[str] | None = None,
             if len(data) > rep.largest[1]:
                 rep.largest = (rel, len(data))
 
+    rows, search = [], SearchIndex()
+
+    def finish(r: RenderedDialogue) -> None:
+        put("dialogue/" + pages.page_name(r.id), r.html)
+        rows.append(r.row)
+        search.add_rows(r.id, r.title, r.search)
+
     for name in ASSETS:
         put(f"assets/{name}", site.asset(name))
-    rows, search = [], SearchIndex()
-    for n, did in enumerate(ids):
-        if progress:
-            progress(n, len(ids), did)
-        page = pages.dialogue_page(store.load(did))
-        page["id"] = page["id"] or did
-        put("dialogue/" + pages.page_name(did), site.dialogue(page).encode())
-        rows.append(pages.index_row(page))
-        search.add(page)
+    pool, workers = _pool(len(ids), site)
+    window: deque[Any] = deque()
+    try:
+        for n, did in enumerate(ids):
+            if progress:
+                progress(n, len(ids), did)
+            items = store.load(did)
+            if pool is None:
+                finish(render_dialogue(site, did, items))
+                continue
+            window.append(pool.submit(_render_in_worker, did, items))
+            while len(window) > 2 * workers + 1:
+                finish(window.popleft().result())
+        while window:
+            finish(window.popleft().result())
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
     put("index.html", site.index(rows).encode())
     for rel, data in search_files(search.document()).items():
         put(rel, data)
