@@ -165,6 +165,11 @@ def test_phone_width_and_print(sample_site: BuiltSite, samples_dir: Path, open_p
     w.page.emulate_media(media="print")
     assert w.page.locator("header.site").is_hidden()
     w.shot("dialogue-print")
+    w.page.emulate_media(media="screen")
+    w.goto(sample_site.url())
+    assert w.page.evaluate("() => document.documentElement.scrollWidth") <= 390
+    assert w.page.locator("#dialogues thead button").first.is_visible()  # still sortable
+    w.shot("index-phone")
     assert w.errors == []
 
 
