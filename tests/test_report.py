@@ -170,11 +170,16 @@ def test_tension_fields_shown_when_present(samples_dir: Path) -> None:
     items = items_from_files(samples_dir, did)
     plain = Site().dialogue(dialogue_page(items))
     t = of_kind(items, "tension")[0]
-    t["names"] = ["MUFFIN-T09 alias name <b>"]
-    t["links"] = [{"target": "ledger#T02", "evidence": "same label <i>"}]
-    html = Site().dialogue(dialogue_page(items))
+    other = of_kind(items, "tension")[1]
+    t["names"] = ["MUFFIN-T09 alias name <b>", other["key"]]
+    t["links"] = [{"target": "ledger#T99", "evidence": "same label <i>"}]
+    page = dialogue_page(items)
+    html = Site().dialogue(page)
     assert "MUFFIN-T09 alias name &lt;b&gt;" in html and "MUFFIN-T09" not in plain
-    assert "target: ledger#T02, evidence: same label &lt;i&gt;" in html
+    assert "target: ledger#T99, evidence: same label &lt;i&gt;" in html
+    # a name that is another tension's key links to that tension's card
+    card = next(x for x in page["tensions"] if x["key"] == other["key"])
+    assert f'<a href="{card["href"]}">{other["key"]}</a>' in html
 
 
 def test_report_from_encrypted_dynamodb_equals_sqlite(tmp_path: Path, samples_dir: Path,

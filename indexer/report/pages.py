@@ -108,20 +108,21 @@ class _Anchors:
         return self.unique(f"{self.did}/tension/{rnd}{who}-{ident}", "tension")
 
 
-def _extra(value: Any) -> list[str]:
-    """A list field shown as text lines (dicts as ``key: value`` pairs)."""
+def _extra(value: Any, link: Any) -> list[tuple[str, str | None]]:
+    """A field shown as lines ``(text, href)``: strings, or dicts as ``key: value`` pairs;
+    a value naming a tension or block of the page (key or ledger id) links to it."""
     if value in (None, "", [], {}):
         return []
-    if isinstance(value, dict):
-        value = [value]
     if not isinstance(value, list):
-        return [str(value)]
-    out = []
+        value = [value]
+    out: list[tuple[str, str | None]] = []
     for v in value:
         if isinstance(v, dict):
-            out.append(", ".join(f"{k}: {x}" for k, x in v.items() if x not in (None, "")))
+            text = ", ".join(f"{k}: {x}" for k, x in v.items() if x not in (None, ""))
+            href = next((h for x in v.values() if isinstance(x, str) and (h := link(x))), None)
         else:
-            out.append(str(v))
+            text, href = str(v), link(str(v))
+        out.append((text, href))
     return out
 
 
@@ -157,8 +158,7 @@ def dialogue_page(items: Items) -> dict[str, Any]:
                "open": bool(item.get("open")),
                "html": source["html"] if source else "",
                "source_href": source["href"] if source else None,
-               "extras": [(f, _extra(item.get(f, t.get(f)))) for f in EXTRA_TENSION_FIELDS
-                          if _extra(item.get(f, t.get(f)))],
+               "extras": [],
                "events": []}
         for ev in t["events"]:
             src = by_key.get(ev.get("block") or "")
@@ -172,6 +172,17 @@ def dialogue_page(items: Items) -> dict[str, Any]:
                                   "href": src["href"] if src else ctx["href"], "tip": tip})
         tensions.append(ctx)
         by_tension[t["key"]] = ctx
+    by_ledger_id = {t["ledger_id"]: t for t in tensions if t.get("ledger_id")}
+
+    def link(value: str) -> str | None:
+        hit = by_tension.get(value) or by_key.get(value) or by_ledger_id.get(value)
+        return hit["href"] if hit else None
+
+    for t in tensions:
+        for f in EXTRA_TENSION_FIELDS:
+            lines = _extra(t.get(f), link)
+            if lines:
+                t["extras"].append((f, lines))
     for r in doc["references"]:
         src = by_key.get(r.get("source") or "")
         if src is None:
