@@ -49,7 +49,9 @@ def test_markdown_never_passes_html_through() -> None:
 
 PROSE = st.lists(st.sampled_from(
     list("abz AZ\n.,;:'\"()?-+=019é$%@/{}^\u00a0\t") + ["\n\n", "  ", "1. ", "- ", "==",
-                                                       "http://x.y", "**", "`", "<b>", "&amp;"]),
+                                                       "http://x.y", "**", "`", "<b>", "&amp;",
+                                                       "`x`", "` a `", "`  `", "``",
+                                                       "`<b>`", "`a\"b`", "\r\n"]),
     max_size=40).map("".join)
 
 
@@ -67,6 +69,9 @@ def test_plain_prose_shortcut_is_taken_for_prose() -> None:
     assert markdown._plain_paragraphs(text) == markdown._md().render(text)
     assert markdown._plain_paragraphs("A *b*") is None
     assert markdown._plain_paragraphs("1. item") is None
+    code = 'Use `a <b> & "c"` and ` d ` here.'
+    assert "<code>a &lt;b&gt; &amp; &quot;c&quot;</code>" in markdown._plain_paragraphs(code)
+    assert markdown._plain_paragraphs(code) == markdown._md().render(code)
 
 
 def test_svg_text_is_escaped() -> None:

@@ -69,18 +69,40 @@ def plain(text: str | None) -> str:
 
 
 # Plain prose (no character Markdown gives a meaning to, no line that could open a list,
-# heading, quote or code block) renders as paragraphs without the parser: most bodies are
-# such prose, and the parser is most of the report's time. tests/test_report.py checks,
-# with generated text, that this gives markdown-it-py's bytes exactly.
-_SPECIAL = re.compile(r"[\\`*_\[\]<>&!#|~\t\r\x00-\x08\x0b-\x1f\x7f\u2028\u2029\x85]")
+# heading, quote or code block), with at most simple `code spans`, renders as paragraphs
+# without the parser: most bodies are such prose, and the parser is most of the report's
+# time. tests/test_report.py checks, with generated text, that this gives markdown-it-py's
+# bytes exactly (or declines).
+_CONTROL = re.compile(r"[\t\r\x00-\x08\x0b-\x1f\x7f\u2028\u2029\x85]")
+_SPECIAL = re.compile(r"[\\`*_\[\]<>&!#|~]")
 _RISKY_LINE = re.compile(r"^(?:[^\S\n]|[\d+=\-:])|[^\S\n]$", re.M)
+_CODE_SPAN = re.compile(r"`([^`\n]+)`")
+
+
+def _escape(text: str) -> str:
+    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            .replace('"', "&quot;"))
 
 
 def _plain_paragraphs(text: str) -> str | None:
-    if _SPECIAL.search(text) or _RISKY_LINE.search(text):
+    """The HTML markdown-it-py gives for plain prose, or None when the text is not that."""
+    if _CONTROL.search(text) or "``" in text or _RISKY_LINE.search(text):
+        return None
+    code = "`" in text
+    if _SPECIAL.search(_CODE_SPAN.sub("", text) if code else text):
         return None
     out = []
-    for para in re.split(r"\n(?:\n)+", text.strip("\n")):
+    for para in re.split(r"\n\n+", text.strip("\n")):
         if para:
-            out.append("<p>" + para.replace('"', "&quot;") + "</p>\n")
+            # prose holds no & < > here, so escaping it only touches quotes
+            parts = _CODE_SPAN.split(para) if code else [para]
+            out.append("<p>" + "".join(
+                p.replace('"', "&quot;") if i % 2 == 0 else _code_text(p)
+                for i, p in enumerate(parts)) + "</p>\n")
     return "".join(out)
+
+
+def _code_text(body: str) -> str:
+    if body[0] == " " and body[-1] == " " and body.strip(" "):
+        body = body[1:-1]
+    return "<code>" + _escape(body) + "</code>"
