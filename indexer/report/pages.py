@@ -205,6 +205,15 @@ def dialogue_page(items: Items) -> dict[str, Any]:
                        "metrics": _metric_values(r.get("alignment")), "experts": experts})
     known = set(round_numbers)
     loose = [b for b in blocks if b.get("round") not in known]
+    # what the page lists block by block: each round by expert, then blocks outside rounds
+    sections = [{"anchor": f"{did}/round-{r['round']}",
+                 "title": f"Round {r['round']}" + (f": {r['summary_title']}"
+                                                  if r.get("summary_title") else ""),
+                 "summary_html": r["summary_html"], "groups": r["experts"]} for r in rounds]
+    if loose:
+        sections.append({"anchor": f"{did}/other", "title": "Outside the rounds",
+                         "summary_html": "", "groups": [{"slug": "", "name": "",
+                                                         "blocks": loose}]})
 
     contributions: dict[str, Counter[str]] = {}
     for b in blocks:
@@ -242,7 +251,7 @@ def dialogue_page(items: Items) -> dict[str, Any]:
         "verdict": ({**verdict, "html": markdown.render(verdict.get("text"))}
                     if verdict else None),
         "rounds": rounds,
-        "loose_blocks": loose,
+        "sections": sections,
         "experts": experts,
         "round_numbers": round_numbers,
         "contribution_kinds": contribution_kinds,
@@ -303,7 +312,7 @@ def search_entries(page: dict[str, Any], dialogue_index: int) -> list[list[Any]]
     out = []
     for b in page["blocks"]:
         text = markdown.plain(b.get("content"))
-        seen = dict.fromkeys(w.lower() for w in _WORD.findall(f"{b.get('label') or ''} {text}"))
+        seen = dict.fromkeys(_WORD.findall(f"{b.get('label') or ''} {text}".lower()))
         snippet = "" if b.get("label") else " ".join(text.split())[:120]
         out.append([dialogue_index, b["href"], b["kind"], b["expert_name"], b.get("round"),
                     b.get("label") or "", " ".join(seen), snippet])
