@@ -1,9 +1,10 @@
 """One dialogue's items -> what the report's templates show (plain dicts, no HTML but the
 rendered Markdown bodies and the SVG, both built from escaped text).
 
-Reads through the views (``views.show``, ``export.export``) plus the raw tension items, so
-fields a newer assembler adds to tensions (``names``, ``links``, a ``deferred`` status...)
-show up without this module knowing them in advance.
+Reads items (``views.show`` for the counts; the rest under the export document's field
+names, see ``_read``) and keeps every field of a tension item, so fields a newer assembler
+adds to tensions (``names``, ``links``, a ``deferred`` status...) show up without this
+module knowing them in advance.
 
 Anchors: every block gets ``{dialogue}/round-{N}/{expert}/{id}`` (``judge`` for the Judge's
 files, no round segment for files outside rounds, ``{kind}-{n}`` for blocks without an id),
@@ -17,8 +18,7 @@ from collections import Counter
 from typing import Any
 from urllib.parse import quote
 
-from ..export import export
-from ..items import Items, of_kind
+from ..items import Item, Items
 from ..views import show
 from . import markdown, svg
 
@@ -126,9 +126,32 @@ def _extra(value: Any, link: Any) -> list[tuple[str, str | None]]:
     return out
 
 
+def _read(items: Items) -> dict[str, Any]:
+    """The items by kind (one sorted pass), under the export document's field names
+    (``export.export``, without the copies of the fields the page does not show)."""
+    kinds: dict[str, list[Item]] = {}
+    for sk in sorted(items):
+        kinds.setdefault(items[sk].get("kind") or "", []).append(items[sk])
+    events: dict[str, list[Item]] = {}
+    for ev in kinds.get("event", []):
+        events.setdefault(ev.get("tension") or "", []).append({**ev, "kind": ev.get("event")})
+    verdicts = kinds.get("verdict", [])
+    return {
+        "experts": kinds.get("expert", []),
+        "rounds": [{**r, "round": r.get("number")} for r in kinds.get("round", [])],
+        "blocks": [{**b, "kind": b.get("block_kind"), "content": b.get("body")}
+                   for b in kinds.get("block", [])],
+        "tensions": [{**t, "events": events.get(t.get("key") or "", [])}
+                     for t in kinds.get("tension", [])],
+        "references": kinds.get("ref", []),
+        "verdict": verdicts[0] if verdicts else None,
+        "diagnostics": kinds.get("diagnostic", []),
+    }
+
+
 def dialogue_page(items: Items) -> dict[str, Any]:
     """Everything the dialogue page shows, from one partition's items."""
-    v, doc = show(items), export(items)
+    v, doc = show(items), _read(items)
     did = v["id"] or (items.get("meta") or {}).get("id") or ""
     anchors = _Anchors(did)
     names = {e["slug"]: e["name"] or e["slug"] for e in doc["experts"]}
@@ -145,17 +168,15 @@ def dialogue_page(items: Items) -> dict[str, Any]:
         ctx["href"] = href(ctx["anchor"])
         blocks.append(ctx)
         by_key[b["key"]] = ctx
-    raw = {t.get("key"): t for t in of_kind(items, "tension")}
     tensions: list[dict[str, Any]] = []
     by_tension: dict[str, dict[str, Any]] = {}
     for t in doc["tensions"]:
         anchor = anchors.tension(t)
-        item = raw.get(t["key"]) or {}
         source = by_key.get(t["key"])
-        ctx = {**item, **t, "anchor": anchor, "href": href(anchor),
+        ctx = {**t, "anchor": anchor, "href": href(anchor),
                "expert_name": who(t.get("expert")) if t.get("expert") else "Judge's ledger",
                "effective": t.get("ledger_status") or t.get("status") or "open",
-               "open": bool(item.get("open")),
+               "open": bool(t.get("open")),
                "html": source["html"] if source else "",
                "source_href": source["href"] if source else None,
                "extras": [],
