@@ -184,7 +184,7 @@ HOSTILE = {
 
 def _hostile_dialogue(root: Path) -> Path:
     """A dialogue whose labels, bodies, question, summary and verdict carry every payload."""
-    d = root / "dialogues" / "2026-01-01T0000Z-hostile"
+    d = root / "dialogues" / "2026-01-01T0000Z-hostile-<img src=x onerror=window.__pwned=1>"
     (d / "round-0").mkdir(parents=True)
     (d / "round-1").mkdir()
     all_ = " ".join(HOSTILE.values())
@@ -208,10 +208,14 @@ def test_hostile_text_renders_as_text(tmp_path: Path, open_page):
     dialogues = _hostile_dialogue(tmp_path)
     site = build_site(tmp_path / "repo", dialogues)
     did = folder_ids(dialogues)[0]
-    for url in (site.url(), site.page(did).as_uri()):
+    for page in ("index", "dialogue"):
         w = open_page()
         w.page.add_init_script("window.__pwned = null;")
-        w.goto(url)
+        w.goto(site.url())
+        if page == "dialogue":  # reached through the index's link (the id is hostile too)
+            w.page.click("a.title")
+            w.page.wait_for_url(re.compile(r"/dialogue/"))
+            assert did in w.page.locator("p.id").inner_text()
         w.page.fill("#search", "body")
         w.page.locator("#search-results li.hit").first.wait_for(timeout=10_000)
         text = w.page.locator("body").inner_text()
@@ -224,7 +228,7 @@ def test_hostile_text_renders_as_text(tmp_path: Path, open_page):
         hrefs = w.page.eval_on_selector_all("[href]", "es => es.map(e => e.getAttribute('href'))")
         assert not [h for h in hrefs if "javascript" in h.lower()], hrefs
         assert "<script>window.__pwned='script'</script>" in text
-        if url.endswith(".html") and "dialogue/" in url:
+        if page == "dialogue":
             assert "</svg><script>window.__pwned='svg'</script><svg>" in text
             assert "[click me](javascript:window.__pwned='link')" in text
             # the timeline's lane label is text inside the SVG, not markup

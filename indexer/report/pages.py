@@ -13,6 +13,7 @@ unique within the page, so a link can point at any block.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections import Counter
 from typing import Any
@@ -43,9 +44,14 @@ def href(anchor: str) -> str:
 
 
 def page_name(dialogue_id: str) -> str:
-    """The dialogue page's file name under ``dialogue/`` (ids are folder names; anything
-    a file name or URL would misread is escaped)."""
-    return quote(dialogue_id, safe="-._~").replace("%", "_") + ".html"
+    """The dialogue page's file name under ``dialogue/``: the id itself when it is plain
+    (ids are folder names), else the id with what a file name or URL would misread escaped,
+    plus a short hash so two ids never share a page."""
+    safe = quote(dialogue_id, safe="-._~")
+    if safe == dialogue_id and not dialogue_id.startswith("."):
+        return dialogue_id + ".html"
+    digest = hashlib.sha256(dialogue_id.encode()).hexdigest()[:8]
+    return f"{safe.replace('%', '_').lstrip('.')}-{digest}.html"
 
 
 def started(dialogue_id: str) -> str | None:
