@@ -74,7 +74,11 @@ def target_of(d: Dialogue, rel: str, role: str, round_: int | None, line: int, t
     entries = {e.key: e for e in d.blocks}
     file = rel_to_dialogue(d.id, rel)
 
+    merged = {n.get("key"): t.key for t in d.tensions for n in t.names}
+
     def target(key: str | None) -> Target | None:
+        if key is not None and key not in tensions and key in merged:
+            key = merged[key]  # an expert tension the identity merged into a ledger row
         if key is None or (key not in tensions and key not in entries):
             return None
         return Target(key, tensions.get(key), entries.get(key))
@@ -149,12 +153,17 @@ def _tension_markdown(d: Dialogue, t: Tension) -> str:
         if t.status and t.status != t.ledger_status:
             status += f"; the experts' markers say {t.status}"
     out.append(status)
-    raised = next((ev for ev in t.events if ev.kind == "raised"), None)
     if t.expert:
         where = f"`{t.file}:{t.line}`" if t.file else ""
         out.append(f"raised by {_who(t.expert)} in round {t.round} {where}".rstrip())
-    elif raised is None and t.file:
-        out.append(f"listed in the Judge's ledger — `{t.file}:{t.line}`")
+    elif t.file:
+        who = f", raised by {_who(t.agent)}" if t.agent else ""
+        out.append(f"the Judge's ledger row{who} — `{t.file}:{t.line}`")
+    if t.names:  # the expert tensions the Judge merged into this one (identity.py)
+        out += ["", "raised as:"]
+        out += [f"- R{_round(n.get('round'))} {_who(n.get('expert'))} {n.get('id')}: "
+                f"{n.get('label') or ''} — `{n.get('file')}:{n.get('line')}`"
+                f" ({n.get('rule')})" for n in t.names]
     if t.events:
         out += ["", "lifecycle:"]
         out += [f"- R{_round(ev.round)} {_who(ev.actor)} {ev.kind} — `{ev.file}:{ev.line}`"
@@ -162,14 +171,21 @@ def _tension_markdown(d: Dialogue, t: Tension) -> str:
     return "\n".join(out)
 
 
-def definition_place(t: Target) -> tuple[str, int, int | None] | None:
+def definition_place(t: Target, here: tuple[str, int] | None = None
+                     ) -> tuple[str, int, int | None] | None:
     """``(dialogue-relative file, 1-based line, 1-based column or None)`` where it was
-    defined: the raising marker, or the ledger row of a tension only the ledger lists."""
+    defined: the raising marker, or the ledger row for a Judge id. Asked on that very line
+    (``here``: the ledger row), the first expert tension merged into it."""
     if t.entry is not None:
         return t.entry.file, t.entry.block.line, t.entry.block.column
-    if t.tension is not None and t.tension.file and t.tension.line:
-        return t.tension.file, t.tension.line, None
-    return None
+    tn = t.tension
+    if tn is None or not tn.file or not tn.line:
+        return None
+    if here == (tn.file, tn.line):
+        first = next((n for n in tn.names if n.get("file") and n.get("line")), None)
+        if first is not None:
+            return first["file"], first["line"], None
+    return tn.file, tn.line, None
 
 
 def reference_places(d: Dialogue, t: Target, include_declaration: bool

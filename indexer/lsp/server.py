@@ -19,6 +19,7 @@ from lsprotocol import types as lsp
 from pygls.lsp.server import LanguageServer
 from pygls.uris import from_fs_path, to_fs_path
 
+from ..assemble import rel_to_dialogue
 from . import actions, complete, navigate, symbols
 from .text import SOURCE, Codec, line_at, read_lines, span, to_lsp
 from .workspace import MAX_BYTES, WATCHED_RECHECK_SECONDS, Workspace
@@ -259,7 +260,9 @@ def build(settings: dict[str, Any]) -> DialogueServer:
         if hit is None:
             return None
         root, d, t, _ = hit
-        place = navigate.definition_place(t)
+        loc = ls.ws.locate(fs_path(params.text_document.uri))
+        here = (rel_to_dialogue(d.id, loc.rel), params.position.line + 1) if loc else None
+        place = navigate.definition_place(t, here)
         return ls.location(root, d, *place) if place else None
 
     @server.feature(lsp.TEXT_DOCUMENT_REFERENCES)
