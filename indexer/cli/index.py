@@ -86,7 +86,9 @@ def cmd_reindex(args: argparse.Namespace, ctx: Context) -> int:
         ctx.json(rep.to_dict())
     else:
         _print_report(ctx, rep, args.check)
-    return 1 if args.check and rep.drift else 0
+    for line in rep.conflicts:  # an id in two roots: one line each, naming both
+        ctx.err(line)
+    return 1 if (args.check and rep.drift) or rep.conflicts else 0
 
 
 def _print_report(ctx: Context, rep: SyncReport, check: bool) -> None:
