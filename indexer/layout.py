@@ -30,6 +30,7 @@ SINGLE_FILE_ROLES = frozenset({DIALOGUE_FILE, RECORDING})
 
 _ROUND_DIR = re.compile(r"^round-(\d+)$")
 _ROUND_SUMMARY = re.compile(r"^round-(\d+)\.summary\.md$")
+SINGLE_FILE_SUFFIXES = (".dialogue.md", ".dialogue.recorded.md")
 _SINGLE_FILE = re.compile(r"^(?P<id>[^/]+?)\.dialogue(?:\.recorded)?\.md$")
 _EXPERT = re.compile(r"^[a-z][a-z0-9_-]*$")
 _TEMP = re.compile(
