@@ -223,7 +223,9 @@ def build_rounds(files: list[ParsedFile], scoreboard: dict[str, Any], dialogue_i
             rounds.setdefault(row["round"], Round(number=row["round"])).alignment = row
     for r in rounds.values():
         r.experts.sort()
-    for n in range(0, max(rounds) + 1 if rounds else 0):
+    # a single file may number its rounds from 1: its gaps are only those between rounds
+    first = min(folders) if folders and any(isinstance(f, SectionFile) for f in files) else 0
+    for n in range(first, max(rounds) + 1 if rounds else 0):
         if n not in folders:
             known = "no files" if n not in rounds else "a summary or scoreboard row but no folder"
             diags.append(_warn(
@@ -267,6 +269,9 @@ def apply_ledger(files: list[ParsedFile], dialogue_id: str, tensions: dict[str, 
                      and (expert is None or t.expert == expert)]
             if rnd is not None and len(cands) > 1:
                 cands = [t for t in cands if t.round == rnd] or cands
+            agent = _slug(entry.get("agent"))  # a single file's tracker names the raiser
+            if agent and len(cands) > 1:
+                cands = [t for t in cands if t.expert == agent] or cands
             if expert is not None and len(cands) > 1:
                 cands = cands[:1]  # that expert's first raising of the id
             if len(cands) != 1:  # the Judge's own numbering (| T02 |): match by label

@@ -441,6 +441,11 @@ class _Reader:
             table = md.Table(t.header, t.rows, t.line, t.row_lines)
             rows = _from_table(jg, table, self.path, self.diags)
             ai, ri = _col(t.header, cols["agent"]), _col(t.header, cols["round"])
+            # an Agent column keys rows by (ID, agent); a Raised column names who raised a
+            # row of the Judge's own numbering (ids unique in the table)
+            ids = [_cell(r, 0) for r in t.rows]
+            per_agent = ai is not None and (_norm(t.header[ai]) in self.g.tracker_columns[
+                "per_agent"] or len(set(ids)) < len(ids))
             by_line = dict(zip(t.row_lines, t.rows, strict=False))
             for entry in rows:
                 row = by_line.get(entry["line"], [])
@@ -450,7 +455,8 @@ class _Reader:
                     m = _ROUND_REF.search(_cell(row, ai))
                     rnd = int(m.group(1)) if m else None
                 ref = dict(entry["ref"])
-                ref["expert"] = ref.get("expert") or agent
+                if per_agent:  # ids restart per expert: the row is that expert's tension
+                    ref["expert"] = ref.get("expert") or agent
                 ref["round"] = ref.get("round") if ref.get("round") is not None else rnd
                 entries.append({**entry, "ref": ref, "agent": agent})
         return {"shape": "table", "entries": entries}

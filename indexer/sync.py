@@ -192,6 +192,7 @@ def build_items(did: str, rels: list[str], changed: dict[str, bytes], old_items:
     from .parse import parse_file
 
     old = {_in_dialogue(did, p): pf for p, pf in parsed_files_from_items(old_items).items()}
+    folder = any(layout.parse_path(did, rel) != rel for rel in rels)  # not only single files
     files: list[ParsedFile] = []
     parsed = 0
     for rel in rels:
@@ -203,9 +204,10 @@ def build_items(did: str, rels: list[str], changed: dict[str, bytes], old_items:
                 # keep the last good content; the new sha256 and diagnostics are stored
                 pf.blocks, pf.data, pf.good_sha256 = prev.blocks, prev.data, prev.good_sha256
             files.append(pf)
-        elif rel in old and old[rel].role != layout.RECORDING:
+        elif rel in old and (old[rel].role != layout.RECORDING or folder):
             files.append(old[rel])
-        else:  # no rebuildable parse (or a recording, whose blocks are not stored): read it
+        else:  # no rebuildable parse (or a recording whose folder is gone: its blocks are
+            # not stored, and now it is the dialogue): read it again
             try:
                 data = Path(paths[rel]).read_bytes()
             except (FileNotFoundError, IsADirectoryError):

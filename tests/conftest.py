@@ -11,6 +11,7 @@ REPO = Path(__file__).resolve().parent.parent
 SAMPLES = REPO / "sample_dialogues"
 SHARED = Path(os.environ.get("BLUE_INDEX_SHARED", REPO.parent / "shared"))
 CORPUS = SHARED / "corpus" / "blue-dialogues"
+LEGACY = SHARED / "corpus" / "blue-legacy"
 
 
 @pytest.fixture(scope="session")
@@ -36,3 +37,11 @@ def corpus_dir() -> Path:
 def corpus_dialogue(corpus_dir: Path) -> Path:
     """The one complete real dialogue folder."""
     return next(p for p in sorted(corpus_dir.iterdir()) if p.is_dir())
+
+
+@pytest.fixture(scope="session")
+def legacy_dir() -> Path:
+    """The real single-file dialogues (``../shared/corpus/blue-legacy``), when present."""
+    if not LEGACY.is_dir():
+        pytest.skip(f"single-file corpus not available at {LEGACY} (../shared is not shipped)")
+    return LEGACY

@@ -141,7 +141,14 @@ def test_deleted_and_renamed_dialogue_folders(repo):
     (cfg.dialogues / first).rename(cfg.dialogues / "renamed")
     rep = syncer.run()
     assert sorted(rep.dialogues) == sorted([first, "renamed"])
-    assert store.load(first) == {}
+    recording = list(cfg.dialogues.glob(f"{first}.dialogue*.md"))
+    if recording:  # the folder's recording stays behind: now it is the dialogue (FORMAT.md 8)
+        files = {i["path"]: i["role"] for i in store.load(first).values()
+                 if i["kind"] == "file"}
+        assert files == {recording[0].name: "dialogue-file"}
+        assert store_export(store, first) == expected_export(cfg.dialogues, first)
+    else:
+        assert store.load(first) == {}
     assert store_export(store, "renamed") == expected_export(cfg.dialogues, "renamed")
 
 

@@ -169,7 +169,8 @@ def cmd_status(args: argparse.Namespace, ctx: Context) -> int:
 
     cfg = ctx.config
     doc: dict[str, Any] = {
-        "root": str(cfg.root), "dialogues": str(cfg.dialogues), "backend": cfg.backend,
+        "root": str(cfg.root), "dialogues": str(cfg.dialogues),
+        "dialogue_roots": [str(r) for r in cfg.dialogue_roots], "backend": cfg.backend,
         "encrypted": bool(cfg.encryption), "store": None, "counts": None,
         "last_sync": None, "daemon": _daemon(cfg), "error": None,
     }
@@ -196,7 +197,9 @@ def cmd_status(args: argparse.Namespace, ctx: Context) -> int:
             where += " (not built yet: run 'blue-index reindex')"
         ctx.out(f"{'backend':<10} {cfg.backend}{' (encrypted)' if doc['encrypted'] else ''}")
         ctx.out(f"{'store':<10} {where}")
-        ctx.out(f"{'dialogues':<10} {cfg.dialogues}")
+        for n, r in enumerate(cfg.dialogue_roots):
+            note = "" if r.is_dir() else " (not there)"
+            ctx.out(f"{'dialogues' if n == 0 else '':<10} {r}{note}")
         if doc["counts"] is not None:
             c = doc["counts"]
             ctx.out(f"{'counts':<10} {c.get('dialogues', 0)} dialogues, {c.get('file', 0)} "
