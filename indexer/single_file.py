@@ -499,10 +499,11 @@ def _duplicates(blocks: list[Block], secs: list[list[Any]], g: Grammar, path: st
     """duplicate-id per section: ids restart with each expert (and round) of the file."""
     out = []
     seen: dict[tuple[int | None, str | None, str], int] = {}
+    starts = [s[0] for s in secs]
     for b in blocks:
         if b.inline or not b.id or b.id.split("-")[-1] in g.placeholders:
             continue
-        key = (*section_at(secs, b.line), b.id)
+        key = (*section_at(secs, b.line, starts), b.id)
         if key in seen:
             out.append(diag.make("duplicate-id", path, b.line, b.column, id=b.id,
                                  first=seen[key], kind=b.kind))
@@ -534,9 +535,11 @@ def read_single_file(text: str, path: str, grammar: Grammar | None = None
 
 # -- the parts a folder dialogue would have ------------------------------------------------
 
-def section_at(sections: list[list[Any]], line: int) -> tuple[int | None, str | None]:
-    """(round, expert) of the heading a line stands under."""
-    k = bisect.bisect_right([s[0] for s in sections], line) - 1
+def section_at(sections: list[list[Any]], line: int, starts: list[int] | None = None
+               ) -> tuple[int | None, str | None]:
+    """(round, expert) of the heading a line stands under (``starts``: the sections' first
+    lines, when the caller asks many times)."""
+    k = bisect.bisect_right(starts or [s[0] for s in sections], line) - 1
     s = sections[max(k, 0)]
     return s[1], s[2]
 
@@ -569,8 +572,9 @@ def sections(pf: ParsedFile) -> list[ParsedFile]:
                  data={"title": r.get("summary_title"), "text": r["summary"]})
         elif not r.get("experts"):  # a round with neither: still a round of the dialogue
             part(layout.NOTE, r["number"])
+    starts = [s[0] for s in secs]
     for i, b in enumerate(pf.blocks):
-        rnd, expert = section_at(secs, b.line)
+        rnd, expert = section_at(secs, b.line, starts)
         f = part(layout.RESPONSE, rnd, expert) if expert else part(layout.NOTE, rnd)
         f.blocks.append(b)
         f.indices.append(i)
