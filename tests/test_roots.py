@@ -215,3 +215,46 @@ def test_daemon_syncs_a_single_file_once_and_agrees_with_reindex(repo, tmp_path)
     finally:
         code = d.stop(signal.SIGTERM)
     assert code == 0
+
+
+# -- the pure parts: names, routing, merging ---------------------------------------------
+
+@pytest.mark.parametrize(("name", "did"), [
+    ("2026-01-26T0700Z-aws.dialogue.md", "2026-01-26T0700Z-aws"),
+    ("cross-repo.dialogue.recorded.md", "cross-repo"),
+    ("notes.md", None), ("x.dialogue.md~", None), (".x.dialogue.md", None),
+    ("x.dialogue.recorded.md.tmp", None), ("x.dialogue.json", None),
+])
+def test_single_file_names(name: str, did: str | None) -> None:
+    from indexer import layout
+
+    assert layout.single_file_id(name) == did
+    place = layout.classify(name)
+    assert (place.role == layout.DIALOGUE_FILE) == (did is not None)
+    assert place.dialogue == did
+    # inside a folder the same name is a note of that folder, not a dialogue
+    assert layout.classify(f"d/{name}").role in (layout.NOTE, layout.IGNORED)
+
+
+def test_watch_routes_single_files_to_their_dialogue(tmp_path: Path) -> None:
+    from indexer.watch import RECONCILE, route_roots
+
+    a, b = str(tmp_path / "a"), str(tmp_path / "b")
+    assert route_roots([a, b], f"{b}/x.dialogue.md", False) == "x"
+    assert route_roots([a, b], f"{a}/x/round-0/m.md", False) == "x"
+    assert route_roots([a, b], f"{b}/pool.json", False) == RECONCILE
+    assert route_roots([a, b], f"{b}/x.dialogue.md.tmp", False) is None
+    assert route_roots([a, b], str(tmp_path / "c" / "y.md"), False) == RECONCILE
+
+
+def test_merge_keeps_the_first_root_and_names_both() -> None:
+    from indexer.roots import Found, merge
+
+    first = Found("r1", {"x": {"round-0/m.md": 1}}, {"y": {"y.dialogue.md": 2}})
+    second = Found("r2", {"x": {"round-0/m.md": 3}, "y": {"round-0/c.md": 4}},
+                   {"x": {"x.dialogue.recorded.md": 5}, "y": {"y.dialogue.md": 6}})
+    merged, conflicts = merge([first, second])
+    assert merged == {"x": {"round-0/m.md": 1, "x.dialogue.recorded.md": 5},
+                      "y": {"y.dialogue.md": 2, "round-0/c.md": 4}}
+    assert [(c.dialogue, c.kept, c.dropped) for c in conflicts] == [
+        ("x", "r1/x/", "r2/x/"), ("y", "r1/y.dialogue.md", "r2/y.dialogue.md")]
