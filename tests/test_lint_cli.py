@@ -4,8 +4,8 @@ and the library calls behind them (lint_sources, lint_paths)."""
 from __future__ import annotations
 
 import json
-import re
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
