@@ -426,3 +426,23 @@ def test_recording_of_a_folder_dialogue_is_not_counted_twice() -> None:
     roles = {f.path: f.role for f in both.files}
     assert roles[rec.name] == layout.RECORDING
     assert len(both.files) == len(alone.files) + 1
+
+
+@pytest.mark.parametrize("path", [FLAGS, LOGS, NARRATIVE], ids=lambda p: p.name)
+def test_every_cut_of_a_single_file_reads_without_failing(path: Path) -> None:
+    """A file being written (an agent appending, a save cut short): every prefix parses,
+    assembles and encodes, with no internal error, and its blocks are those of the whole
+    file that lie before the cut (bodies aside)."""
+    from indexer.codec import to_items
+
+    data = path.read_bytes()
+    whole, _ = read(path)
+    cuts = sorted({i for i, b in enumerate(data) if b == 0x0A} | {len(data) // 3, len(data)})
+    for cut in cuts:
+        pf = parse_file(path.name, data[:cut])
+        assert not [x for x in pf.diagnostics if x.code == "internal-error"], cut
+        to_items(assemble(pf.dialogue or "", [pf]))
+        last = data[:cut].count(b"\n")  # lines complete before the cut
+        want = [(b.line, b.kind, b.id) for b in whole.blocks if b.line <= last]
+        got = [(b.line, b.kind, b.id) for b in pf.blocks if b.line <= last]
+        assert got == want, cut
