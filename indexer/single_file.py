@@ -53,6 +53,7 @@ class SingleFileGrammar:
     panel_columns: dict[str, set[str]]
     tracker_columns: dict[str, set[str]]
     perspective_columns: dict[str, set[str]]
+    expert_lead: re.Pattern[str]
     status_label: re.Pattern[str]
     status_cell: re.Pattern[str]
     phrases: list[str]
@@ -125,6 +126,7 @@ def single_grammar(path: str | None = None) -> SingleFileGrammar:
         panel_columns=_columns(data["panel_columns"]),
         tracker_columns=_columns(data["tracker_columns"]),
         perspective_columns=_columns(data["perspective_columns"]),
+        expert_lead=re.compile(data["expert_lead"], re.I),
         status_label=re.compile(data["status_label"], re.I),
         status_cell=re.compile(data["status_cell"], re.I),
         phrases=[p.lower() for p in conv["phrases"]],
@@ -244,6 +246,7 @@ class _Reader:
         known |= {e["slug"] for h in heads if h.level == 3 and not g.is_judge(h.text)
                   and (e := g.expert_of(h.text, None))}
         sections, rounds, experts, judge_spans = self._walk(heads, known)
+        self._leads(para, sections, rounds, known)
         seen = {e["slug"] for e in panel}
         for e in experts:  # experts the headings name that the panel does not
             if e["slug"] not in seen:
@@ -325,6 +328,19 @@ class _Reader:
                            len(self.src) + 1)
                 spans.append((h.line, end, rnd, h.text))
         return sections, rounds, experts, spans
+
+    def _leads(self, para: list[tuple[int, str]], sections: list[list[Any]],
+               rounds: dict[int, dict[str, Any]], known: set[str]) -> None:
+        """Experts speaking as bold paragraph leads (narratives) join their round."""
+        starts = [s[0] for s in sections]
+        for line, text in para:
+            m = self.g.expert_lead.match(text)
+            if m is None or m.group("name").lower() not in known:
+                continue
+            rnd, _ = section_at(sections, line, starts)
+            slug = m.group("name").lower()
+            if rnd is not None and rnd in rounds and slug not in rounds[rnd]["experts"]:
+                rounds[rnd]["experts"].append(slug)
 
     def _summaries(self, rounds: dict[int, dict[str, Any]],
                    spans: list[tuple[int, int, int | None, str]], heads: list[_Heading]) -> None:

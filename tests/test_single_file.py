@@ -408,6 +408,11 @@ def test_stub_and_narrative_are_dialogues_with_an_info_note() -> None:
     assert {(e.slug, e.role) for e in d.experts} == {("scone", "Facilities"),
                                                     ("churro", "Engineering Manager")}
     assert "Tension 1" not in {e.name for e in d.experts}
+    # round 2 has no expert headings: its speakers are bold paragraph leads
+    text = NARRATIVE.read_text()
+    round2 = text.split("## Round 2", 1)[1].split("\n## ", 1)[0]
+    leads = sorted(m.lower() for m in re.findall(r"^\*\*([A-Z][a-z]+):\*\*", round2, re.M))
+    assert leads and next(r for r in d.rounds if r.number == 2).experts == leads
     assert [x.code for x in pf.diagnostics] == ["single-file-no-markers"]
     assert not [x for x in d.diagnostics if x.code == "round-missing"]
 
