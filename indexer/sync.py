@@ -443,10 +443,11 @@ class Syncer:
         did = job.did
         puts, deletes = diff(job.old_items, new_items)
         if check:
-            drift = [f"{did}/{rel}: " + ("changed since the last sync" if rel in job.stored
-                                         else "not in the store")
+            where = functools.partial(layout.parse_path, did)  # as users see the path
+            drift = [f"{where(rel)}: " + ("changed since the last sync" if rel in job.stored
+                                          else "not in the store")
                      for rel in sorted(job.differs)]
-            drift += [f"{did}/{rel}: deleted, still in the store" for rel in job.gone]
+            drift += [f"{where(rel)}: deleted, still in the store" for rel in job.gone]
             if (puts or deletes) and not drift:
                 drift.append(f"{did}: {len(puts)} items to write, {len(deletes)} to delete")
             rep.drift += drift
