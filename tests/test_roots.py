@@ -104,6 +104,11 @@ def test_default_roots_are_both_read_and_queries_answer_for_single_files(repo) -
     again = cli_json(root, "reindex")
     assert again["parsed"] == 0 and again["items_written"] == 0
     assert cli(root, "reindex", "--check").returncode == 0
+    single = docs / f"{FLAGS}.dialogue.md"
+    single.write_text(single.read_text() + "\nA late note.\n")
+    drift = cli(root, "reindex", "--check")
+    assert drift.returncode == 1
+    assert f"{FLAGS}.dialogue.md: changed since the last sync" in drift.stdout.splitlines()
 
 
 def test_a_dialogue_folder_in_two_roots_is_an_error_naming_both(repo) -> None:
