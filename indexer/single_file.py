@@ -387,7 +387,8 @@ class _Reader:
         if not words:
             return None
         line, word, written = max(words, key=lambda w: w[0])
-        return {"word": word, "text": written, "line": line}
+        return {"word": word, "text": written, "line": line,
+                "converged": g.declares_convergence(word)}
 
     # -- tables ----------------------------------------------------------------------------
 
@@ -607,6 +608,9 @@ def sections(pf: ParsedFile) -> list[ParsedFile]:
         part(layout.SCOREBOARD, None, data={
             "title": data.get("title"), "alignment": [], "totals": {}, "fields": {},
             "convergence": status.get("word"),
+            # the Judge's latest word, when it says converged, is what convergence.py reads
+            "statements": [{"text": status["text"], "line": status["line"]}]
+            if status.get("converged") else [],
             "experts": [{"name": s["name"], "slug": s["slug"], "role": None, "scores": {},
                          "total": s.get("total")} for s in scores]})
     if data.get("ledger"):

@@ -177,11 +177,11 @@ def expected_markers(lines: list[str], code: set[int]) -> list[dict]:
         if not head:
             continue
         word = re.sub(r"\s*:\s*", ":", head.group(1)).upper()
-        first = re.split(r"[\s:]", word)[0]
-        if word in kinds:
-            kw = word
-        elif first in kinds:
-            kw = first
+        kw = next((k for k in sorted(kinds, key=len, reverse=True) if re.match(
+            r"\s*:\s*".join(r"\s+".join(map(re.escape, p.split(" "))) for p in k.split(":"))
+            + r"(?![A-Za-z0-9_])", inner, re.I)), None)
+        if kw is not None:
+            pass
         elif re.fullmatch(r"[A-Z][A-Z0-9_]+", head.group(1).split(":")[0].strip()):
             kw = None  # an unknown upper-case keyword: a block of kind unknown
         else:
