@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from .model import ERROR, WARNING, Diagnostic
+from .model import ERROR, INFO, WARNING, Diagnostic
 
 
 class Code(NamedTuple):
@@ -54,6 +54,14 @@ CODES: dict[str, Code] = {
     "judge-unknown-status": Code(WARNING, "{detail}", "{hint}"),
     "judge-bad-value": Code(WARNING, "{detail}", "{hint}"),
     "judge-unreadable": Code(WARNING, "{detail}", "{hint}"),
+    # -- single-file dialogues and dialogue roots ------------------------------------------
+    "single-file-no-markers": Code(INFO, "no markers found in this {family} dialogue; indexed "
+                                   "with its title, rounds and experts",
+                                   "tag contributions ([PERSPECTIVE P01: ...], [TENSION T01: "
+                                   "...]) to index them as blocks"),
+    "dialogue-duplicate": Code(ERROR, "dialogue {id} is found twice: {kept} and {dropped}; "
+                               "only {kept} is indexed",
+                               "rename or remove one of them (dialogue roots are read in order)"),
     # -- the language server (indexer/lsp) ---------------------------------------------
     "buffer-too-large": Code(ERROR, "file is {size} bytes, over the editor limit of {limit}; "
                              "not checked as you type", "split the file, or run "
