@@ -22,7 +22,7 @@ from pygls.uris import from_fs_path, to_fs_path
 from ..assemble import rel_to_dialogue
 from . import actions, complete, navigate, symbols
 from .text import SOURCE, Codec, line_at, read_lines, span, to_lsp
-from .workspace import MAX_BYTES, WATCHED_RECHECK_SECONDS, Workspace
+from .workspace import MAX_BYTES, WATCHED_RECHECK_SECONDS, Scope, Workspace
 
 if TYPE_CHECKING:
     from ..config import Config
@@ -131,20 +131,20 @@ class DialogueServer(LanguageServer):
             return
         self._flush()
 
-    def schedule_dialogue(self, key: tuple[Path, str]) -> None:
+    def schedule_dialogue(self, key: tuple[Scope, str]) -> None:
         for p in list(self.ws.buffers):
             loc = self.ws.locate(p)
-            if loc and (loc.root, loc.dialogue) == key:
+            if loc and (loc.scope, loc.dialogue) == key:
                 self.schedule(p)
 
     def _flush(self) -> None:
         self._handle = None
         start = time.monotonic()
         pending, self._pending = self._pending, set()
-        for key in {(loc.root, loc.dialogue) for p in pending
+        for key in {(loc.scope, loc.dialogue) for p in pending
                     if (loc := self.ws.locate(p)) and loc.dialogue}:
             pending |= {p for p in self.ws.buffers
-                        if (lc := self.ws.locate(p)) and (lc.root, lc.dialogue) == key}
+                        if (lc := self.ws.locate(p)) and (lc.scope, lc.dialogue) == key}
         for path in sorted(pending):
             if path in self.ws.buffers:
                 try:
@@ -172,16 +172,16 @@ class DialogueServer(LanguageServer):
             return list(self.workspace.get_text_document(self.uri_of(path)).lines)
         return read_lines(path, MAX_BYTES)
 
-    def location(self, root: Path, d: Dialogue, file: str, line: int, column: int | None
+    def location(self, scope: Scope, d: Dialogue, file: str, line: int, column: int | None
                  ) -> lsp.Location:
-        path = self.ws.abs_path(root, d, file)
+        path = self.ws.abs_path(scope, d.id, file)
         lines = self.lines_of(path)
         line0, start, end = span(lines, line, column)
         rng = Codec(self.workspace.position_codec).range(lines, line0, start, end)
         return lsp.Location(uri=self.uri_of(path), range=rng)
 
     def target(self, uri: str, position: lsp.Position
-               ) -> tuple[Path, Dialogue, navigate.Target, lsp.Range] | None:
+               ) -> tuple[Scope, Dialogue, navigate.Target, lsp.Range] | None:
         path = fs_path(uri)
         found = self.ws.for_path(path)
         if found is None or found[1] is None:
@@ -194,7 +194,8 @@ class DialogueServer(LanguageServer):
             t = navigate.target_of(d, loc.rel, loc.place.role, loc.place.round,
                                    position.line + 1, token)
             if t is not None:
-                return loc.root, d, t, codec.range(lines, position.line, token.start, token.end)
+                return loc.scope, d, t, codec.range(lines, position.line, token.start,
+                                                    token.end)
         return None
 
 
@@ -235,7 +236,7 @@ def build(settings: dict[str, Any]) -> DialogueServer:
         ls.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(
             uri=params.text_document.uri, diagnostics=[]))
         if loc and loc.dialogue:
-            ls.schedule_dialogue((loc.root, loc.dialogue))
+            ls.schedule_dialogue((loc.scope, loc.dialogue))
 
     @server.feature(lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES)
     def watched(ls: DialogueServer, params: lsp.DidChangeWatchedFilesParams) -> None:
@@ -259,20 +260,20 @@ def build(settings: dict[str, Any]) -> DialogueServer:
         hit = ls.target(params.text_document.uri, params.position)
         if hit is None:
             return None
-        root, d, t, _ = hit
+        scope, d, t, _ = hit
         loc = ls.ws.locate(fs_path(params.text_document.uri))
         here = (rel_to_dialogue(d.id, loc.rel), params.position.line + 1) if loc else None
         place = navigate.definition_place(t, here)
-        return ls.location(root, d, *place) if place else None
+        return ls.location(scope, d, *place) if place else None
 
     @server.feature(lsp.TEXT_DOCUMENT_REFERENCES)
     def references(ls: DialogueServer, params: lsp.ReferenceParams) -> list[lsp.Location]:
         hit = ls.target(params.text_document.uri, params.position)
         if hit is None:
             return []
-        root, d, t, _ = hit
+        scope, d, t, _ = hit
         places = navigate.reference_places(d, t, params.context.include_declaration)
-        return [ls.location(root, d, *p) for p in places]
+        return [ls.location(scope, d, *p) for p in places]
 
     @server.feature(lsp.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
     def document_symbol(ls: DialogueServer, params: lsp.DocumentSymbolParams
@@ -359,8 +360,8 @@ def _workspace_symbols(ls: DialogueServer, query: str) -> list[lsp.SymbolInforma
     words = query.lower().split()
     out: list[lsp.SymbolInformation] = []
     loaded = ls.ws.loaded()
-    for root, did in loaded:
-        d = ls.ws.dialogue(root, did)
+    for scope, did in loaded:
+        d = ls.ws.dialogue(scope, did)
         for e in d.blocks:
             b = e.block
             if b.inline or not (words and symbols.matches(words, b.label, b.raw_id, b.id)):
@@ -368,7 +369,7 @@ def _workspace_symbols(ls: DialogueServer, query: str) -> list[lsp.SymbolInforma
             out.append(lsp.SymbolInformation(
                 name=symbols.name_of(b.keyword, b.raw_id, b.label, b.targets),
                 kind=symbols.kind_of(b.kind), container_name=did,
-                location=ls.location(root, d, e.file, b.line, b.column)))
+                location=ls.location(scope, d, e.file, b.line, b.column)))
             if len(out) >= WORKSPACE_SYMBOLS_MAX:
                 return out
     store = ls.ws.store()
@@ -384,16 +385,16 @@ def _workspace_symbols(ls: DialogueServer, query: str) -> list[lsp.SymbolInforma
         did = item.get("dialogue_id") or ""
         if did in done:
             continue
-        root = next((r for r in ls.ws.roots if (r / did).is_dir()), None)
-        if root is None:
+        if not ls.ws.roots:
             continue
+        path = ls.ws.abs_path(tuple(ls.ws.roots), did, item.get("file") or "")
         line0 = max((item.get("line") or 1) - 1, 0)
         pos = lsp.Position(line=line0, character=0)
         out.append(lsp.SymbolInformation(
             name=symbols.name_of(item.get("keyword") or "", item.get("raw_id"),
                                  item.get("label"), item.get("targets")),
             kind=symbols.kind_of(item.get("block_kind")), container_name=did,
-            location=lsp.Location(uri=ls.uri_of(root / did / (item.get("file") or "")),
+            location=lsp.Location(uri=ls.uri_of(path),
                                   range=lsp.Range(start=pos, end=pos))))
         if len(out) >= WORKSPACE_SYMBOLS_MAX:
             break

@@ -47,14 +47,10 @@ TOO_LARGE = "buffer-too-large"
 
 
 def config_roots(config: Config) -> list[Path]:
-    """The dialogue roots of a configuration: ``dialogues`` (one folder or a list), and
-    ``.blue/docs/dialogues`` where multi-file and single-file dialogues also live."""
-    configured = config.dialogues
-    roots = list(configured) if isinstance(configured, list | tuple) else [configured]
-    docs = config.root / ".blue" / "docs" / "dialogues"
-    if docs not in roots:
-        roots.append(docs)
-    return [Path(r).resolve() for r in roots]
+    """The configured dialogue roots, in order (by default ``.blue/dialogues`` and
+    ``.blue/docs/dialogues``; config.py)."""
+    roots = getattr(config, "dialogue_roots", None) or [config.dialogues]
+    return list(dict.fromkeys(Path(r).resolve() for r in roots))
 
 
 def _marker_root(path: Path) -> Path | None:
@@ -68,13 +64,18 @@ def _marker_root(path: Path) -> Path | None:
     return None
 
 
+Scope = tuple[Path, ...]  # the roots a dialogue is looked up in (first one wins)
+
+
 @dataclass(slots=True)
 class Located:
-    """Where a file sits: its dialogues root, its path relative to it, and its place."""
+    """Where a file sits: its dialogues root, its path relative to it, its place, and the
+    roots its dialogue is read from (all configured roots, or the one it was found in)."""
 
     root: Path
     rel: str
     place: layout.Place
+    scope: Scope
 
     @property
     def dialogue(self) -> str | None:
@@ -89,9 +90,10 @@ class _DiskFile:
 
 @dataclass(slots=True)
 class DialogueState:
-    root: Path
+    scope: Scope
     id: str
     disk: dict[str, _DiskFile] = field(default_factory=dict)  # rel to root -> file
+    paths: dict[str, Path] = field(default_factory=dict)  # rel to root -> file on disk
     checked: float = 0.0
     generation: int = 0
     assembled: tuple[Any, Dialogue] | None = None  # (cache key, dialogue)
@@ -111,7 +113,7 @@ class Workspace:
         # open buffers: path -> (version, text); parsed buffers: path -> (version, ParsedFile)
         self.buffers: dict[Path, tuple[int | None, str]] = {}
         self._parsed: dict[Path, tuple[int | None, ParsedFile]] = {}
-        self._dialogues: OrderedDict[tuple[Path, str], DialogueState] = OrderedDict()
+        self._dialogues: OrderedDict[tuple[Scope, str], DialogueState] = OrderedDict()
         self.recheck_seconds = RECHECK_SECONDS
 
     # -- where files are -------------------------------------------------------------
@@ -120,14 +122,17 @@ class Workspace:
         (or a file the index ignores)."""
         path = Path(os.path.abspath(path))
         root = next((r for r in self.roots if r in path.parents), None)
-        root = root or _marker_root(path.parent)
+        scope: Scope = tuple(self.roots)
         if root is None:
-            return None
+            root = _marker_root(path.parent)
+            if root is None:
+                return None
+            scope = (root,)
         rel = path.relative_to(root).as_posix()
         place = layout.classify(rel)
         if place.role == layout.IGNORED:
             return None
-        return Located(root, rel, place)
+        return Located(root, rel, place, scope)
 
     # -- the store (read only, optional) -----------------------------------------------
     def store(self) -> Any:
@@ -167,7 +172,7 @@ class Workspace:
     def _touch(self, path: Path) -> None:
         loc = self.locate(path)
         if loc and loc.dialogue:
-            st = self._dialogues.get((loc.root, loc.dialogue))
+            st = self._dialogues.get((loc.scope, loc.dialogue))
             if st is not None:
                 st.generation += 1
 
@@ -188,11 +193,11 @@ class Workspace:
         return pf
 
     # -- files on disk -------------------------------------------------------------------
-    def _state(self, root: Path, dialogue_id: str) -> DialogueState:
-        key = (root, dialogue_id)
+    def _state(self, scope: Scope, dialogue_id: str) -> DialogueState:
+        key = (scope, dialogue_id)
         st = self._dialogues.get(key)
         if st is None:
-            st = DialogueState(root, dialogue_id)
+            st = DialogueState(scope, dialogue_id)
             self._dialogues[key] = st
             self._load(st)
             self._evict()
@@ -203,7 +208,7 @@ class Workspace:
         return st
 
     def _evict(self) -> None:
-        open_keys = {(loc.root, loc.dialogue) for p in self.buffers
+        open_keys = {(loc.scope, loc.dialogue) for p in self.buffers
                      if (loc := self.locate(p)) and loc.dialogue}
         for key in list(self._dialogues):
             if len(self._dialogues) <= MAX_DIALOGUES:
@@ -212,10 +217,12 @@ class Workspace:
                 del self._dialogues[key]
 
     def _listing(self, st: DialogueState) -> dict[str, tuple[Path, tuple[int, int]]]:
+        """The dialogue's files as the library lists them (its folder and single files in
+        every root of the scope, layout.py/roots.py): rel to its root -> (path, stat)."""
         from ..views import UnknownDialogue, dialogue_files
 
         try:
-            files = dialogue_files(st.root, st.id)
+            files = dialogue_files(list(st.scope), st.id)
         except (UnknownDialogue, OSError):
             files = []
         out = {}
@@ -231,9 +238,10 @@ class Workspace:
         listing = self._listing(st)
         # the store indexes the configured roots only (another repo's dialogue of the same
         # name must not be answered from it)
-        stored = self._stored(st.id) if listing and st.root in self.roots else {}
+        stored = self._stored(st.id) if listing and st.scope == tuple(self.roots) else {}
         for rel, (p, stat) in listing.items():
             st.disk[rel] = self._read(rel, p, stat, stored.get(rel))
+            st.paths[rel] = p
         st.checked = time.monotonic()
 
     def _read(self, rel: str, path: Path, stat: tuple[int, int],
@@ -255,38 +263,40 @@ class Workspace:
         changed = False
         for rel in [r for r in st.disk if r not in listing]:
             del st.disk[rel]
+            st.paths.pop(rel, None)
             changed = True
         for rel, (p, stat) in listing.items():
             old = st.disk.get(rel)
             if old is None or old.stat != stat:
                 st.disk[rel] = self._read(rel, p, stat, None)
+                st.paths[rel] = p
                 changed = True
         st.checked = time.monotonic()
         if changed:
             st.generation += 1
         return changed
 
-    def file_changed(self, path: Path) -> tuple[Path, str] | None:
+    def file_changed(self, path: Path) -> tuple[Scope, str] | None:
         """A file changed on disk (client notification): re-check its dialogue now.
         Returns the dialogue's (root, id) when it is loaded and something changed."""
         loc = self.locate(path)
         if loc is None or not loc.dialogue:
             return None
-        st = self._dialogues.get((loc.root, loc.dialogue))
+        st = self._dialogues.get((loc.scope, loc.dialogue))
         if st is None:
             return None
-        return (loc.root, loc.dialogue) if self.refresh(st) else None
+        return (loc.scope, loc.dialogue) if self.refresh(st) else None
 
-    def open_dialogues(self) -> list[tuple[Path, str]]:
+    def open_dialogues(self) -> list[tuple[Scope, str]]:
         """Dialogues with an open buffer (the ones whose diagnostics are shown)."""
         out = []
         for p in self.buffers:
             loc = self.locate(p)
-            if loc and loc.dialogue and (loc.root, loc.dialogue) not in out:
-                out.append((loc.root, loc.dialogue))
+            if loc and loc.dialogue and (loc.scope, loc.dialogue) not in out:
+                out.append((loc.scope, loc.dialogue))
         return out
 
-    def recheck_open(self) -> list[tuple[Path, str]]:
+    def recheck_open(self) -> list[tuple[Scope, str]]:
         """Re-stat the files of every dialogue with an open buffer; those that changed."""
         out = []
         for key in self.open_dialogues():
@@ -296,29 +306,30 @@ class Workspace:
         return out
 
     # -- dialogues -------------------------------------------------------------------------
-    def files(self, root: Path, dialogue_id: str) -> list[ParsedFile]:
-        """Every file of a dialogue: open buffers over the files on disk."""
-        st = self._state(root, dialogue_id)
+    def files(self, scope: Scope, dialogue_id: str) -> dict[str, ParsedFile]:
+        """Every file of a dialogue (rel to its root -> parse): open buffers over the files
+        on disk."""
+        st = self._state(scope, dialogue_id)
         merged = {rel: f.pf for rel, f in st.disk.items() if f.pf is not None}
         for path in self.buffers:
             loc = self.locate(path)
-            if loc and loc.root == root and loc.dialogue == dialogue_id:
+            if loc and loc.scope == scope and loc.dialogue == dialogue_id:
                 pf = self.parsed_buffer(path)
                 if pf is not None:
                     merged[loc.rel] = pf
-        return [merged[k] for k in sorted(merged)]
+        return {k: merged[k] for k in sorted(merged)}
 
-    def dialogue(self, root: Path, dialogue_id: str) -> Dialogue:
+    def dialogue(self, scope: Scope, dialogue_id: str) -> Dialogue:
         """The assembled dialogue (cached until a file or buffer of it changes)."""
-        st = self._state(root, dialogue_id)
+        st = self._state(scope, dialogue_id)
         versions = tuple(sorted((str(p), b[0] if b[0] is not None else id(b[1]))
                                 for p, b in self.buffers.items()
-                                if (loc := self.locate(p)) and loc.root == root
+                                if (loc := self.locate(p)) and loc.scope == scope
                                 and loc.dialogue == dialogue_id))
         key = (st.generation, versions)
         if st.assembled is not None and st.assembled[0] == key:
             return st.assembled[1]
-        d = assemble(dialogue_id, self.files(root, dialogue_id))
+        d = assemble(dialogue_id, list(self.files(scope, dialogue_id).values()))
         st.assembled = (key, d)
         return d
 
@@ -331,10 +342,9 @@ class Workspace:
         if not loc.dialogue:
             pf = self.parsed_buffer(path) or self._parse_disk(loc, path)
             return loc, None, pf
-        d = self.dialogue(loc.root, loc.dialogue)
-        pf = next((f for f in d.files if f.path == loc.rel), None)
-        if pf is None:
-            pf = self.parsed_buffer(path)
+        d = self.dialogue(loc.scope, loc.dialogue)
+        # the file's own parse (a single-file dialogue is split into parts by assemble)
+        pf = self.files(loc.scope, loc.dialogue).get(loc.rel) or self.parsed_buffer(path)
         return loc, d, pf
 
     def _parse_disk(self, loc: Located, path: Path) -> ParsedFile | None:
@@ -356,17 +366,20 @@ class Workspace:
             out += [x for x in d.diagnostics if x.file == loc.rel]
         return sorted(out, key=sort_key)
 
-    def loaded(self) -> list[tuple[Path, str]]:
+    def loaded(self) -> list[tuple[Scope, str]]:
         return list(self._dialogues)
 
-    def abs_path(self, root: Path, dialogue: Dialogue, rel_in_dialogue: str) -> Path:
+    def abs_path(self, scope: Scope, dialogue_id: str, rel_in_dialogue: str) -> Path:
         """A dialogue-relative path (``round-1/x.md``, as in events) on disk."""
-        from ..assemble import rel_to_dialogue
-
-        for pf in dialogue.files:
-            if rel_to_dialogue(dialogue.id, pf.path) == rel_in_dialogue:
-                return root / pf.path
-        return root / dialogue.id / rel_in_dialogue
+        rel = layout.parse_path(dialogue_id, rel_in_dialogue)
+        st = self._dialogues.get((scope, dialogue_id))
+        if st is not None and rel in st.paths:
+            return st.paths[rel]
+        for p in self.buffers:
+            loc = self.locate(p)
+            if loc and loc.scope == scope and loc.rel == rel:
+                return p
+        return next((r / rel for r in scope if (r / rel).exists()), scope[0] / rel)
 
 
 def too_large(rel: str, size: int) -> ParsedFile:
