@@ -575,3 +575,34 @@ async def test_a_broken_config_is_said_once_and_files_are_still_served(
         assert [d for d in got if d.code == "unresolved-target"]
         assert len(s.client.messages) == 1
         assert "config.yaml" in s.client.messages[0].message
+
+
+async def test_a_single_file_dialogue(tmp_path: Path, samples_dir: Path) -> None:
+    """``.blue/docs/dialogues/<id>.dialogue.md``: the whole dialogue in one file (FORMAT.md 8)."""
+    src = next(p for p in sorted(samples_dir.glob("*.dialogue.md"))
+               if "[REFINEMENT on T01" in p.read_text(encoding="utf-8"))
+    did = src.name.removesuffix(".dialogue.md")
+    f = tmp_path / ".blue" / "docs" / "dialogues" / src.name
+    f.parent.mkdir(parents=True)
+    shutil.copyfile(src, f)
+    rel = f.relative_to(tmp_path).as_posix()
+    lint = sorted((d["code"], d["line"]) for d in cli_json(tmp_path, "lint", rel, "--json"))
+    parsed = cli_json(tmp_path, "parse", str(f), "--json")
+    text = f.read_text(encoding="utf-8")
+    line, col = position_of(text, "[REFINEMENT on T01")
+    char = col + len("[REFINEMENT on ")
+    t = _touching(_events(tmp_path, did), src.name, line + 1)
+    async with session(tmp_path) as s:
+        uri = s.open(f)
+        got = await s.diagnostics(uri, 1)
+        assert sorted((d.code, d.range.start.line + 1) for d in got) == lint
+        h = await s.hover(uri, line, char)
+        assert h is not None and t["label"] in h.contents.value
+        refs = await s.references(uri, line, char)
+        assert sorted(r.range.start.line + 1 for r in refs) == sorted(
+            e["line"] for e in t["events"])
+        assert {r.uri for r in refs} == {uri}
+        syms = await s.client.text_document_document_symbol_async(
+            lsp.DocumentSymbolParams(text_document=s.doc(uri)))
+        assert {x.selection_range.start.line + 1 for x in syms} >= {
+            b["line"] for b in parsed["blocks"] if b["parent"] is None}
