@@ -72,14 +72,18 @@ def _place(loc: lsp.Location, folder: Path) -> tuple[str, int]:
 
 
 # -- diagnostics ---------------------------------------------------------------------------
-async def test_diagnostics_equal_lint_for_every_file(samples_repo: Path) -> None:
+async def test_diagnostics_equal_lint_for_every_file(tmp_path: Path, samples_dir: Path
+                                                     ) -> None:
     """Same codes, lines, columns, severities and hints as ``lint --json`` (cross-file ones
-    included), for every file of both sample dialogues, opened one by one."""
+    included), for every file of sample_dialogues/ (folders, single files, pool files),
+    opened one by one."""
+    samples_repo = tmp_path / "repo"
+    shutil.copytree(samples_dir, samples_repo / ".blue" / "dialogues")
     lint = cli_json(samples_repo, "lint", "--json")
     async with session(samples_repo) as s:
         files = sorted(p for p in (samples_repo / ".blue" / "dialogues").rglob("*")
                        if p.is_file())
-        assert len(files) > 40
+        assert len(files) > 60
         seen_codes = set()
         for f in files:
             rel = f.relative_to(samples_repo).as_posix()
@@ -90,7 +94,8 @@ async def test_diagnostics_equal_lint_for_every_file(samples_repo: Path) -> None
             n = len(s.rec.published)
             uri = s.open(f)
             got = await s.diagnostics(uri, 1, after=n)
-            sev = {lsp.DiagnosticSeverity.Error: "error", lsp.DiagnosticSeverity.Warning: "warning"}
+            sev = {lsp.DiagnosticSeverity.Error: "error", lsp.DiagnosticSeverity.Warning: "warning",
+                   lsp.DiagnosticSeverity.Information: "info"}
             assert sorted((d.code, d.range.start.line, sev[d.severity], d.data["hint"])
                           for d in got) == want, rel
             for d in got:  # columns: the marker's '[' (or the line's text without a column)
@@ -102,7 +107,7 @@ async def test_diagnostics_equal_lint_for_every_file(samples_repo: Path) -> None
                 assert d.range.start.character == expect, (rel, d.code)
                 seen_codes.add(d.code)
         assert {"unresolved-target", "marker-irregular", "unknown-keyword", "crlf",
-                "ledger-unmatched", "reference-rule"} <= seen_codes
+                "ledger-unmatched", "reference-rule", "single-file-no-markers"} <= seen_codes
 
 
 async def test_typing_an_unclosed_marker_and_fixing_it(samples_repo: Path) -> None:

@@ -14,9 +14,10 @@ from typing import Any
 
 from lsprotocol import types as lsp
 
-from ..model import ERROR, Diagnostic
+from ..model import ERROR, WARNING, Diagnostic
 
 SOURCE = "blue-index"
+SEVERITY = {ERROR: lsp.DiagnosticSeverity.Error, WARNING: lsp.DiagnosticSeverity.Warning}
 
 
 def line_at(lines: Sequence[str], line0: int) -> str:
@@ -80,8 +81,7 @@ def to_lsp(d: Diagnostic, lines: Sequence[str], codec: Codec) -> lsp.Diagnostic:
     return lsp.Diagnostic(
         range=codec.range(lines, line0, start, end), message=message, code=d.code,
         source=SOURCE, data={"hint": d.hint, "line": d.line, "column": d.column},
-        severity=(lsp.DiagnosticSeverity.Error if d.severity == ERROR
-                  else lsp.DiagnosticSeverity.Warning))
+        severity=SEVERITY.get(d.severity, lsp.DiagnosticSeverity.Information))
 
 
 def read_lines(path: Path, limit: int) -> list[str]:
