@@ -71,7 +71,7 @@ def test_a_client_that_sends_without_reading(tmp_path: Path, samples_dir: Path) 
     reader.start()
     writer.start()
     try:
-        time.sleep(4)  # the client reads nothing meanwhile: the pipes fill up
+        time.sleep(2)  # the client reads nothing meanwhile: the pipes fill up
         held = rss_kb(proc.pid)
         assert proc.poll() is None
         assert held < 300_000, f"server RSS {held} kB while the client did not read"
