@@ -305,6 +305,9 @@ def test_parallel_parse_gives_the_same_items(tmp_path, monkeypatch):
     generate(tmp_path / ".blue" / "dialogues", dialogues=5, rounds=2, experts=4, seed=3)
     cfg = config_mod.load(root=tmp_path, env={})
     monkeypatch.setattr(sync_mod, "PARALLEL_MIN", 10)
+    # Threads another test of this worker left running (servers, clients) would rightly
+    # keep the engine from forking; this test is about the items, not that guard.
+    monkeypatch.setattr(sync_mod.threading, "active_count", lambda: 1)
     pools = []
     real_pool = sync_mod.Syncer._pool
     monkeypatch.setattr(sync_mod.Syncer, "_pool", lambda self: pools.append(1) or real_pool(self))
