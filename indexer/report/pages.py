@@ -23,8 +23,8 @@ from ..items import Item, Items
 from ..views import show
 from . import markdown, svg
 
-# The scoreboard's ALIGNMENT columns, as written in the wild -> the chart's metrics.
-# Matched on the lower-cased column name; the first metric whose names contain it wins.
+# The chart's metrics and the scoreboard's ALIGNMENT column names each goes by in the wild
+# (compared lower-cased; the first name present in the row is used).
 METRICS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("open", "Open tensions", ("open tensions", "open t", "open")),
     ("velocity", "Velocity", ("velocity", "vel")),
