@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from .model import ERROR, WARNING, Diagnostic
+from .model import ERROR, INFO, WARNING, Diagnostic
 
 
 class Code(NamedTuple):
@@ -46,7 +46,7 @@ CODES: dict[str, Code] = {
     # -- references, resolution, ledger (assemble: message and hint made there) -----------
     **{code: Code(WARNING, "{detail}", "{hint}") for code in (
         "unresolved-target", "reference-rule", "reference-cycle", "ledger-unmatched",
-        "ledger-ambiguous", "round-missing", "empty-response", "duplicate-key",
+        "ledger-ambiguous", "tension-unlinked", "round-missing", "empty-response", "duplicate-key",
         "duplicate-file")},
     # -- Judge files (indexer/judge) ---------------------------------------------------
     "json-invalid": Code(ERROR, "invalid JSON: {detail}", "{hint}"),
@@ -54,6 +54,14 @@ CODES: dict[str, Code] = {
     "judge-unknown-status": Code(WARNING, "{detail}", "{hint}"),
     "judge-bad-value": Code(WARNING, "{detail}", "{hint}"),
     "judge-unreadable": Code(WARNING, "{detail}", "{hint}"),
+    # -- single-file dialogues and dialogue roots ------------------------------------------
+    "single-file-no-markers": Code(INFO, "no markers found in this {family} dialogue; indexed "
+                                   "with its title, rounds and experts",
+                                   "tag contributions ([PERSPECTIVE P01: ...], [TENSION T01: "
+                                   "...]) to index them as blocks"),
+    "dialogue-duplicate": Code(ERROR, "dialogue {id} is found twice: {kept} and {dropped}; "
+                               "only {kept} is indexed",
+                               "rename or remove one of them (dialogue roots are read in order)"),
     # -- robustness ------------------------------------------------------------------------
     "internal-error": Code(ERROR, "could not read {what}: {error}",
                            "report this as a bug with the file attached; rerun with -v"),
