@@ -138,8 +138,9 @@ def _extra(field: str, value: Any, link: Any, who: Any) -> list[tuple[str, str |
             out.append((text, link(str(v["key"]))))
         elif isinstance(v, dict):
             text = ", ".join(f"{k}: {v[k]}" for k in sorted(v) if v[k] not in (None, ""))
-            href = next((h for k in sorted(v) if isinstance(v[k], str) and (h := link(v[k]))),
-                        None)
+            own = v.get("key")  # an entry naming a tension or block links to it first
+            href = (link(own) if isinstance(own, str) else None) or next(
+                (h for k in sorted(v) if isinstance(v[k], str) and (h := link(v[k]))), None)
             out.append((text, href))
         else:
             out.append((str(v), link(str(v))))

@@ -58,7 +58,7 @@ def dialogue_ids(dialogues: Path) -> list[str]:
     folder and a recording of the same id are one dialogue)."""
     ids = {p.name for p in dialogues.iterdir() if p.is_dir() and not p.name.startswith(".")}
     for p in dialogues.iterdir():
-        m = re.fullmatch(r"(.+)\.dialogue(?:\.recorded)?\.md", p.name)
+        m = re.fullmatch(r"([^.].*?)\.dialogue(?:\.recorded)?\.md", p.name)
         if p.is_file() and m:
             ids.add(m.group(1))
     return sorted(ids)
