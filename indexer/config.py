@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+MAX_FILE_SIZE = 10 * 1024 * 1024  # default size limit of a dialogue file (fsread)
+
 
 class ConfigError(Exception):
     """A configuration problem the user must fix (exit code 2)."""
@@ -27,6 +29,7 @@ class Config:
     encryption: dict[str, Any] | None = None
     hook: dict[str, Any] = field(default_factory=dict)
     source: Path | None = None  # the config file read, if any
+    max_file_size: int = MAX_FILE_SIZE  # bytes; bigger files are reported, not read
 
     @property
     def state_dir(self) -> Path:
@@ -104,7 +107,9 @@ def load(
     enc = data.get("encryption")
     if enc is not None and not isinstance(enc, dict):
         raise ConfigError(f"{path}: 'encryption' must be a mapping")
+    limits = _section(data, "limits", path)
     return Config(
+        max_file_size=int(limits.get("max_file_size") or MAX_FILE_SIZE),
         root=root,
         dialogues=dlg,
         backend=backend,

@@ -54,6 +54,22 @@ CODES: dict[str, Code] = {
     "judge-unknown-status": Code(WARNING, "{detail}", "{hint}"),
     "judge-bad-value": Code(WARNING, "{detail}", "{hint}"),
     "judge-unreadable": Code(WARNING, "{detail}", "{hint}"),
+    # -- entries that cannot be read (indexer/fsread.py) --------------------------------
+    "file-not-regular": Code(ERROR, "{what}, not a regular file; not read",
+                             "remove it or replace it with a regular file"),
+    "symlink-outside": Code(ERROR, "symbolic link leads outside the repository ({target}); "
+                            "not followed", "copy the file into the repository instead"),
+    "symlink-loop": Code(ERROR, "symbolic link loop; not followed",
+                         "point the link at a file or folder, not at itself or a parent"),
+    "symlink-broken": Code(ERROR, "symbolic link target does not exist",
+                           "fix or remove the link"),
+    "file-unreadable": Code(ERROR, "cannot read this entry ({error})",
+                            "check its permissions (and the folders above it)"),
+    "file-too-large": Code(ERROR, "file is {size} bytes, over the limit of {limit}; not read",
+                           "split the file, or raise limits.max_file_size in "
+                           ".blue/config.yaml"),
+    "name-not-utf8": Code(ERROR, "name is not valid UTF-8 (shown as {name}); not read",
+                          "rename it with a UTF-8 name"),
     # -- robustness ------------------------------------------------------------------------
     "internal-error": Code(ERROR, "could not read {what}: {error}",
                            "report this as a bug with the file attached; rerun with -v"),

@@ -35,6 +35,7 @@ class HashCache:
         self.folder = folder
         self.root = str(root)
         self.shards: dict[str, dict[str, list]] = {}
+        self.heads: dict[str, str | None] = {}  # git HEAD at each dialogue's last sync
         self.dirty: set[str] = set()
         self.started_ns = time.time_ns()
 
@@ -52,6 +53,8 @@ class HashCache:
                 if doc.get("version") == VERSION and doc.get("root") == self.root:
                     shard = {rel: e for rel, e in (doc.get("files") or {}).items()
                              if isinstance(e, list) and len(e) == 3}
+                    if isinstance(doc.get("head"), str):
+                        self.heads[did] = doc["head"]
             except (OSError, ValueError, AttributeError):
                 pass  # missing or damaged: start empty, it is only a cache
             self.shards[did] = shard
@@ -63,6 +66,16 @@ class HashCache:
         if e and len(e) == 3 and e[0] == size and e[1] == mtime_ns:
             return e[2]
         return None
+
+    def head(self, did: str) -> str | None:
+        """The git HEAD commit of the dialogue's last sync here (None: unknown)."""
+        self._shard(did)
+        return self.heads.get(did)
+
+    def set_head(self, did: str, commit: str | None) -> None:
+        if self.head(did) != commit:
+            self.heads[did] = commit
+            self.dirty.add(did)
 
     def put(self, did: str, rel: str, size: int, mtime_ns: int, sha: str) -> None:
         shard = self._shard(did)
@@ -84,6 +97,7 @@ class HashCache:
     def forget(self, did: str) -> None:
         """Drop a dialogue that is gone from disk."""
         self.shards[did] = {}
+        self.heads.pop(did, None)
         self.dirty.discard(did)
         with contextlib.suppress(OSError):
             (self.folder / f"{did}.json").unlink()
@@ -102,7 +116,8 @@ class HashCache:
             tmp = self.folder / f".{did}.json.{os.getpid()}.tmp"
             try:
                 self.folder.mkdir(parents=True, exist_ok=True)
-                doc = {"version": VERSION, "root": self.root, "files": self.shards[did]}
+                doc = {"version": VERSION, "root": self.root, "files": self.shards[did],
+                       "head": self.heads.get(did)}
                 tmp.write_text(json.dumps(doc, separators=(",", ":")), encoding="utf-8")
                 os.replace(tmp, path)
             except OSError:

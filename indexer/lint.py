@@ -15,6 +15,8 @@ from pathlib import Path
 
 from . import diagnostics as diag
 from .assemble import assemble
+from .config import find_root
+from .fsread import DEFAULT_MAX_BYTES, Problem, Unreadable, read_entry, unreadable_file
 from .model import Diagnostic, ParsedFile
 from .parse import parse_file
 
@@ -86,54 +88,72 @@ def find_dialogues_root(path: Path, configured: Path | None = None) -> Path:
     return start
 
 
-def _walk(folder: Path) -> Iterable[Path]:
-    for dirpath, dirnames, filenames in os.walk(folder):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        for name in sorted(filenames):
-            yield Path(dirpath, name)
+def _walk(folder: Path, repo: str, limit: int) -> dict[str, Path | Problem]:
+    """Every entry under ``folder`` as the sync scan sees it (links followed inside the
+    repository only, odd entries as problems), keyed by path relative to ``folder``."""
+    from .sync import walk_files
+
+    return {rel: d.problem or Path(d.path) for rel, d in walk_files(folder, repo, limit).items()}
 
 
-def collect(paths: Sequence[Path], dialogues_root: Path | None = None
-            ) -> dict[Path, tuple[set[str], dict[str, Path]]]:
-    """Per dialogues root: the relative paths asked for, and every file to read (context)."""
-    roots: dict[Path, tuple[set[str], dict[str, Path]]] = {}
+def collect(paths: Sequence[Path], dialogues_root: Path | None = None, repo: Path | None = None,
+            limit: int = DEFAULT_MAX_BYTES
+            ) -> dict[Path, tuple[set[str], dict[str, Path | Problem]]]:
+    """Per dialogues root: the relative paths asked for, and every entry to read (context)."""
+    roots: dict[Path, tuple[set[str], dict[str, Path | Problem]]] = {}
     for p in paths:
-        p = Path(p).resolve()
-        if not p.exists():
+        p = Path(os.path.abspath(p))
+        if not p.exists() and not p.is_symlink():
             raise FileNotFoundError(f"{p}: no such file or folder")
         root = find_dialogues_root(p, dialogues_root)
+        top = os.path.realpath(repo or find_root(root))
         asked, files = roots.setdefault(root, (set(), {}))
-        targets = list(_walk(p)) if p.is_dir() else [p]
-        for f in targets:
-            rel = f.relative_to(root).as_posix()
+        if p.is_dir():
+            real = p.resolve()
+            base = real.relative_to(root) if real.is_relative_to(root) else Path(".")
+            targets = {(base / rel).as_posix(): f for rel, f in _walk(real, top, limit).items()}
+        else:
+            targets = {p.resolve().relative_to(root).as_posix() if p.resolve().is_relative_to(
+                root) else p.name: p}
+        for rel, f in targets.items():
             asked.add(rel)
             files[rel] = f
         # context: every file of each dialogue touched
         for dialogue in {Path(r).parts[0] for r in asked if len(Path(r).parts) > 1}:
             folder = root / dialogue
             if folder.is_dir():
-                for f in _walk(folder):
-                    files.setdefault(f.relative_to(root).as_posix(), f)
+                for rel, f in _walk(folder, top, limit).items():
+                    files.setdefault(f"{dialogue}/{rel}", f)
     return roots
 
 
-def lint_paths(paths: Sequence[Path], dialogues_root: Path) -> list[Diagnostic]:
+def lint_paths(paths: Sequence[Path], dialogues_root: Path, repo: Path | None = None,
+               limit: int = DEFAULT_MAX_BYTES) -> list[Diagnostic]:
     """Diagnostics of files and folders on disk, with their dialogues as context.
 
     Paths outside ``dialogues_root`` are read against the nearest folder that looks like a
     dialogues root (else their own folder). ``file`` in the result is the path relative to
-    the current folder when it lies below it, else absolute, so users can open it.
+    the current folder when it lies below it, else absolute, so users can open it. Entries
+    that cannot be read (fsread: FIFOs, devices, links leaving ``repo``, too large, ...)
+    are a diagnostic each; everything else is linted.
     """
     out: list[Diagnostic] = []
     cwd = Path.cwd().resolve()
-    for root, (asked, files) in collect(paths, dialogues_root).items():
+    for root, (asked, files) in collect(paths, dialogues_root, repo, limit).items():
         sources = {}
+        top = os.path.realpath(repo or find_root(root))
+        unreadable: list[Diagnostic] = []
         for rel, f in files.items():
             try:
-                sources[rel] = f.read_bytes()
-            except OSError as e:
-                out.append(diag.make("internal-error", rel, what="the file", error=str(e)))
-        for d in lint_sources(sources, asked):
+                if isinstance(f, Problem):
+                    raise Unreadable(f)
+                sources[rel] = read_entry(str(f), top, limit)
+            except FileNotFoundError:
+                continue
+            except Unreadable as u:
+                if rel in asked:
+                    unreadable += unreadable_file(rel, u.problem).diagnostics
+        for d in [*lint_sources(sources, asked), *unreadable]:
             full = root / d.file if d.file else root
             d.file = full.relative_to(cwd).as_posix() if cwd in full.parents else full.as_posix()
             out.append(d)

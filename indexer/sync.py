@@ -30,8 +30,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import layout
+from . import fsread, layout
 from .hashcache import HashCache, sha256_bytes
+from .headrev import Head, head_of
 from .items import Items, diff
 
 if TYPE_CHECKING:
@@ -77,52 +78,112 @@ class _Disk:
     path: str
     size: int
     mtime_ns: int
+    problem: fsread.Problem | None = None  # an entry that cannot be read (never opened)
 
 
-def scan(root: Path, only: Collection[str] | None = None) -> dict[str, dict[str, _Disk]]:
+@dataclass(slots=True)
+class _Walk:
+    """What every folder of one scan shares: the repository's real path (links may not
+    leave it), the size limit, and the real paths of the folders being walked (loops)."""
+
+    repo: str
+    limit: int
+    walking: set[str] = field(default_factory=set)
+
+
+def scan(root: Path, only: Collection[str] | None = None, repo: Path | None = None,
+         limit: int = fsread.DEFAULT_MAX_BYTES) -> dict[str, dict[str, _Disk]]:
     """``{dialogue id: {path in the dialogue folder: stat}}`` of every indexable file.
 
     Files directly under the root (shared pool files) belong to no dialogue and are skipped.
+    Entries that cannot be read (fsread) are listed with their ``problem``; a dialogue
+    folder whose name is not UTF-8 is indexed under its escaped name.
     """
     out: dict[str, dict[str, _Disk]] = {}
     try:
         top = list(os.scandir(root))
     except FileNotFoundError:
         return out
+    w = _Walk(os.path.realpath(repo or root), limit)
     for entry in top:
         if not entry.is_dir() or entry.name.startswith("."):
             continue
-        if only is not None and entry.name not in only:
+        did = fsread.escape_name(entry.name)
+        if only is not None and did not in only:
             continue
         files: dict[str, _Disk] = {}
-        _walk(entry.path, "", entry.name, files)
+        real = os.path.realpath(entry.path)
+        if not fsread.inside(real, w.repo):
+            files[""] = _Disk(entry.path, 0, 0, fsread.Problem("symlink-outside",
+                                                               {"target": real}))
+        else:
+            _walk(entry.path, "", did, files, w, real)
         if files:
-            out[entry.name] = files
+            out[did] = files
     return out
 
 
-def _walk(folder: str, prefix: str, did: str, files: dict[str, _Disk]) -> None:
+def _walk(folder: str, prefix: str, did: str, files: dict[str, _Disk], w: _Walk,
+          real: str) -> None:
     """``prefix``: the folder's path in the dialogue folder ('' at its top, else ending
-    in '/'). The hot loop of every whole-tree run: one ``DirEntry.stat()`` per file and
-    as little Python around it as possible."""
+    in '/'); ``real``: its real path. The hot loop of every whole-tree run: one
+    ``DirEntry.stat()`` per plain file and as little Python around it as possible; anything
+    else (links, FIFOs, devices, big files, bad names) goes to ``fsread.inspect``."""
     try:
         entries = list(os.scandir(folder))
-    except (FileNotFoundError, NotADirectoryError, PermissionError):
+    except (FileNotFoundError, NotADirectoryError):
         return
+    except OSError as e:  # an unreadable folder: a problem on that entry, not a crash
+        files[prefix.rstrip("/")] = _Disk(folder, 0, 0, fsread.problem_of(e))
+        return
+    w.walking.add(real)
     ignored = _ignored
+    limit = w.limit
     for e in entries:
         name = e.name
         try:
-            if e.is_dir():
+            if e.is_dir(follow_symlinks=False):
                 if not name.startswith("."):  # hidden folders are never indexed
-                    _walk(e.path, f"{prefix}{name}/", did, files)
+                    if fsread.bad_name(name):
+                        _odd(e.path, name, prefix, did, files, w)
+                    else:
+                        _walk(e.path, f"{prefix}{name}/", did, files, w, f"{real}/{name}")
                 continue
-            if ignored(name):
-                continue
-            st = e.stat()
+            if e.is_file(follow_symlinks=False) and name.isascii():
+                if ignored(name):
+                    continue
+                st = e.stat(follow_symlinks=False)
+                if st.st_size <= limit:
+                    files[prefix + name] = _Disk(e.path, st.st_size, st.st_mtime_ns)
+                    continue
         except FileNotFoundError:  # vanished during the scan
             continue
-        files[prefix + name] = _Disk(e.path, st.st_size, st.st_mtime_ns)
+        _odd(e.path, name, prefix, did, files, w)
+    w.walking.discard(real)
+
+
+def walk_files(folder: str | Path, repo: str, limit: int = fsread.DEFAULT_MAX_BYTES
+               ) -> dict[str, _Disk]:
+    """Every entry under ``folder`` the way ``scan`` walks a dialogue folder (``lint``)."""
+    files: dict[str, _Disk] = {}
+    real = os.path.realpath(folder)
+    _walk(str(folder), "", "", files, _Walk(repo, limit), real)
+    return files
+
+
+def _odd(path: str, name: str, prefix: str, did: str, files: dict[str, _Disk],
+         w: _Walk) -> None:
+    """An entry off the hot path: fsread decides (follow, skip, or a problem to report)."""
+    e = fsread.inspect(path, name, w.repo, w.limit, w.walking)
+    if e is None:
+        return
+    rel = prefix + e.name
+    if e.kind == "dir":
+        _walk(e.path, rel + "/", did, files, w, e.path)
+    elif e.kind == "file" and e.st is not None:
+        files[rel] = _Disk(e.path, e.st.st_size, e.st.st_mtime_ns)
+    else:
+        files[rel] = _Disk(path, 0, 0, e.problem)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -137,41 +198,67 @@ def _in_dialogue(did: str, path: str) -> str:
     return path[len(did) + 1:] if path.startswith(did + "/") else path
 
 
-def build_items(did: str, rels: list[str], changed: dict[str, bytes], old_items: Items,
-                paths: dict[str, str]) -> tuple[Items, int]:
+def build_items(did: str, rels: list[str], changed: dict[str, bytes | fsread.Problem],
+                old_items: Items, paths: dict[str, str | fsread.Problem],
+                head: Head | None = None, review: bool = False,
+                limit: int = fsread.DEFAULT_MAX_BYTES) -> tuple[Items, int]:
     """The items of one dialogue from its files (pure; runs in a worker process on big runs).
 
     ``rels``: every file of the dialogue (paths in the dialogue folder); ``changed``: the bytes
-    of those to parse; the others are rebuilt from ``old_items`` (the stored partition), or
-    read from ``paths`` and parsed when the store cannot rebuild them. Returns the items and
-    the number of files parsed.
+    (or the read problem) of those to parse; the others are rebuilt from ``old_items`` (the
+    stored partition), or read from ``paths`` and parsed when the store cannot rebuild them.
+    A file with errors is indexed from its version at ``head`` when that one is clean, else
+    from what parses (FORMAT.md 5); ``review``: HEAD moved since this dialogue was last
+    synced, so its stored files with errors are read and settled again. Returns the items
+    and the number of files parsed.
     """
     from .assemble import assemble
     from .codec import parsed_files_from_items, to_items
-    from .parse import parse_file
 
     old = {_in_dialogue(did, p): pf for p, pf in parsed_files_from_items(old_items).items()}
     files: list[ParsedFile] = []
     parsed = 0
     for rel in rels:
+        prev = old.get(rel)
         if rel in changed:
-            pf = parse_file(f"{did}/{rel}", changed[rel])
-            parsed += 1
-            prev = old.get(rel)
-            if pf.has_errors and prev is not None and prev.good_sha256 is not None:
-                # keep the last good content; the new sha256 and diagnostics are stored
-                pf.blocks, pf.data, pf.good_sha256 = prev.blocks, prev.data, prev.good_sha256
-            files.append(pf)
-        elif rel in old:
-            files.append(old[rel])
-        else:  # a stored hash without a rebuildable parse: read the file again
-            try:
-                data = Path(paths[rel]).read_bytes()
-            except (FileNotFoundError, IsADirectoryError):
+            data: bytes | fsread.Problem | None = changed[rel]
+        elif prev is not None and not (review and prev.has_errors):
+            files.append(prev)
+            continue
+        else:  # no rebuildable parse stored, or HEAD moved under a file with errors
+            data = _read_again(paths[rel], limit)
+            if data is None:
                 continue
-            files.append(parse_file(f"{did}/{rel}", data))
-            parsed += 1
+        files.append(settle(f"{did}/{rel}", data, head))
+        parsed += 1
     return to_items(assemble(did, files)), parsed
+
+
+def _read_again(path: str | fsread.Problem, limit: int) -> bytes | fsread.Problem | None:
+    if isinstance(path, fsread.Problem):
+        return path
+    try:
+        return fsread.read(path, limit)
+    except (FileNotFoundError, IsADirectoryError):
+        return None
+    except fsread.Unreadable as u:
+        return u.problem
+
+
+def settle(rel_path: str, data: bytes | fsread.Problem, head: Head | None) -> ParsedFile:
+    """One file as the store keeps it: its parse (or read problem), with blocks and data
+    from its version at ``head`` when the file has errors and that version has none."""
+    from .parse import parse_file
+
+    pf = (fsread.unreadable_file(rel_path, data) if isinstance(data, fsread.Problem)
+          else parse_file(rel_path, data))
+    if pf.has_errors and head is not None:
+        old = head.blob(rel_path)
+        if old is not None:
+            good = parse_file(rel_path, old)
+            if not good.has_errors:
+                pf.blocks, pf.data, pf.good_sha256 = good.blocks, good.data, good.sha256
+    return pf
 
 
 def _follow_parent(parent: int) -> None:
@@ -241,14 +328,16 @@ class Syncer:
                               "if it is new)")
         t0 = time.perf_counter()
         rep = SyncReport()
-        only = set(dialogues) if dialogues is not None else None
-        on_disk = scan(self.config.dialogues, only)
+        only = {fsread.escape_name(d) for d in dialogues} if dialogues is not None else None
+        on_disk = scan(self.config.dialogues, only, self.config.root, self.config.max_file_size)
         if only is None:
             stored = self.store.all_file_hashes()
         else:
             stored = {d: h for d in sorted(only) if (h := self.store.file_hashes(d))}
         cache = HashCache(self.cache_dir, self.config.dialogues)
         ids = sorted(set(on_disk) | set(stored))
+        self._head = head_of(self.config.dialogues)
+        self._touched: dict[str, set[str] | None] = {}
         pool: Any = None
         window: deque[_Job] = deque()
         to_parse = 0
@@ -263,12 +352,12 @@ class Syncer:
                 job = self._detect(did, on_disk.get(did, {}), stored.get(did, {}), cache,
                                    full, check, rep)
                 if job is not None:
-                    disk, changed, differs = job
+                    disk, changed, differs, review = job
                     to_parse += len(changed)
                     if pool is None and self._parallel(to_parse, len(ids) - n):
                         pool = self._pool()
                     window.append(self._start(did, disk, changed, differs,
-                                              stored.get(did, {}), pool, check))
+                                              stored.get(did, {}), pool, check, review))
                     while window and (pool is None or len(window) > 2 * self.workers + 1):
                         self._finish(window.popleft(), full, check, rep)
                 if progress:
@@ -284,6 +373,7 @@ class Syncer:
         if not check:
             for did in on_disk:
                 cache.retain(did, set(on_disk[did]))
+                cache.set_head(did, self._head.commit if self._head else None)
             for did in cache.known() if only is None else only:
                 if did not in on_disk:
                     cache.forget(did)
@@ -314,12 +404,14 @@ class Syncer:
 
     def _detect(self, did: str, disk: dict[str, _Disk], stored: dict[str, str],
                 cache: HashCache, full: bool, check: bool,
-                rep: SyncReport) -> tuple[dict[str, _Disk], dict[str, bytes], set[str]] | None:
+                rep: SyncReport) -> tuple[dict[str, _Disk], dict[str, bytes | fsread.Problem],
+                                          set[str], bool] | None:
         """Change detection for one dialogue. Returns (files on disk, bytes to parse, files
         whose content differs from the store) when the dialogue must be rebuilt; deletes a
         dialogue gone from disk itself."""
         rep.files_seen += len(disk)
-        changed: dict[str, bytes] = {}  # to parse (every file with ``full``)
+        changed: dict[str, bytes | fsread.Problem] = {}  # to parse (all with ``full``)
+        limit = self.config.max_file_size
         differs: set[str] = set()  # content not what the store recorded
         known = {} if full else cache.shard(did)
         for rel in sorted(disk):
@@ -329,16 +421,23 @@ class Syncer:
                     stored.get(rel) == e[2]:
                 rep.unchanged += 1
                 continue
-            try:
-                with open(st.path, "rb") as fh:
-                    data = fh.read()
-            except (FileNotFoundError, IsADirectoryError):
-                disk.pop(rel)  # gone since the scan: handled as deleted
-                continue
-            rep.hashed += 1
-            sha = sha256_bytes(data)
-            if len(data) == st.size:
-                cache.put(did, rel, st.size, st.mtime_ns, sha)
+            data: bytes | fsread.Problem
+            if st.problem is not None:
+                data, sha = st.problem, st.problem.sha256
+            else:
+                try:
+                    data = fsread.read(st.path, limit)
+                except (FileNotFoundError, IsADirectoryError):
+                    disk.pop(rel)  # gone since the scan: handled as deleted
+                    continue
+                except fsread.Unreadable as u:  # changed since the scan
+                    data = u.problem
+                    sha = data.sha256
+                else:
+                    rep.hashed += 1
+                    sha = sha256_bytes(data)
+                    if len(data) == st.size:
+                        cache.put(did, rel, st.size, st.mtime_ns, sha)
             if stored.get(rel) == sha:
                 rep.unchanged += 1
             else:
@@ -347,7 +446,8 @@ class Syncer:
                 changed[rel] = data
         gone = sorted(p for p in stored if p not in disk)
         rep.deleted += len(gone)
-        if not changed and not gone:
+        review = bool(stored) and self._head_moved(did, cache)
+        if not changed and not gone and not review:
             return None
         if not disk:  # folder gone or emptied: the whole partition goes
             if check:
@@ -362,10 +462,25 @@ class Syncer:
             rep.dialogues.append(did)
             self._after_write()
             return None
-        return disk, changed, differs
+        return disk, changed, differs, review
 
-    def _start(self, did: str, disk: dict[str, _Disk], changed: dict[str, bytes],
-               differs: set[str], stored: dict[str, str], pool: Any, check: bool) -> _Job:
+    def _head_moved(self, did: str, cache: HashCache) -> bool:
+        """True when git HEAD may have changed this dialogue's files since its last sync
+        here (then its files with errors are settled again: FORMAT.md 5)."""
+        head = self._head
+        last = cache.head(did)
+        if head is None or last == head.commit:
+            return False
+        if last is None:
+            return True
+        if last not in self._touched:
+            self._touched[last] = head.touched(last)
+        touched = self._touched[last]
+        return touched is None or did in touched
+
+    def _start(self, did: str, disk: dict[str, _Disk],
+               changed: dict[str, bytes | fsread.Problem], differs: set[str],
+               stored: dict[str, str], pool: Any, check: bool, review: bool = False) -> _Job:
         lock = None if check else self._lock(did)
         try:
             old_items = self.store.load(did)
@@ -373,7 +488,8 @@ class Syncer:
             _unlock(lock)
             raise
         args = (did, sorted(disk), changed, old_items,
-                {rel: st.path for rel, st in disk.items() if rel not in changed})
+                {rel: st.problem or st.path for rel, st in disk.items() if rel not in changed},
+                self._head, review, self.config.max_file_size)
         pending = pool.submit(build_items, *args) if pool is not None else build_items(*args)
         gone = sorted(p for p in stored if p not in disk)
         return _Job(did, stored, differs, gone, old_items, pending, lock)
