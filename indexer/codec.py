@@ -18,6 +18,7 @@ from typing import Any
 
 from .assemble import rel_to_dialogue
 from .dialogue import Dialogue
+from .grammar import fingerprint
 from .items import SCHEMA, Item, Items, rr
 from .model import ERROR, WARNING, Block, Diagnostic, ParsedFile, Ref
 
@@ -76,7 +77,7 @@ def to_items(dialogue: Dialogue) -> Items:
         "dialogue", "meta", id=d.id, title=d.title, question=d.question, domain=d.domain,
         status=d.status, rounds=len(d.rounds), experts=len(d.experts),
         tensions=len(d.tensions), open_tensions=d.open_tensions, blocks=len(blocks),
-        decision=d.verdict.decision if d.verdict else None,
+        decision=d.verdict.decision if d.verdict else None, grammar=fingerprint(),
     ))
     for pf in d.files:
         rel = rel_to_dialogue(d.id, pf.path)

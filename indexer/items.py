@@ -45,6 +45,7 @@ SCHEMA: dict[str, dict[str, str]] = {
         "sk": "str", "kind": "str", "id": "str", "title": "str", "question": "str",
         "domain": "str", "status": "str", "rounds": "int", "experts": "int",
         "tensions": "int", "open_tensions": "int", "blocks": "int", "decision": "str",
+        "grammar": "str",  # grammar.fingerprint() of the parse: a grammar edit is drift
     },
     "file": {
         "sk": "str", "kind": "str", "path": "str", "role": "str", "round": "int",

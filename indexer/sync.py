@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 from . import fsread, layout
 from .hashcache import HashCache, sha256_bytes
 from .headrev import Head, head_of
-from .items import Items, diff
+from .items import Item, Items, diff
 
 if TYPE_CHECKING:
     from .config import Config
@@ -316,9 +316,14 @@ class Syncer:
 
     def run(self, full: bool = False, check: bool = False,
             dialogues: Collection[str] | None = None,
-            progress: Progress | None = None) -> SyncReport:
+            progress: Progress | None = None, repair: bool = False) -> SyncReport:
         """Sync every dialogue (or only ``dialogues``). ``full`` re-reads and re-parses every
-        file; ``check`` writes nothing and lists the differences in ``drift``."""
+        file (and re-seals an encrypted store). ``check`` writes nothing: it rebuilds every
+        dialogue from the files in memory and lists each difference from the stored items in
+        ``drift``. ``repair`` rebuilds every dialogue the same way and writes exactly the
+        dialogues whose items differ."""
+        rekey = full
+        full = full or check or repair
         if not self.config.dialogues.is_dir():
             # A mistyped or unmounted folder must not read as "every dialogue deleted".
             from .config import ConfigError
@@ -338,6 +343,7 @@ class Syncer:
         ids = sorted(set(on_disk) | set(stored))
         self._head = head_of(self.config.dialogues)
         self._touched: dict[str, set[str] | None] = {}
+        regrammar = set() if full else self._other_grammar(only)
         pool: Any = None
         window: deque[_Job] = deque()
         to_parse = 0
@@ -350,7 +356,7 @@ class Syncer:
                 pool = self._pool()
             for n, did in enumerate(ids, 1):
                 job = self._detect(did, on_disk.get(did, {}), stored.get(did, {}), cache,
-                                   full, check, rep)
+                                   full or did in regrammar, check, rep)
                 if job is not None:
                     disk, changed, differs, review = job
                     to_parse += len(changed)
@@ -359,11 +365,11 @@ class Syncer:
                     window.append(self._start(did, disk, changed, differs,
                                               stored.get(did, {}), pool, check, review))
                     while window and (pool is None or len(window) > 2 * self.workers + 1):
-                        self._finish(window.popleft(), full, check, rep)
+                        self._finish(window.popleft(), rekey, check, rep)
                 if progress:
                     progress(n, len(ids), did)
             while window:
-                self._finish(window.popleft(), full, check, rep)
+                self._finish(window.popleft(), rekey, check, rep)
         finally:
             for job in window:  # an error left these unfinished
                 _unlock(job.lock)
@@ -382,6 +388,16 @@ class Syncer:
         if not check:
             self._record(rep)
         return rep
+
+    def _other_grammar(self, only: set[str] | None) -> set[str]:
+        """Stored dialogues indexed with another grammar (or parser version): their files
+        are all re-parsed. One read of the dialogues' meta items."""
+        from .grammar import fingerprint
+
+        fp = fingerprint()
+        return {d for m in self.store.dialogues()
+                if m.get("grammar") != fp and (d := m.get("id") or m.get("dialogue_id"))
+                and (only is None or d in only)}
 
     # --- parallel parsing (big runs only) ----------------------------------------------
 
@@ -517,7 +533,7 @@ class Syncer:
                      for rel in sorted(job.differs)]
             drift += [f"{did}/{rel}: deleted, still in the store" for rel in job.gone]
             if (puts or deletes) and not drift:
-                drift.append(f"{did}: {len(puts)} items to write, {len(deletes)} to delete")
+                drift = item_drift(did, job.old_items, puts, deletes)
             rep.drift += drift
             return
         if puts or deletes:
@@ -571,6 +587,30 @@ class Syncer:
             os.replace(tmp, path)
         except OSError:
             pass
+
+
+DRIFT_LINES = 20  # item differences listed per dialogue (then a count of the rest)
+
+
+def item_drift(did: str, old: Items, puts: list[Item], deletes: list[str]) -> list[str]:
+    """One line per item the store holds wrongly (``reindex --check`` on content)."""
+    lines = []
+    meta = next((p for p in puts if p.get("sk") == "meta"), None)
+    if meta is not None and old.get("meta", {}).get("grammar") != meta.get("grammar"):
+        lines.append(f"{did}: indexed with another grammar or parser version "
+                     "(grammars/*.yaml changed)")
+    for item in sorted(puts, key=lambda i: i["sk"]):
+        sk = item["sk"]
+        was = old.get(sk)
+        if was is None:
+            lines.append(f"{did}: {sk}: missing from the store")
+        else:
+            fields = sorted(k for k in item.keys() | was.keys() if item.get(k) != was.get(k))
+            lines.append(f"{did}: {sk}: differs ({', '.join(fields)})")
+    lines += [f"{did}: {sk}: in the store, not in the files" for sk in sorted(deletes)]
+    if len(lines) > DRIFT_LINES:
+        lines[DRIFT_LINES:] = [f"{did}: ... and {len(lines) - DRIFT_LINES} more differences"]
+    return lines
 
 
 def _unlock(fd: int | None) -> None:

@@ -28,6 +28,7 @@ would not be honest; ``delete_dialogue`` deletes from every table instead.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 from collections import defaultdict
@@ -219,6 +220,35 @@ def _fts_query(query: str) -> str:
         word = word.rstrip("*") if prefix else word
         terms.append('"' + word.replace('"', '""') + '"' + ("*" if prefix else ""))
     return " ".join(terms)
+
+
+def verify_file(path: Path) -> list[str]:
+    """What is wrong with the index file (``PRAGMA quick_check``, and whether it opens as a
+    database at all): one line per problem, [] when it is sound or absent."""
+    if not path.exists():
+        return []
+    try:
+        conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_S)
+        try:
+            rows = [r[0] for r in conn.execute("PRAGMA quick_check(20)")]
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as e:
+        return [f"{path}: {e}"]
+    return [] if rows == ["ok"] else [f"{path}: PRAGMA quick_check: {r}" for r in rows]
+
+
+def quarantine(path: Path) -> Path:
+    """Move a damaged index file (and its WAL and shared-memory files) aside, so that a new
+    one is built from the files; returns where the database file went."""
+    import time
+
+    dest = path.with_name(f"{path.name}.damaged-{time.strftime('%Y%m%dT%H%M%S')}")
+    for suffix in ("", "-wal", "-shm"):
+        src = Path(f"{path}{suffix}")
+        if src.exists():
+            os.replace(src, Path(f"{dest}{suffix}"))
+    return dest
 
 
 class SQLiteStore:
