@@ -4,8 +4,9 @@
 
 Prints one table: the bare markdown-it-py parse of every Markdown file (+ json.loads of the
 JSON ones) beside a full reindex of the same tree into a fresh SQLite file, a no-op reindex,
-a content ``--check`` (every file parsed, every stored item compared), and the median of one-file edits on a ~100-file tree and on the big one. Everything runs
-in-process (``Syncer.run``), so interpreter start-up is not counted.
+a content ``--check`` (every file parsed, every stored item compared), and the median of
+one-file edits on a ~100-file tree and on the big one. Everything runs in-process
+(``Syncer.run``), so interpreter start-up is not counted.
 """
 
 from __future__ import annotations

@@ -43,6 +43,9 @@ CODES: dict[str, Code] = {
                                    "{expert}'s file", "use {expected}"),
     "reference-orphan": Code(WARNING, "[{keyword}] has no entity block before it to belong to",
                              "put the reference after the perspective/tension/... it is about"),
+    "nesting-too-deep": Code(WARNING, "quotes or lists nest deeper than Markdown's limit of "
+                             "{limit} levels; the lines below it are read as plain lines",
+                             "flatten the nesting"),
     # -- references, resolution, ledger (assemble: message and hint made there) -----------
     **{code: Code(WARNING, "{detail}", "{hint}") for code in (
         "unresolved-target", "reference-rule", "reference-cycle", "ledger-unmatched",

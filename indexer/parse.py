@@ -243,6 +243,44 @@ def _match_bracket(s: str, i: int) -> int:
     return -1
 
 
+def _bracket_pairs(s: str) -> dict[int, int]:
+    """Every '[' of a line -> the ']' that closes it (backslash escapes honoured), found in
+    one pass: asking ``_match_bracket`` for each of thousands of inline markers on one line
+    would rescan the line each time (quadratic)."""
+    pairs: dict[int, int] = {}
+    stack: list[int] = []
+    skip = -1
+    for m in _BRACKETS.finditer(s):
+        j = m.start()
+        if j == skip:
+            continue
+        c = s[j]
+        if c == "\\":
+            skip = j + 1
+        elif c == "[":
+            stack.append(j)
+        elif stack:
+            pairs[stack.pop()] = j
+    return pairs
+
+
+_LEAVES = frozenset({"paragraph_open", "heading_open", "fence", "code_block", "html_block",
+                     "hr", "table_open"})
+_CONTAINER_PREFIX = re.compile(r"^(?:[ \t]*(?:>|[-*+](?=[ \t]|$)|\d{1,9}[.)](?=[ \t]|$)))+[ \t]*")
+
+
+def _too_deep(tokens: list[Any], lines: list[str], limit: int) -> list[int]:
+    """0-based lines markdown-it dropped because containers (quotes, lists) nest deeper than
+    its ``maxNesting``: non-blank lines inside a container that no leaf block covers."""
+    if not tokens or max(t.level for t in tokens) < limit - 1:
+        return []
+    covered = bytearray(len(lines) + 1)
+    for t in tokens:
+        if t.type in _LEAVES and t.map:
+            covered[t.map[0]:t.map[1]] = b"\1" * (t.map[1] - t.map[0])
+    return [n for n, ln in enumerate(lines) if not covered[n] and ln.strip()]
+
+
 def _code_spans(text: str) -> list[tuple[int, int]]:
     """Ranges of CommonMark code spans in ``text`` (matching backtick runs of equal length)."""
     runs: list[tuple[int, int]] = []
@@ -336,8 +374,22 @@ class _FileParser:
                 cell = True
             elif tt in ("td_close", "th_close"):
                 cell = False
+        deep = _too_deep(tokens, self.lines, markdown().options["maxNesting"])
+        if deep:
+            self.deep(deep)
         self.finish()
         return self.blocks, self.diags
+
+    def deep(self, lines0: list[int]) -> None:
+        """Lines markdown-it did not read (nesting limit): read each as a plain line once
+        its quote and list prefixes are cut, so no marker is lost; say so once."""
+        self.problem("nesting-too-deep", lines0[0], None,
+                     limit=markdown().options["maxNesting"])
+        for n in lines0:
+            ln = _CONTAINER_PREFIX.sub("", self.lines[n])
+            if "[" in ln:
+                spans = _code_spans(ln) if "`" in ln else None
+                self.line(ln, n, body_from=n + 1, spans=spans, base=0)
 
     # -- places where markers stand ------------------------------------------------------
     def heading(self, content: str, line0: int, end0: int) -> None:
@@ -407,20 +459,27 @@ class _FileParser:
                        base: int) -> None:
         if "[" not in ln[pos:]:
             return
+        pairs: dict[int, int] | None = None  # built on the first candidate: linear time
+        col0 = 0
+        after = pos  # markers nested in a marker's brackets belong to its label
         for m in self.g.inline_re.finditer(ln, pos):
             i = m.start()
-            if spans and _in_spans(spans, base + i):
+            if i < after or spans and _in_spans(spans, base + i):
                 continue
             if i > 0 and ln[i - 1] == "\\":
                 continue
-            close = _match_bracket(ln, i)
+            if pairs is None:
+                pairs = _bracket_pairs(ln)
+                st = ln.lstrip(" \t")
+                col0 = self.column(line0, st, 0) - (len(ln) - len(st))
+            close = pairs.get(i, -1)
             if close < 0 or ln[close + 1:close + 2] in ("(", "["):
                 continue
             mk = self.reader.read(ln[i + 1:close])
             if mk is None or any(diag.CODES[c].severity == "error" for c, _ in mk.problems):
                 continue  # prose that merely looks like a marker
-            st = ln.lstrip(" \t")
-            self.add(mk, line0, self.column(line0, st, i - (len(ln) - len(st))), inline=True)
+            self.add(mk, line0, col0 + i, inline=True)
+            after = close
 
     # -- blocks --------------------------------------------------------------------------
     def add(self, mk: _Marker, line0: int, col: int, inline: bool) -> int:
