@@ -30,6 +30,7 @@ class Config:
     hook: dict[str, Any] = field(default_factory=dict)
     source: Path | None = None  # the config file read, if any
     max_file_size: int = MAX_FILE_SIZE  # bytes; bigger files are reported, not read
+    sqlite_busy_timeout: float = 30.0  # seconds a write waits for a locked SQLite store
 
     @property
     def state_dir(self) -> Path:
@@ -110,6 +111,7 @@ def load(
     limits = _section(data, "limits", path)
     return Config(
         max_file_size=int(limits.get("max_file_size") or MAX_FILE_SIZE),
+        sqlite_busy_timeout=float(sqlite.get("busy_timeout") or 30.0),
         root=root,
         dialogues=dlg,
         backend=backend,

@@ -662,6 +662,10 @@ class StoreSync:
         from .sync import Syncer
 
         self.store = open_store(self.config)
+        inner = getattr(self.store, "inner", self.store)
+        if hasattr(inner, "notice"):  # a wait on a locked SQLite store: one log line
+            inner.notice = lambda text: self.log("busy", text.removeprefix("blue-index: "),
+                                                 error=True)
         self.syncer = Syncer(self.config, self.store)
         self.identity = self._identity()
 
