@@ -75,8 +75,9 @@ def load(
     if path.exists():
         import yaml  # only when there is a file to read: the hook starts on every commit
 
+        raw = path.read_bytes()
         try:
-            loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+            loaded = yaml.safe_load(raw.decode("utf-8"))
         except (yaml.YAMLError, UnicodeDecodeError) as e:
             mark = getattr(e, "problem_mark", None)
             line = f":{mark.line + 1}" if mark is not None else ""
@@ -84,6 +85,11 @@ def load(
         if loaded is not None and not isinstance(loaded, dict):
             raise ConfigError(f"{path}: top level must be a mapping")
         data = loaded or {}
+        from .configschema import check
+
+        wrong = check(path, raw, data, root / ".blue" / "cache")
+        if wrong:
+            raise ConfigError(f"{path}: {wrong}; fix the config file")
     storage = _section(data, "storage", path)
     backend = str(env.get("BLUE_INDEX_BACKEND") or storage.get("backend") or "sqlite")
     if backend not in ("sqlite", "dynamodb"):

@@ -35,7 +35,8 @@ class HashCache:
         self.folder = folder
         self.root = str(root)
         self.shards: dict[str, dict[str, list]] = {}
-        self.heads: dict[str, str | None] = {}  # git HEAD at each dialogue's last sync
+        # per dialogue, facts of its last sync here: git HEAD, grammar fingerprint
+        self.notes: dict[str, dict[str, str | None]] = {}
         self.dirty: set[str] = set()
         self.started_ns = time.time_ns()
 
@@ -53,8 +54,8 @@ class HashCache:
                 if doc.get("version") == VERSION and doc.get("root") == self.root:
                     shard = {rel: e for rel, e in (doc.get("files") or {}).items()
                              if isinstance(e, list) and len(e) == 3}
-                    if isinstance(doc.get("head"), str):
-                        self.heads[did] = doc["head"]
+                    if isinstance(doc.get("notes"), dict):
+                        self.notes[did] = doc["notes"]
             except (OSError, ValueError, AttributeError):
                 pass  # missing or damaged: start empty, it is only a cache
             self.shards[did] = shard
@@ -67,14 +68,15 @@ class HashCache:
             return e[2]
         return None
 
-    def head(self, did: str) -> str | None:
-        """The git HEAD commit of the dialogue's last sync here (None: unknown)."""
+    def note(self, did: str, key: str) -> str | None:
+        """A fact of the dialogue's last sync here (``head``: git HEAD commit, ``grammar``:
+        grammar fingerprint); None when unknown."""
         self._shard(did)
-        return self.heads.get(did)
+        return self.notes.get(did, {}).get(key)
 
-    def set_head(self, did: str, commit: str | None) -> None:
-        if self.head(did) != commit:
-            self.heads[did] = commit
+    def set_note(self, did: str, key: str, value: str | None) -> None:
+        if self.note(did, key) != value:
+            self.notes.setdefault(did, {})[key] = value
             self.dirty.add(did)
 
     def put(self, did: str, rel: str, size: int, mtime_ns: int, sha: str) -> None:
@@ -97,7 +99,7 @@ class HashCache:
     def forget(self, did: str) -> None:
         """Drop a dialogue that is gone from disk."""
         self.shards[did] = {}
-        self.heads.pop(did, None)
+        self.notes.pop(did, None)
         self.dirty.discard(did)
         with contextlib.suppress(OSError):
             (self.folder / f"{did}.json").unlink()
@@ -117,7 +119,7 @@ class HashCache:
             try:
                 self.folder.mkdir(parents=True, exist_ok=True)
                 doc = {"version": VERSION, "root": self.root, "files": self.shards[did],
-                       "head": self.heads.get(did)}
+                       "notes": self.notes.get(did, {})}
                 tmp.write_text(json.dumps(doc, separators=(",", ":")), encoding="utf-8")
                 os.replace(tmp, path)
             except OSError:

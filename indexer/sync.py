@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import fsread, layout
+from .grammar import fingerprint
 from .hashcache import HashCache, sha256_bytes
 from .headrev import Head, head_of
 from .items import Item, Items, diff
@@ -343,7 +344,7 @@ class Syncer:
         ids = sorted(set(on_disk) | set(stored))
         self._head = head_of(self.config.dialogues)
         self._touched: dict[str, set[str] | None] = {}
-        regrammar = set() if full else self._other_grammar(only)
+        regrammar = set() if full else self._other_grammar(stored, cache)
         pool: Any = None
         window: deque[_Job] = deque()
         to_parse = 0
@@ -379,7 +380,8 @@ class Syncer:
         if not check:
             for did in on_disk:
                 cache.retain(did, set(on_disk[did]))
-                cache.set_head(did, self._head.commit if self._head else None)
+                cache.set_note(did, "head", self._head.commit if self._head else None)
+                cache.set_note(did, "grammar", fingerprint())
             for did in cache.known() if only is None else only:
                 if did not in on_disk:
                     cache.forget(did)
@@ -389,15 +391,18 @@ class Syncer:
             self._record(rep)
         return rep
 
-    def _other_grammar(self, only: set[str] | None) -> set[str]:
+    def _other_grammar(self, stored: dict[str, dict[str, str]], cache: HashCache) -> set[str]:
         """Stored dialogues indexed with another grammar (or parser version): their files
-        are all re-parsed. One read of the dialogues' meta items."""
-        from .grammar import fingerprint
-
+        are all re-parsed. The hash cache remembers each dialogue's grammar at its last
+        sync here; only when it does not know are the store's meta items read."""
         fp = fingerprint()
-        return {d for m in self.store.dialogues()
-                if m.get("grammar") != fp and (d := m.get("id") or m.get("dialogue_id"))
-                and (only is None or d in only)}
+        known = {d: cache.note(d, "grammar") for d in stored}
+        out = {d for d, g in known.items() if g is not None and g != fp}
+        if None in known.values():
+            out |= {d for m in self.store.dialogues()
+                    if m.get("grammar") != fp and (d := m.get("id") or m.get("dialogue_id"))
+                    and d in known and known[d] is None}
+        return out
 
     # --- parallel parsing (big runs only) ----------------------------------------------
 
@@ -484,7 +489,7 @@ class Syncer:
         """True when git HEAD may have changed this dialogue's files since its last sync
         here (then its files with errors are settled again: FORMAT.md 5)."""
         head = self._head
-        last = cache.head(did)
+        last = cache.note(did, "head")
         if head is None or last == head.commit:
             return False
         if last is None:
