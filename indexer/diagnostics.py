@@ -57,6 +57,9 @@ CODES: dict[str, Code] = {
     "judge-unknown-status": Code(WARNING, "{detail}", "{hint}"),
     "judge-bad-value": Code(WARNING, "{detail}", "{hint}"),
     "judge-unreadable": Code(WARNING, "{detail}", "{hint}"),
+    "layout-unknown": Code(WARNING, "'{name}' in a round folder is not named after an expert "
+                           "(lower-case letters, digits, '-', '_'); indexed as a note, its "
+                           "markers are not read", "rename it <expert>.md, e.g. muffin.md"),
     # -- entries that cannot be read (indexer/fsread.py) --------------------------------
     "file-not-regular": Code(ERROR, "{what}, not a regular file; not read",
                              "remove it or replace it with a regular file"),

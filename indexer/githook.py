@@ -25,6 +25,7 @@ from .model import ERROR, WARNING, Diagnostic
 
 if TYPE_CHECKING:
     from .config import Config
+    from .fsread import Problem
 
 HOOK_NAME = "pre-commit"
 CHAINED_NAME = "pre-commit.blue-index-chained"  # where an existing hook is kept while ours runs
@@ -32,6 +33,7 @@ MARK = "# installed by blue-index"  # how install/uninstall recognise our script
 NO_VERIFY = "blue-index: `git commit --no-verify` skips this check"
 HOOK_ATTEMPTS = 2  # DynamoDB attempts per call during a commit, unless the config sets them
 _GITLINK = "160000"  # submodule entry: no blob to read
+_LINK = "120000"  # symbolic link: the blob is the target's path
 _CHECKED = frozenset("AMRCT")  # statuses whose staged content is checked (D: nothing to check)
 
 
@@ -199,7 +201,7 @@ class StagedSet:
 
     folder: str
     changes: list[Change] = field(default_factory=list)
-    sources: dict[str, bytes] = field(default_factory=dict)
+    sources: dict[str, bytes | Problem] = field(default_factory=dict)
     only: list[str] = field(default_factory=list)
     dialogues: list[str] = field(default_factory=list)
 
@@ -252,13 +254,60 @@ def staged_set(config: Config, paths: Sequence[str] | None = None) -> StagedSet 
         if place.dialogue is None:
             singles[rel] = ch.blob
     blobs: dict[str, str] = dict(singles)
+    links: list[str] = []  # symbolic links: followed in the work tree, as reindex does
     for path, (mode, blob) in index_entries(root, (prefix + d for d in sorted(dialogues))).items():
         rel = path[cut:]
-        if mode != _GITLINK and classify(rel).role != IGNORED:
+        if mode == _LINK:
+            links.append(rel)
+        elif mode != _GITLINK and classify(rel).role != IGNORED:
             blobs[rel] = blob
     content = read_blobs(root, blobs.values())
-    sources = {rel: content[b] for rel, b in sorted(blobs.items()) if b in content}
-    return StagedSet(folder, changes, sources, sorted(only), sorted(dialogues))
+    sources: dict[str, bytes | Problem] = {
+        rel: content[b] for rel, b in sorted(blobs.items()) if b in content}
+    if links:
+        sources.update(linked_sources(config, links))
+        staged_links = [link for link in links if link in {c.path[cut:] for c in changes}]
+        only += [r for r in sources if r not in only and any(
+            r == link or r.startswith(link + "/") for link in staged_links)]
+    return StagedSet(folder, changes, dict(sorted(sources.items())), sorted(only),
+                     sorted(dialogues))
+
+
+def linked_sources(config: Config, links: list[str]) -> dict[str, bytes | Problem]:
+    """What staged symbolic links stand for, read from the work tree by the rules of the
+    sync scan (fsread): a link is followed only inside the repository, a loop or a dangling
+    link is a problem on that entry, a linked folder gives its files."""
+    from . import fsread
+    from .sync import walk_files
+
+    repo = os.path.realpath(config.root)
+    base = config.dialogues
+    out: dict[str, bytes | Problem] = {}
+    for rel in links:
+        path = base / rel
+        ancestors = {os.path.realpath(p) for p in path.parents if p == base or base in p.parents}
+        e = fsread.inspect(str(path), path.name, repo, config.max_file_size, ancestors)
+        if e is None:
+            continue
+        if e.kind == "problem" and e.problem is not None:
+            out[rel] = e.problem
+        elif e.kind == "dir":
+            for sub, d in walk_files(e.path, repo, config.max_file_size, ancestors).items():
+                out[f"{rel}/{sub}"] = d.problem or _read(d.path, repo, config.max_file_size)
+        else:
+            out[rel] = _read(e.path, repo, config.max_file_size)
+    return out
+
+
+def _read(path: str, repo: str, limit: int) -> bytes | Problem:
+    from . import fsread
+
+    try:
+        return fsread.read_entry(path, repo, limit)
+    except fsread.Unreadable as u:
+        return u.problem
+    except FileNotFoundError:
+        return fsread.Problem("symlink-broken")
 
 
 # ------------------------------------------------------------------------------ the check

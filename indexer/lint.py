@@ -47,14 +47,16 @@ def lint_parsed(files: Iterable[ParsedFile], only: Collection[str] | None = None
     return sorted(out, key=sort_key)
 
 
-def lint_sources(sources: Mapping[str, bytes], only: Collection[str] | None = None
+def lint_sources(sources: Mapping[str, bytes | Problem], only: Collection[str] | None = None
                  ) -> list[Diagnostic]:
-    """Diagnostics of in-memory files. Keys are paths relative to the dialogues root.
+    """Diagnostics of in-memory files. Keys are paths relative to the dialogues root; a
+    value may be the Problem of an entry that could not be read (its diagnostic).
 
     Every source is parsed and assembled per dialogue (context); the result keeps the
     diagnostics of ``only`` (default: all), sorted by file, line, column, code.
     """
-    return lint_parsed((parse_file(p, data) for p, data in sources.items()), only)
+    return lint_parsed((unreadable_file(p, data) if isinstance(data, Problem)
+                        else parse_file(p, data) for p, data in sources.items()), only)
 
 
 def looks_like_dialogues_root(folder: Path) -> bool:

@@ -601,6 +601,9 @@ def parse_file(rel_path: str, data: bytes, grammar: Grammar | None = None) -> Pa
                 d = [diag.make("internal-error", rel_path, what="the file",
                                error=f"{type(e).__name__}: {e}")]
             pf.diagnostics += d
+    if place.odd:
+        pf.diagnostics.append(diag.make("layout-unknown", rel_path, None, None,
+                                        name=rel_path.rsplit("/", 1)[-1]))
     pf.diagnostics.sort(key=lambda x: (x.line or 0, x.column or 0, x.code))
     pf.good_sha256 = None if pf.has_errors else pf.sha256
     return pf

@@ -163,12 +163,13 @@ def _walk(folder: str, prefix: str, did: str, files: dict[str, _Disk], w: _Walk,
     w.walking.discard(real)
 
 
-def walk_files(folder: str | Path, repo: str, limit: int = fsread.DEFAULT_MAX_BYTES
-               ) -> dict[str, _Disk]:
-    """Every entry under ``folder`` the way ``scan`` walks a dialogue folder (``lint``)."""
+def walk_files(folder: str | Path, repo: str, limit: int = fsread.DEFAULT_MAX_BYTES,
+               walking: set[str] | None = None) -> dict[str, _Disk]:
+    """Every entry under ``folder`` the way ``scan`` walks a dialogue folder (``lint``, the
+    hook's linked folders); ``walking``: real paths of folders above it (loops)."""
     files: dict[str, _Disk] = {}
     real = os.path.realpath(folder)
-    _walk(str(folder), "", "", files, _Walk(repo, limit), real)
+    _walk(str(folder), "", "", files, _Walk(repo, limit, set(walking or ())), real)
     return files
 
 

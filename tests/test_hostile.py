@@ -200,3 +200,28 @@ def test_unreadable_entries_as_another_user(public_tmp):
     assert p.returncode == 1 and "file-unreadable" in p.stdout, p.stderr
     locked_dir.chmod(0o755)
     locked_file.chmod(0o644)
+
+
+def test_hook_run_on_a_hostile_tree(hostile, tmp_path):
+    """Staged links are followed like reindex follows them; whatever git could stage of
+    the hostile tree, the hook finishes and reports the entries."""
+    from .support.githook import git_env
+
+    root, expected = hostile
+    env = git_env(tmp_path / "home")
+    (tmp_path / "home").mkdir()
+    subprocess.run(["git", "init", "-q", "-b", "main"], cwd=root, env=env, check=True)
+    subprocess.run(["git", "add", "--ignore-errors", "-A", ".blue/dialogues"], cwd=root,
+                   env=env, capture_output=True, timeout=120, check=False)
+    staged = subprocess.run(["git", "ls-files", "-s"], cwd=root, env=env, text=True,
+                            capture_output=True, check=True).stdout
+    p = run(root, "hook", "run")
+    assert p.returncode == 1, p.stderr  # errors block
+    out = p.stdout + p.stderr
+    links = {line.split("\t", 1)[1] for line in staged.splitlines() if line.startswith("120000")}
+    checked = 0
+    for rel, code in expected.items():
+        if f".blue/dialogues/{rel}" in links:
+            checked += 1
+            assert f".blue/dialogues/{rel}: error {code}" in out, (rel, out)
+    assert checked >= 5  # leak, zero, loop, gone, up, escape: git stages links as they are
