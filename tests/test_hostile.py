@@ -225,3 +225,33 @@ def test_hook_run_on_a_hostile_tree(hostile, tmp_path):
             checked += 1
             assert f".blue/dialogues/{rel}: error {code}" in out, (rel, out)
     assert checked >= 5  # leak, zero, loop, gone, up, escape: git stages links as they are
+
+
+def test_huge_and_deep_files(tmp_path):
+    """A response with 10,000 inline markers on one line and one nested past markdown-it's
+    limit: reindex and lint finish, every marker is in the store (counted independently
+    from the text), the deep one with its warning; the store equals a fresh rebuild."""
+    from indexer.parse import markdown
+
+    root = tmp_path / "repo"
+    d = root / ".blue" / "dialogues" / "2026-01-01T0000Z-huge" / "round-0"
+    d.mkdir(parents=True)
+    n = 10000  # bench/bench_inline.py times 50,000
+    wide = "# Muffin\n\nMoves: " + " ".join(f"[MOVE:CONVERGE] {k}," for k in range(n)) + "\n"
+    (d / "muffin.md").write_text(wide, encoding="utf-8")
+    depth = markdown().options["maxNesting"] + 10
+    (d / "strudel.md").write_text("# Strudel\n\n" + "> " * depth +
+                                  "[TENSION T01: buried deep]\nWhy.\n", encoding="utf-8")
+    p = run(root, "reindex")
+    assert p.returncode == 0, p.stderr
+    state = store_state(root / ".blue" / "blue.db")["2026-01-01T0000Z-huge"]
+    moves = [it for it in state.values() if it["kind"] == "block" and it["file"] ==
+             "round-0/muffin.md" and it["block_kind"] == "move"]
+    assert len(moves) == wide.count("[MOVE:CONVERGE]") == n
+    deep = [it for it in state.values() if it["kind"] == "block" and it["label"] ==
+            "buried deep"]
+    assert len(deep) == 1
+    assert "nesting-too-deep" in diagnostic_codes(state)["2026-01-01T0000Z-huge/round-0/"
+                                                         "strudel.md"]
+    assert run(root, "lint").returncode == 0  # warnings only
+    assert store_state(root / ".blue" / "blue.db") == fresh_rebuild(root, tmp_path / "fresh")
