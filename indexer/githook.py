@@ -261,9 +261,16 @@ def staged_set(config: Config, paths: Sequence[str] | None = None) -> StagedSet 
             links.append(rel)
         elif mode != _GITLINK and classify(rel).role != IGNORED:
             blobs[rel] = blob
+    from .fsread import Problem, bad_name, escape_name
+
     content = read_blobs(root, blobs.values())
     sources: dict[str, bytes | Problem] = {
         rel: content[b] for rel, b in sorted(blobs.items()) if b in content}
+    for rel in [r for r in sources if bad_name(r)]:  # not UTF-8: reported, not read
+        shown = escape_name(rel)
+        sources.pop(rel)
+        sources[shown] = Problem("name-not-utf8", {"name": shown})
+        only = [shown if r == rel else r for r in only]
     if links:
         sources.update(linked_sources(config, links))
         staged_links = [link for link in links if link in {c.path[cut:] for c in changes}]

@@ -98,7 +98,8 @@ def scan(root: Path, only: Collection[str] | None = None, repo: Path | None = No
 
     Files directly under the root (shared pool files) belong to no dialogue and are skipped.
     Entries that cannot be read (fsread) are listed with their ``problem``; a dialogue
-    folder whose name is not UTF-8 is indexed under its escaped name.
+    folder that cannot be read (a name that is not UTF-8, a link leaving the repository)
+    is one such entry (path ''), in a partition under its escaped name.
     """
     out: dict[str, dict[str, _Disk]] = {}
     try:
@@ -114,7 +115,9 @@ def scan(root: Path, only: Collection[str] | None = None, repo: Path | None = No
             continue
         files: dict[str, _Disk] = {}
         real = os.path.realpath(entry.path)
-        if not fsread.inside(real, w.repo):
+        if did != entry.name:  # not UTF-8: reported under its escaped name, not read
+            files[""] = _Disk(entry.path, 0, 0, fsread.Problem("name-not-utf8", {"name": did}))
+        elif not fsread.inside(real, w.repo):
             files[""] = _Disk(entry.path, 0, 0, fsread.Problem("symlink-outside",
                                                                {"target": real}))
         else:

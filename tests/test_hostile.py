@@ -255,3 +255,37 @@ def test_huge_and_deep_files(tmp_path):
                                                          "strudel.md"]
     assert run(root, "lint").returncode == 0  # warnings only
     assert store_state(root / ".blue" / "blue.db") == fresh_rebuild(root, tmp_path / "fresh")
+
+
+def test_names_that_are_not_utf8(tmp_path):
+    """A dialogue folder and a file whose names are not UTF-8: reindex and the hook report
+    each under its escaped name (never a crash), and the rest is indexed."""
+    from .support.githook import git_env
+
+    root = tmp_path / "repo"
+    dialogues = root / ".blue" / "dialogues"
+    good = dialogues / "good" / "round-0"
+    good.mkdir(parents=True)
+    (good / "muffin.md").write_text("# M\n\n[TENSION T01: fine]\nx\n", encoding="utf-8")
+    bad_dir = os.fsencode(dialogues) + b"/\xe9t\xe9"
+    os.makedirs(bad_dir + b"/round-0")
+    with open(bad_dir + b"/round-0/muffin.md", "wb") as f:
+        f.write(b"# M\n\n[TENSION T01: hidden]\nx\n")
+    with open(os.fsencode(good) + b"/caf\xe9.md", "wb") as f:
+        f.write(b"# C\n")
+    assert run(root, "reindex").returncode == 0
+    state = store_state(root / ".blue" / "blue.db")
+    assert sorted(state) == ["\\xe9t\\xe9", "good"]
+    assert diagnostic_codes(state["\\xe9t\\xe9"]) == {"\\xe9t\\xe9/": {"name-not-utf8"}}
+    assert "name-not-utf8" in diagnostic_codes(state["good"])["good/round-0/caf\\xe9.md"]
+    assert [it["label"] for it in state["good"].values() if it["kind"] == "block"] == ["fine"]
+    env = git_env(tmp_path / "home")
+    (tmp_path / "home").mkdir()
+    subprocess.run(["git", "init", "-q"], cwd=root, env=env, check=True)
+    subprocess.run(["git", "add", "-A"], cwd=root, env=env, check=True)
+    p = run(root, "hook", "run")
+    assert p.returncode == 1
+    assert ".blue/dialogues/good/round-0/caf\\xe9.md: error name-not-utf8" in p.stdout + \
+        p.stderr
+    assert ".blue/dialogues/\\xe9t\\xe9/round-0/muffin.md: error name-not-utf8" in \
+        p.stdout + p.stderr
