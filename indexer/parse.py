@@ -13,6 +13,7 @@ from __future__ import annotations
 import bisect
 import hashlib
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -226,15 +227,8 @@ def _match_bracket(s: str, i: int) -> int:
     if s.find("[", i + 1, close) < 0 and s.find("\\", i + 1, close) < 0:
         return close  # the common case: no nesting, no escapes
     depth = 0
-    skip = -1
-    for m in _BRACKETS.finditer(s, i):
-        j = m.start()
-        if j == skip:
-            continue
-        c = s[j]
-        if c == "\\":
-            skip = j + 1
-        elif c == "[":
+    for j, c in _unescaped(s, i):
+        if c == "[":
             depth += 1
         else:
             depth -= 1
@@ -243,21 +237,28 @@ def _match_bracket(s: str, i: int) -> int:
     return -1
 
 
-def _bracket_pairs(s: str) -> dict[int, int]:
-    """Every '[' of a line -> the ']' that closes it (backslash escapes honoured), found in
-    one pass: asking ``_match_bracket`` for each of thousands of inline markers on one line
-    would rescan the line each time (quadratic)."""
-    pairs: dict[int, int] = {}
-    stack: list[int] = []
+def _unescaped(s: str, start: int = 0) -> Iterator[tuple[int, str]]:
+    """Positions of the brackets of ``s`` from ``start`` that no backslash escapes."""
     skip = -1
-    for m in _BRACKETS.finditer(s):
+    for m in _BRACKETS.finditer(s, start):
         j = m.start()
         if j == skip:
             continue
         c = s[j]
         if c == "\\":
             skip = j + 1
-        elif c == "[":
+        else:
+            yield j, c
+
+
+def _bracket_pairs(s: str) -> dict[int, int]:
+    """Every '[' of a line -> the ']' that closes it (backslash escapes honoured), found in
+    one pass: asking ``_match_bracket`` for each of thousands of inline markers on one line
+    would rescan the line each time (quadratic)."""
+    pairs: dict[int, int] = {}
+    stack: list[int] = []
+    for j, c in _unescaped(s):
+        if c == "[":
             stack.append(j)
         elif stack:
             pairs[stack.pop()] = j
