@@ -50,7 +50,8 @@ SCHEMA: dict[str, dict[str, str]] = {
     "file": {
         "sk": "str", "kind": "str", "path": "str", "role": "str", "round": "int",
         "expert": "str", "sha256": "str", "size": "int",
-        # sha256 of the content that the stored blocks/data reflect (the last good one)
+        # sha256 of the content that the stored blocks/data reflect (HEAD's for a file
+        # with errors whose HEAD version is clean; None when from content with errors)
         "good_sha256": "str", "data": "json", "errors": "int", "warnings": "int",
     },
     "expert": {

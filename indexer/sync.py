@@ -8,8 +8,9 @@ the dialogue in memory, diff against the loaded items and write only the puts/de
 
 The store's file items are the record of what is synced: a file is skipped only when its
 sha256 equals the stored one, so a run killed at any point is finished by the next run.
-A file whose new content has errors keeps its last good blocks/data (with its new sha256
-and diagnostics); other files are never affected by it.
+A file whose content has errors is indexed from its clean version at git HEAD, else from
+what parses (FORMAT.md 5: the store depends on the files and HEAD alone); other files are
+never affected by it. Entries that cannot be read are diagnostics (fsread).
 
 Big runs (``PARALLEL_MIN`` files to parse, e.g. a first or ``--full`` reindex) parse and
 assemble dialogues in forked worker processes while this process hashes, diffs and writes;
