@@ -75,6 +75,9 @@ class SyncReport:
         return d
 
 
+NO_MTIME = -1  # an entry that cannot be read: never matches a hash-cache entry
+
+
 @dataclass(slots=True)
 class _Disk:
     path: str
@@ -117,10 +120,11 @@ def scan(root: Path, only: Collection[str] | None = None, repo: Path | None = No
         files: dict[str, _Disk] = {}
         real = os.path.realpath(entry.path)
         if did != entry.name:  # not UTF-8: reported under its escaped name, not read
-            files[""] = _Disk(entry.path, 0, 0, fsread.Problem("name-not-utf8", {"name": did}))
+            problem = fsread.Problem("name-not-utf8", {"name": did})
+            files[""] = _Disk(entry.path, 0, NO_MTIME, problem)
         elif not fsread.inside(real, w.repo):
-            files[""] = _Disk(entry.path, 0, 0, fsread.Problem("symlink-outside",
-                                                               {"target": real}))
+            problem = fsread.Problem("symlink-outside", {"target": real})
+            files[""] = _Disk(entry.path, 0, NO_MTIME, problem)
         else:
             _walk(entry.path, "", did, files, w, real)
         if files:
@@ -139,7 +143,7 @@ def _walk(folder: str, prefix: str, did: str, files: dict[str, _Disk], w: _Walk,
     except (FileNotFoundError, NotADirectoryError):
         return
     except OSError as e:  # an unreadable folder: a problem on that entry, not a crash
-        files[prefix.rstrip("/")] = _Disk(folder, 0, 0, fsread.problem_of(e))
+        files[prefix.rstrip("/")] = _Disk(folder, 0, NO_MTIME, fsread.problem_of(e))
         return
     w.walking.add(real)
     ignored = _ignored
@@ -189,7 +193,7 @@ def _odd(path: str, name: str, prefix: str, did: str, files: dict[str, _Disk],
     elif e.kind == "file" and e.st is not None:
         files[rel] = _Disk(e.path, e.st.st_size, e.st.st_mtime_ns)
     else:
-        files[rel] = _Disk(path, 0, 0, e.problem)
+        files[rel] = _Disk(path, 0, NO_MTIME, e.problem)
 
 
 @functools.lru_cache(maxsize=4096)
