@@ -563,23 +563,49 @@ class Syncer:
     def _lock(self, did: str) -> int | None:
         """Wait for and take the dialogue's machine-local lock, so that two syncs (daemon,
         reindex, hook) never interleave one dialogue's load and write: a diff is always
-        against what the store holds. None where locks are unavailable."""
+        against what the store holds. None where locks are unavailable.
+
+        The wait is visible and bounded: after LOCK_NOTICE_S one line says who holds the
+        lock (the watch daemon by its pid, else pid and command line), and after
+        ``storage.sqlite.busy_timeout`` seconds the run stops (StoreUnavailable, exit 3)."""
         try:
             import fcntl
         except ImportError:
             return None
         folder = self.config.state_dir / "cache" / "locks"
+        path = folder / f"{did}.lock"
         try:
             folder.mkdir(parents=True, exist_ok=True)
-            fd = os.open(folder / f"{did}.lock", os.O_RDWR | os.O_CREAT, 0o644)
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
         except OSError:
             return None
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-        except OSError:
-            os.close(fd)
-            return None
-        return fd
+        t0 = time.monotonic()
+        told = False
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return fd
+            except BlockingIOError:
+                waited = time.monotonic() - t0
+                limit = self.config.sqlite_busy_timeout
+                if waited >= limit or not told and waited >= LOCK_NOTICE_S:
+                    who = _holder(self.config, path)
+                    if waited >= limit:
+                        os.close(fd)
+                        from .store.base import StoreUnavailable
+
+                        raise StoreUnavailable(
+                            f"{did}: another sync of this dialogue ({who}) held its lock for "
+                            f"{waited:.0f}s; stop it, or raise storage.sqlite.busy_timeout"
+                        ) from None
+                    told = True
+                    notice = getattr(getattr(self.store, "inner", self.store), "notice", None)
+                    (notice or _stderr)(f"blue-index: {did} is being synced by {who}; "
+                                        f"waiting up to {limit:g}s")
+                time.sleep(0.05)
+            except OSError:
+                os.close(fd)
+                return None
 
     def _after_write(self) -> None:
         self._writes += 1
@@ -601,6 +627,23 @@ class Syncer:
             os.replace(tmp, path)
         except OSError:
             pass
+
+
+LOCK_NOTICE_S = 0.5  # a wait for another sync's dialogue lock this long is announced
+
+
+def _holder(config: Config, path: Path) -> str:
+    """Who holds a lock file: the watch daemon by its pid, else pid and command line."""
+    from .daemon_state import daemon_status
+    from .store.sqlite import describe_holders, lock_holders
+
+    return describe_holders(lock_holders(path), (daemon_status(config) or {}).get("pid"))
+
+
+def _stderr(text: str) -> None:
+    import sys
+
+    print(text, file=sys.stderr, flush=True)
 
 
 DRIFT_LINES = 20  # item differences listed per dialogue (then a count of the rest)

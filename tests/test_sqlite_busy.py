@@ -129,3 +129,34 @@ def test_wait_ends_when_the_holder_lets_go(repo):
         assert store.load(did) == expected_items(repo.dialogues, did)
     finally:
         store.close()
+
+
+FLOCK = """
+import fcntl, os, sys, time
+fd = os.open({path!r}, os.O_RDWR | os.O_CREAT, 0o644)
+fcntl.flock(fd, fcntl.LOCK_EX)
+print("held", flush=True)
+time.sleep(60)
+"""
+
+
+def test_wait_for_another_sync_of_the_dialogue_is_said_and_bounded(repo):
+    """Two syncs never interleave one dialogue (a machine-local lock per dialogue); the
+    second one says who holds it and gives up at the limit instead of hanging."""
+    _config(repo, 2)
+    did = _edit(repo)
+    lock = repo.root / ".blue" / "cache" / "locks" / f"{did}.lock"
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    holder = subprocess.Popen([sys.executable, "-c", FLOCK.format(path=str(lock))],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        p = cli(repo.root, "reindex")
+    finally:
+        holder.kill()
+        holder.wait()
+    assert p.returncode == 3, p.stderr
+    notice, final = p.stderr.strip().splitlines()
+    assert f"{did} is being synced by pid {holder.pid} (" in notice
+    assert f"{did}: another sync of this dialogue (pid {holder.pid}" in final
+    assert cli(repo.root, "reindex").returncode == 0  # once it is free, all goes on

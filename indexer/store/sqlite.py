@@ -257,6 +257,14 @@ def lock_holders(path: Path) -> list[int]:
     return sorted(pids)
 
 
+def describe_holders(pids: list[int], daemon: int | None) -> str:
+    """Lock holders in words: the watch daemon by its pid, others by pid and command."""
+    if not pids:
+        return "another process"
+    return ", ".join(f"the watch daemon (pid {p})" if p == daemon else
+                     f"pid {p} ({_cmdline(p)})" for p in pids)
+
+
 def _cmdline(pid: int) -> str:
     try:
         raw = Path(f"/proc/{pid}/cmdline").read_bytes()
@@ -408,15 +416,11 @@ class SQLiteStore:
     def holder(self) -> str:
         """Who holds the store's write lock, in words: the watch daemon (by its pid), else
         the pid and command line of each process with a write lock on the file."""
-        pids = lock_holders(self.path)
-        if not pids:
-            return "another process"
         daemon = None
         if self.daemon_pid is not None:
             with contextlib.suppress(Exception):
                 daemon = self.daemon_pid()
-        return ", ".join(f"the watch daemon (pid {p})" if p == daemon else
-                         f"pid {p} ({_cmdline(p)})" for p in pids)
+        return describe_holders(lock_holders(self.path), daemon)
 
     # --- DialogueStore -----------------------------------------------------------------
 
