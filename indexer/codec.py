@@ -16,6 +16,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from . import layout
 from .assemble import rel_to_dialogue
 from .dialogue import Dialogue
 from .grammar import fingerprint
@@ -78,6 +79,7 @@ def to_items(dialogue: Dialogue) -> Items:
         status=d.status, rounds=len(d.rounds), experts=len(d.experts),
         tensions=len(d.tensions), open_tensions=d.open_tensions, blocks=len(blocks),
         decision=d.verdict.decision if d.verdict else None, grammar=fingerprint(),
+        status_reasons=_copy_json(d.status_reasons),
     ))
     for pf in d.files:
         rel = rel_to_dialogue(d.id, pf.path)
@@ -119,6 +121,7 @@ def to_items(dialogue: Dialogue) -> Items:
             label=t.label, status=t.status, ledger_status=t.ledger_status,
             ledger_id=t.ledger_id, file=t.file, line=t.line,
             status_by_round=dict(t.status_by_round), open=t.is_open,
+            names=_copy_json(t.names), agent=t.agent,
         ))
         for ev in t.events:
             put(_item(
@@ -158,7 +161,7 @@ def parsed_files_from_items(items: Items) -> dict[str, ParsedFile]:
             continue
         rel = item["path"]
         files[rel] = ParsedFile(
-            path=f"{did}/{rel}" if did else rel, role=item["role"], dialogue=did,
+            path=layout.parse_path(did, rel) if did else rel, role=item["role"], dialogue=did,
             round=item.get("round"), expert=item.get("expert"),
             data=_copy_json(item.get("data")),
             sha256=item.get("sha256") or "", size=item.get("size") or 0,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from .model import ERROR, WARNING, Diagnostic
+from .model import ERROR, INFO, WARNING, Diagnostic
 
 
 class Code(NamedTuple):
@@ -49,7 +49,7 @@ CODES: dict[str, Code] = {
     # -- references, resolution, ledger (assemble: message and hint made there) -----------
     **{code: Code(WARNING, "{detail}", "{hint}") for code in (
         "unresolved-target", "reference-rule", "reference-cycle", "ledger-unmatched",
-        "ledger-ambiguous", "round-missing", "empty-response", "duplicate-key",
+        "ledger-ambiguous", "tension-unlinked", "round-missing", "empty-response", "duplicate-key",
         "duplicate-file")},
     # -- Judge files (indexer/judge) ---------------------------------------------------
     "json-invalid": Code(ERROR, "invalid JSON: {detail}", "{hint}"),
@@ -76,6 +76,14 @@ CODES: dict[str, Code] = {
                            ".blue/config.yaml"),
     "name-not-utf8": Code(ERROR, "name is not valid UTF-8 (shown as {name}); not read",
                           "rename it with a UTF-8 name"),
+    # -- single-file dialogues and dialogue roots ------------------------------------------
+    "single-file-no-markers": Code(INFO, "no markers found in this {family} dialogue; indexed "
+                                   "with its title, rounds and experts",
+                                   "tag contributions ([PERSPECTIVE P01: ...], [TENSION T01: "
+                                   "...]) to index them as blocks"),
+    "dialogue-duplicate": Code(ERROR, "dialogue {id} is found twice: {kept} and {dropped}; "
+                               "only {kept} is indexed",
+                               "rename or remove one of them (dialogue roots are read in order)"),
     # -- robustness ------------------------------------------------------------------------
     "internal-error": Code(ERROR, "could not read {what}: {error}",
                            "report this as a bug with the file attached; rerun with -v"),

@@ -93,6 +93,14 @@ def inside(path: str, root: str) -> bool:
     return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
 
 
+def boundary(folder: str | os.PathLike[str], repo: str | os.PathLike[str] | None) -> str:
+    """The real path links under ``folder`` must stay in: the repository when ``folder``
+    lies inside it, else ``folder`` itself (a dialogues root given outside the repository)."""
+    real = os.path.realpath(folder)
+    top = os.path.realpath(repo) if repo is not None else real
+    return top if inside(real, top) else real
+
+
 def resolve(path: str, root: str) -> str:
     """The real path of ``path`` when every link on the way stays under ``root`` (a real
     path); raises Unreadable for a loop, a dangling link or a link leaving the root."""

@@ -8,6 +8,7 @@ workers read blobs through it (one ``git cat-file`` per file with errors, which 
 
 from __future__ import annotations
 
+import os
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,39 +25,56 @@ def _git(cwd: str, *args: str) -> bytes | None:
 
 @dataclass(frozen=True, slots=True)
 class Head:
-    """``HEAD`` of the work tree holding a dialogues folder."""
+    """``HEAD`` of the work tree holding the dialogue roots."""
 
-    top: str  # the work tree's top level (git runs there)
-    prefix: str  # the dialogues folder relative to ``top``, '' or ending in '/'
+    top: str  # the work tree's top level (git runs there), a real path
+    prefixes: tuple[str, ...]  # each dialogue root relative to ``top``, '' or ending in '/'
     commit: str
 
-    def blob(self, rel: str) -> bytes | None:
-        """The content of ``rel`` (relative to the dialogues folder) at HEAD, or None."""
-        return _git(self.top, "cat-file", "blob", f"{self.commit}:{self.prefix}{rel}")
+    def blob(self, path: str) -> bytes | None:
+        """The content at HEAD of the file at ``path`` (absolute), or None."""
+        rel = os.path.relpath(os.path.realpath(path), self.top)
+        if rel == ".." or rel.startswith("../"):
+            return None
+        return _git(self.top, "cat-file", "blob", f"{self.commit}:{rel}")
 
     def touched(self, since: str) -> set[str] | None:
         """Dialogue ids with a file changed between ``since`` and HEAD (None: unknown)."""
+        specs = [p or "." for p in self.prefixes]
         out = _git(self.top, "diff", "--name-only", "-z", "--no-renames", since, self.commit,
-                   "--", self.prefix or ".")
+                   "--", *specs)
         if out is None:
             return None
-        cut = len(self.prefix)
+        from .roots import entry
+
         ids = set()
         for raw in out.split(b"\0"):
-            rel = raw.decode("utf-8", "surrogateescape")[cut:]
-            if "/" in rel:
-                ids.add(rel.split("/", 1)[0])
+            path = raw.decode("utf-8", "surrogateescape")
+            for prefix in self.prefixes:
+                if path and path.startswith(prefix):
+                    head, sep, _ = path[len(prefix):].partition("/")
+                    what = entry(head, bool(sep))
+                    if what is not None:
+                        ids.add(what[0])
         return ids
 
 
-def head_of(dialogues: Path) -> Head | None:
-    """HEAD for a dialogues folder inside a git work tree with at least one commit."""
-    if not dialogues.is_dir():
+def head_of(roots: list[Path]) -> Head | None:
+    """HEAD for dialogue roots inside one git work tree with at least one commit."""
+    roots = [r for r in roots if r.is_dir()]
+    if not roots:
         return None
-    out = _git(str(dialogues), "rev-parse", "--show-toplevel", "--show-prefix", "HEAD")
+    out = _git(str(roots[0]), "rev-parse", "--show-toplevel", "HEAD")
     if out is None:
         return None
     lines = out.decode("utf-8", "surrogateescape").split("\n")
-    if len(lines) < 3 or len(lines[2]) < 40:
+    if len(lines) < 2 or len(lines[1]) < 40:
         return None
-    return Head(lines[0], lines[1], lines[2])
+    top = os.path.realpath(lines[0])
+    prefixes = []
+    for r in roots:
+        rel = os.path.relpath(os.path.realpath(r), top)
+        if rel == ".." or rel.startswith("../"):
+            continue
+        prefixes.append("" if rel == "." else rel + "/")
+    return Head(top, tuple(prefixes), lines[1])

@@ -25,7 +25,7 @@ import os
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,6 +36,7 @@ from .grammar import fingerprint
 from .hashcache import HashCache, sha256_bytes
 from .headrev import Head, head_of
 from .items import Item, Items, diff
+from .roots import FOLDER, Conflict, Found, entry, merge
 
 if TYPE_CHECKING:
     from .config import Config
@@ -68,6 +69,8 @@ class SyncReport:
     seconds: float = 0.0
     dialogues: list[str] = field(default_factory=list)
     drift: list[str] = field(default_factory=list)
+    # dialogue ids met twice across the roots (an error each; the first root is indexed)
+    conflicts: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -98,38 +101,86 @@ class _Walk:
 
 def scan(root: Path, only: Collection[str] | None = None, repo: Path | None = None,
          limit: int = fsread.DEFAULT_MAX_BYTES) -> dict[str, dict[str, _Disk]]:
-    """``{dialogue id: {path in the dialogue folder: stat}}`` of every indexable file.
+    """``{dialogue id: {path in the dialogue: stat}}`` of every indexable file of one root."""
+    return scan_roots([root], only, repo, limit)[0]
 
-    Files directly under the root (shared pool files) belong to no dialogue and are skipped.
-    Entries that cannot be read (fsread) are listed with their ``problem``; a dialogue
-    folder that cannot be read (a name that is not UTF-8, a link leaving the repository)
-    is one such entry (path ''), in a partition under its escaped name.
+
+def scan_roots(roots: Sequence[Path], only: Collection[str] | None = None,
+               repo: Path | None = None, limit: int = fsread.DEFAULT_MAX_BYTES
+               ) -> tuple[dict[str, dict[str, _Disk]], list[Conflict]]:
+    """Every dialogue of the roots, merged in root order (roots.py), and the ids met twice.
+
+    Folders are folder dialogues, ``<id>.dialogue.md`` files single-file dialogues; other
+    files directly under a root (shared pool files) belong to no dialogue and are skipped.
+    Entries that cannot be read (fsread: links leaving ``repo``, FIFOs, files over
+    ``limit``, ...) are listed with their ``problem``; a dialogue folder that cannot be read
+    (a name that is not UTF-8, a link leaving the repository) is one such entry (path ''),
+    in a partition under its escaped name.
     """
-    out: dict[str, dict[str, _Disk]] = {}
+    found = []
+    for root in roots:
+        w = _Walk(fsread.boundary(root, repo), limit)
+        folders: dict[str, dict[str, _Disk]] = {}
+        singles: dict[str, dict[str, _Disk]] = {}
+        for e in _entries(root):
+            what = dialogue_entry(e)
+            if what is None:
+                continue
+            did, kind = fsread.escape_name(what[0]), what[1]
+            if only is not None and did not in only:
+                continue
+            if kind == FOLDER:
+                files: dict[str, _Disk] = {}
+                real = os.path.realpath(e.path)
+                if did != what[0]:  # not UTF-8: reported under its escaped name, not read
+                    problem = fsread.Problem("name-not-utf8", {"name": did})
+                    files[""] = _Disk(e.path, 0, NO_MTIME, problem)
+                elif not fsread.inside(real, w.repo):
+                    problem = fsread.Problem("symlink-outside", {"target": real})
+                    files[""] = _Disk(e.path, 0, NO_MTIME, problem)
+                else:
+                    _walk(e.path, "", did, files, w, real)
+                if files:
+                    folders[did] = files
+            else:
+                st = _stat(e, w)
+                if st is not None:
+                    singles.setdefault(did, {})[fsread.escape_name(e.name)] = st
+        found.append(Found(str(root), folders, singles))
+    return merge(found)
+
+
+def _entries(root: Path) -> list[os.DirEntry[str]]:
     try:
-        top = list(os.scandir(root))
-    except FileNotFoundError:
-        return out
-    w = _Walk(os.path.realpath(repo or root), limit)
-    for entry in top:
-        if not entry.is_dir() or entry.name.startswith("."):
-            continue
-        did = fsread.escape_name(entry.name)
-        if only is not None and did not in only:
-            continue
-        files: dict[str, _Disk] = {}
-        real = os.path.realpath(entry.path)
-        if did != entry.name:  # not UTF-8: reported under its escaped name, not read
-            problem = fsread.Problem("name-not-utf8", {"name": did})
-            files[""] = _Disk(entry.path, 0, NO_MTIME, problem)
-        elif not fsread.inside(real, w.repo):
-            problem = fsread.Problem("symlink-outside", {"target": real})
-            files[""] = _Disk(entry.path, 0, NO_MTIME, problem)
-        else:
-            _walk(entry.path, "", did, files, w, real)
-        if files:
-            out[did] = files
-    return out
+        return list(os.scandir(root))
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+
+
+def dialogue_entry(e: os.DirEntry[str]) -> tuple[str, str] | None:
+    """(id, FOLDER | FILE) when an entry directly under a root is a dialogue."""
+    try:
+        return entry(e.name, e.is_dir())
+    except OSError:
+        return None
+
+
+def _stat(e: os.DirEntry[str], w: _Walk) -> _Disk | None:
+    """The stat of one single-file dialogue entry (None when it vanished); anything but a
+    plain small regular file goes through ``fsread.inspect`` as in a folder walk."""
+    try:
+        if e.is_file(follow_symlinks=False) and e.name.isascii():
+            st = e.stat(follow_symlinks=False)
+            if st.st_size <= w.limit:
+                return _Disk(e.path, st.st_size, st.st_mtime_ns)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    x = fsread.inspect(e.path, e.name, w.repo, w.limit, w.walking)
+    if x is None or x.kind == "dir":
+        return None
+    if x.kind == "file" and x.st is not None:
+        return _Disk(x.path, x.st.st_size, x.st.st_mtime_ns)
+    return _Disk(e.path, 0, NO_MTIME, x.problem)
 
 
 def _walk(folder: str, prefix: str, did: str, files: dict[str, _Disk], w: _Walk,
@@ -209,14 +260,15 @@ def _in_dialogue(did: str, path: str) -> str:
 
 
 def build_items(did: str, rels: list[str], changed: dict[str, bytes | fsread.Problem],
-                old_items: Items, paths: dict[str, str | fsread.Problem],
+                old_items: Items, disk: dict[str, _Disk],
                 head: Head | None = None, review: bool = False,
                 limit: int = fsread.DEFAULT_MAX_BYTES) -> tuple[Items, int]:
     """The items of one dialogue from its files (pure; runs in a worker process on big runs).
 
     ``rels``: every file of the dialogue (paths in the dialogue folder); ``changed``: the bytes
     (or the read problem) of those to parse; the others are rebuilt from ``old_items`` (the
-    stored partition), or read from ``paths`` and parsed when the store cannot rebuild them.
+    stored partition), or read (``disk``: where each file is) and parsed when the store
+    cannot rebuild them.
     A file with errors is indexed from its version at ``head`` when that one is clean, else
     from what parses (FORMAT.md 5); ``review``: HEAD moved since this dialogue was last
     synced, so its stored files with errors are read and settled again. Returns the items
@@ -226,44 +278,50 @@ def build_items(did: str, rels: list[str], changed: dict[str, bytes | fsread.Pro
     from .codec import parsed_files_from_items, to_items
 
     old = {_in_dialogue(did, p): pf for p, pf in parsed_files_from_items(old_items).items()}
+    folder = any(layout.parse_path(did, rel) != rel for rel in rels)  # not only single files
     files: list[ParsedFile] = []
     parsed = 0
     for rel in rels:
         prev = old.get(rel)
         if rel in changed:
             data: bytes | fsread.Problem | None = changed[rel]
-        elif prev is not None and not (review and prev.has_errors):
+        elif prev is not None and (prev.role != layout.RECORDING or folder) \
+                and not (review and prev.has_errors):
             files.append(prev)
             continue
-        else:  # no rebuildable parse stored, or HEAD moved under a file with errors
-            data = _read_again(paths[rel], limit)
+        else:  # no rebuildable parse stored (or a recording whose folder is gone: its
+            # blocks are not stored, and now it is the dialogue), or HEAD moved under a file
+            # with errors: read it again
+            data = _read_again(disk[rel], limit)
             if data is None:
                 continue
-        files.append(settle(f"{did}/{rel}", data, head))
+        files.append(settle(layout.parse_path(did, rel), data, head, disk[rel].path))
         parsed += 1
     return to_items(assemble(did, files)), parsed
 
 
-def _read_again(path: str | fsread.Problem, limit: int) -> bytes | fsread.Problem | None:
-    if isinstance(path, fsread.Problem):
-        return path
+def _read_again(st: _Disk, limit: int) -> bytes | fsread.Problem | None:
+    if st.problem is not None:
+        return st.problem
     try:
-        return fsread.read(path, limit)
+        return fsread.read(st.path, limit)
     except (FileNotFoundError, IsADirectoryError):
         return None
     except fsread.Unreadable as u:
         return u.problem
 
 
-def settle(rel_path: str, data: bytes | fsread.Problem, head: Head | None) -> ParsedFile:
+def settle(rel_path: str, data: bytes | fsread.Problem, head: Head | None,
+           path: str = "") -> ParsedFile:
     """One file as the store keeps it: its parse (or read problem), with blocks and data
-    from its version at ``head`` when the file has errors and that version has none."""
+    from its version at ``head`` when the file has errors and that version has none
+    (``path``: where the file is, to find it in git)."""
     from .parse import parse_file
 
     pf = (fsread.unreadable_file(rel_path, data) if isinstance(data, fsread.Problem)
           else parse_file(rel_path, data))
     if pf.has_errors and head is not None:
-        old = head.blob(rel_path)
+        old = head.blob(path) if path else None
         if old is not None:
             good = parse_file(rel_path, old)
             if not good.has_errors:
@@ -310,7 +368,7 @@ def _workers() -> int:
 
 
 class Syncer:
-    """Brings the store in line with the files under ``config.dialogues``."""
+    """Brings the store in line with the files under the dialogue roots of ``config``."""
 
     def __init__(self, config: Config, store: Store, workers: int | None = None) -> None:
         self.config = config
@@ -334,24 +392,28 @@ class Syncer:
         dialogues whose items differ."""
         rekey = full
         full = full or check or repair
-        if not self.config.dialogues.is_dir():
+        missing = self.config.missing_roots()
+        if missing:
             # A mistyped or unmounted folder must not read as "every dialogue deleted".
             from .config import ConfigError
 
-            raise ConfigError(f"{self.config.dialogues}: dialogues folder not found; check "
+            raise ConfigError(f"{missing[0]}: dialogues folder not found; check "
                               "--dialogues or 'dialogues:' in the config (create the folder "
                               "if it is new)")
         t0 = time.perf_counter()
         rep = SyncReport()
         only = {fsread.escape_name(d) for d in dialogues} if dialogues is not None else None
-        on_disk = scan(self.config.dialogues, only, self.config.root, self.config.max_file_size)
+        roots = self.config.existing_roots
+        on_disk, conflicts = scan_roots(roots, only, self.config.root, self.config.max_file_size)
+        rep.conflicts = [c.message for c in conflicts]
+        rep.diagnostics["error"] += len(conflicts)
         if only is None:
             stored = self.store.all_file_hashes()
         else:
             stored = {d: h for d in sorted(only) if (h := self.store.file_hashes(d))}
-        cache = HashCache(self.cache_dir, self.config.dialogues)
+        cache = HashCache(self.cache_dir, os.pathsep.join(map(str, roots)))
         ids = sorted(set(on_disk) | set(stored))
-        self._head = head_of(self.config.dialogues)
+        self._head = head_of(roots)
         self._touched: dict[str, set[str] | None] = {}
         regrammar = set() if full else self._other_grammar(stored, cache)
         pool: Any = None
@@ -517,9 +579,8 @@ class Syncer:
         except BaseException:
             _unlock(lock)
             raise
-        args = (did, sorted(disk), changed, old_items,
-                {rel: st.problem or st.path for rel, st in disk.items() if rel not in changed},
-                self._head, review, self.config.max_file_size)
+        args = (did, sorted(disk), changed, old_items, disk, self._head, review,
+                self.config.max_file_size)
         pending = pool.submit(build_items, *args) if pool is not None else build_items(*args)
         gone = sorted(p for p in stored if p not in disk)
         return _Job(did, stored, differs, gone, old_items, pending, lock)
@@ -542,10 +603,11 @@ class Syncer:
         did = job.did
         puts, deletes = diff(job.old_items, new_items)
         if check:
-            drift = [f"{did}/{rel}: " + ("changed since the last sync" if rel in job.stored
-                                         else "not in the store")
+            where = functools.partial(layout.parse_path, did)  # as users see the path
+            drift = [f"{where(rel)}: " + ("changed since the last sync" if rel in job.stored
+                                          else "not in the store")
                      for rel in sorted(job.differs)]
-            drift += [f"{did}/{rel}: deleted, still in the store" for rel in job.gone]
+            drift += [f"{where(rel)}: deleted, still in the store" for rel in job.gone]
             if (puts or deletes) and not drift:
                 drift = item_drift(did, job.old_items, puts, deletes)
             rep.drift += drift
@@ -617,6 +679,7 @@ class Syncer:
         state = {
             "last_sync": datetime.now(UTC).isoformat(timespec="seconds"),
             "dialogues_root": str(self.config.dialogues),
+            "dialogue_roots": [str(r) for r in self.config.dialogue_roots],
             "report": rep.to_dict(),
         }
         path = state_file(self.config)

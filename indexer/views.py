@@ -9,6 +9,7 @@ there is one).
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +50,7 @@ def show(items: Items) -> dict[str, Any]:
         "question": meta.get("question"),
         "domain": meta.get("domain"),
         "status": meta.get("status"),
+        "status_reasons": meta.get("status_reasons") or [],
         "rounds": [{"number": r.get("number"), "experts": r.get("experts") or [],
                     "summary_title": r.get("summary_title"), "alignment": r.get("alignment")}
                    for r in of_kind(items, "round")],
@@ -78,34 +80,53 @@ def tensions(items: Items, open_only: bool = False) -> list[dict[str, Any]]:
          "ledger_status": t.get("ledger_status"),
          "events": [{"round": ev.get("round"), "actor": ev.get("actor"),
                      "kind": ev.get("event"), "file": ev.get("file"), "line": ev.get("line")}
-                    for ev in events.get(t.get("key") or "", [])]}
+                    for ev in events.get(t.get("key") or "", [])],
+         # added by tension identity (FORMAT.md 6); the fields above keep their meaning
+         "ledger_id": t.get("ledger_id"), "open": is_open(t), "agent": t.get("agent"),
+         "names": names(t)}
         for t in of_kind(items, "tension")
         if not open_only or is_open(t)
     ]
 
 
-def dialogue_files(dialogues_root: Path, dialogue_id: str) -> list[tuple[str, Path]]:
-    """``(path relative to the dialogues root, absolute path)`` of the files to index."""
-    folder = dialogues_root / dialogue_id
-    if not dialogue_id or "/" in dialogue_id or dialogue_id.startswith(".") \
-            or not folder.is_dir():
-        raise UnknownDialogue(dialogue_id, str(dialogues_root))
-    out = []
-    for p in sorted(folder.rglob("*")):
-        if not p.is_file():
-            continue
-        rel = p.relative_to(dialogues_root).as_posix()
-        if layout.classify(rel).role != layout.IGNORED:
-            out.append((rel, p))
-    return out
+def names(t: Item) -> list[dict[str, Any]]:
+    """The expert tensions merged into ``t``, each with the rule and the file:line of the
+    evidence that linked it (``tensions --why``)."""
+    return [{"key": n.get("key"), "id": n.get("id"), "expert": n.get("expert"),
+             "round": n.get("round"), "label": n.get("label"), "file": n.get("file"),
+             "line": n.get("line"), "rule": n.get("rule"),
+             "evidence": {"file": n.get("evidence_file"), "line": n.get("evidence_line")}}
+            for n in t.get("names") or [] if isinstance(n, dict)]
 
 
-def items_from_files(dialogues_root: Path, dialogue_id: str) -> Items:
-    """Read, parse and assemble one dialogue folder (no store involved)."""
+def dialogue_files(dialogues_root: Path | Sequence[Path], dialogue_id: str
+                   ) -> list[tuple[str, Path]]:
+    """``(path relative to its dialogues root, absolute path)`` of the files to index: the
+    dialogue's folder and single files in every root (roots.py: the first root wins)."""
+    from .sync import scan_roots
+
+    roots = [dialogues_root] if isinstance(dialogues_root, Path) else list(dialogues_root)
+    if not dialogue_id or "/" in dialogue_id or dialogue_id.startswith("."):
+        raise UnknownDialogue(dialogue_id, ", ".join(map(str, roots)))
+    found = scan_roots(roots, {dialogue_id})[0].get(dialogue_id)
+    if not found:
+        raise UnknownDialogue(dialogue_id, ", ".join(map(str, roots)))
+    return sorted((layout.parse_path(dialogue_id, rel), Path(st.path))
+                  for rel, st in found.items())
+
+
+def items_from_files(dialogues_root: Path | Sequence[Path], dialogue_id: str) -> Items:
+    """Read, parse and assemble one dialogue (no store involved)."""
     from .assemble import assemble
     from .codec import to_items
+    from .fsread import Unreadable, read, unreadable_file
     from .parse import parse_file
 
-    parsed = [parse_file(rel, p.read_bytes()) for rel, p in dialogue_files(dialogues_root,
-                                                                         dialogue_id)]
+    def parse_one(rel: str, p: Path) -> Any:
+        try:  # never block on a FIFO or read a device (fsread)
+            return parse_file(rel, read(str(p)))
+        except Unreadable as u:
+            return unreadable_file(rel, u.problem)
+
+    parsed = [parse_one(rel, p) for rel, p in dialogue_files(dialogues_root, dialogue_id)]
     return to_items(assemble(dialogue_id, parsed))

@@ -44,11 +44,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_status)
 
 
-class _Progress:
+class _Progress:  # also used by `report` (cli/report.py)
     """A rich progress bar on stderr, started only once a run proves long (terminal only)."""
 
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
+    def __init__(self, enabled: bool, label: str = "syncing") -> None:
+        self.enabled, self.label = enabled, label
         self.t0 = time.monotonic()
         self.bar: Any = None
         self.task: Any = None
@@ -64,7 +64,7 @@ class _Progress:
 
             self.bar = Progress(console=Console(stderr=True), transient=True)
             self.bar.start()
-            self.task = self.bar.add_task("syncing", total=total)
+            self.task = self.bar.add_task(self.label, total=total)
         self.bar.update(self.task, completed=done, description=dialogue[:40].ljust(40))
 
     def close(self) -> None:
@@ -104,7 +104,9 @@ def cmd_reindex(args: argparse.Namespace, ctx: Context) -> int:
         ctx.json(rep.to_dict())
     else:
         _print_report(ctx, rep, args.check)
-    return 1 if args.check and rep.drift else 0
+    for line in rep.conflicts:  # an id in two roots: one line each, naming both
+        ctx.err(line)
+    return 1 if (args.check and rep.drift) or rep.conflicts else 0
 
 
 def _print_report(ctx: Context, rep: SyncReport, check: bool) -> None:
@@ -185,7 +187,8 @@ def cmd_status(args: argparse.Namespace, ctx: Context) -> int:
 
     cfg = ctx.config
     doc: dict[str, Any] = {
-        "root": str(cfg.root), "dialogues": str(cfg.dialogues), "backend": cfg.backend,
+        "root": str(cfg.root), "dialogues": str(cfg.dialogues),
+        "dialogue_roots": [str(r) for r in cfg.dialogue_roots], "backend": cfg.backend,
         "encrypted": bool(cfg.encryption), "store": None, "counts": None,
         "last_sync": None, "daemon": _daemon(cfg), "error": None,
     }
@@ -212,7 +215,9 @@ def cmd_status(args: argparse.Namespace, ctx: Context) -> int:
             where += " (not built yet: run 'blue-index reindex')"
         ctx.out(f"{'backend':<10} {cfg.backend}{' (encrypted)' if doc['encrypted'] else ''}")
         ctx.out(f"{'store':<10} {where}")
-        ctx.out(f"{'dialogues':<10} {cfg.dialogues}")
+        for n, r in enumerate(cfg.dialogue_roots):
+            note = "" if r.is_dir() else " (not there)"
+            ctx.out(f"{'dialogues' if n == 0 else '':<10} {r}{note}")
         if doc["counts"] is not None:
             c = doc["counts"]
             ctx.out(f"{'counts':<10} {c.get('dialogues', 0)} dialogues, {c.get('file', 0)} "

@@ -169,6 +169,8 @@ def _index_attrs(dialogue_id: str, item: Item) -> dict[str, dict[str, str]]:
     tail = {"S": f"{dialogue_id}#{sk}"}
     out: dict[str, dict[str, str]] = {}
     status = item.get("status")
+    if kind == "tension":  # the Judge's word wins (FORMAT.md 6), as in views and exports
+        status = item.get("ledger_status") or status
     if kind == "dialogue":
         out["_cat"], out["_cat_sk"] = {"S": "dialogue"}, tail
     if kind in ("dialogue", "tension") and status is not None:

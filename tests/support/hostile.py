@@ -16,7 +16,7 @@ from pathlib import Path
 from .sync import REPO
 
 SAMPLES = REPO / "sample_dialogues"
-LIMIT = 4096  # the size limit the hostile repos configure (bytes)
+LIMIT = 65536  # the size limit the hostile repos configure (bytes; above every sample)
 SECRET = "xylophone"  # a word only the file outside the repository holds
 NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
 
