@@ -266,10 +266,13 @@ def build_rounds(files: list[ParsedFile], scoreboard: dict[str, Any], dialogue_i
 # --- tensions and the ledger ---------------------------------------------------------------
 
 def _name(t: Tension, link: Link) -> dict[str, Any]:
-    """An expert tension as one of the names of the tension it was merged into."""
-    return {"key": t.key, "id": t.id, "expert": t.expert, "round": t.round, "label": t.label,
-            "file": t.file, "line": t.line, "rule": link.rule, "evidence_file": link.file,
-            "evidence_line": link.line}
+    """An expert tension as one of the names of the tension it was merged into (keys in
+    sorted order: a store that sorts JSON keys, like the encryption envelope, gives it back
+    the same)."""
+    return dict(sorted({
+        "key": t.key, "id": t.id, "expert": t.expert, "round": t.round, "label": t.label,
+        "file": t.file, "line": t.line, "rule": link.rule, "evidence_file": link.file,
+        "evidence_line": link.line}.items()))
 
 
 def apply_identity(ident: Identity, dialogue_id: str, tensions: dict[str, Tension],
