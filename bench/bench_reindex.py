@@ -4,8 +4,9 @@
 
 Prints one table: the bare markdown-it-py parse of every Markdown file (+ json.loads of the
 JSON ones) beside a full reindex of the same tree into a fresh SQLite file, a no-op reindex,
-and the median of one-file edits on a ~100-file tree and on the big one. Everything runs
-in-process (``Syncer.run``), so interpreter start-up is not counted.
+a content ``--check`` (every file parsed, every stored item compared), and the median of
+one-file edits on a ~100-file tree and on the big one. Everything runs in-process
+(``Syncer.run``), so interpreter start-up is not counted.
 """
 
 from __future__ import annotations
@@ -89,6 +90,8 @@ def main(argv: list[str] | None = None) -> int:
         full_s, full = timed(big)
         noop_s, noop = timed(big)
         assert noop.parsed == 0 and noop.items_written == 0, noop
+        check_s, chk = timed(big, check=True)
+        assert chk.parsed == n and not chk.drift, chk.drift[:3]
         edit_small = edit_once(small, small_files, 1, a.repeat)
         edit_big = edit_once(big, files, 1, a.repeat)
         edit_small_t = edit_once(small, small_files, 2, a.repeat, targeted=True)
@@ -98,6 +101,8 @@ def main(argv: list[str] | None = None) -> int:
         (f"full reindex ({n} files, {full.items_written} items)", full_s,
          f"{full_s / parse_s:.2f}x parse (goal <= 1.2x, at worst 2x)"),
         ("no-op reindex", noop_s, f"{100 * noop_s / full_s:.1f}% of full (goal <= 5%)"),
+        ("reindex --check (rebuild in memory, compare every item)", check_s,
+         f"{check_s / full_s:.2f}x full (goal <= 1.3x)"),
         (f"one-file edit, {len(small_files)} files", edit_small, ""),
         (f"one-file edit, {n} files", edit_big,
          f"{edit_big / edit_small:.2f}x the small tree (goal <= 1.5x)"),

@@ -19,6 +19,7 @@ from typing import Any
 from . import layout
 from .assemble import rel_to_dialogue
 from .dialogue import Dialogue
+from .grammar import fingerprint
 from .items import SCHEMA, Item, Items, rr
 from .model import ERROR, WARNING, Block, Diagnostic, ParsedFile, Ref
 
@@ -77,7 +78,7 @@ def to_items(dialogue: Dialogue) -> Items:
         "dialogue", "meta", id=d.id, title=d.title, question=d.question, domain=d.domain,
         status=d.status, rounds=len(d.rounds), experts=len(d.experts),
         tensions=len(d.tensions), open_tensions=d.open_tensions, blocks=len(blocks),
-        decision=d.verdict.decision if d.verdict else None,
+        decision=d.verdict.decision if d.verdict else None, grammar=fingerprint(),
         status_reasons=_copy_json(d.status_reasons),
     ))
     for pf in d.files:

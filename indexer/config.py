@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+MAX_FILE_SIZE = 10 * 1024 * 1024  # default size limit of a dialogue file (fsread)
+
 
 class ConfigError(Exception):
     """A configuration problem the user must fix (exit code 2)."""
@@ -35,6 +37,8 @@ class Config:
     encryption: dict[str, Any] | None = None
     hook: dict[str, Any] = field(default_factory=dict)
     source: Path | None = None  # the config file read, if any
+    max_file_size: int = MAX_FILE_SIZE  # bytes; bigger files are reported, not read
+    sqlite_busy_timeout: float = 30.0  # seconds a write waits for a locked SQLite store
     # every dialogue root in order (the first wins when an id is found in two); [dialogues]
     # when not given
     dialogue_roots: list[Path] = field(default_factory=list)
@@ -118,8 +122,9 @@ def load(
     if path.exists():
         import yaml  # only when there is a file to read: the hook starts on every commit
 
+        raw = path.read_bytes()
         try:
-            loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+            loaded = yaml.safe_load(raw.decode("utf-8"))
         except (yaml.YAMLError, UnicodeDecodeError) as e:
             mark = getattr(e, "problem_mark", None)
             line = f":{mark.line + 1}" if mark is not None else ""
@@ -127,6 +132,11 @@ def load(
         if loaded is not None and not isinstance(loaded, dict):
             raise ConfigError(f"{path}: top level must be a mapping")
         data = loaded or {}
+        from .configschema import check
+
+        wrong = check(path, raw, data, root / ".blue" / "cache")
+        if wrong:
+            raise ConfigError(f"{path}: {wrong}; fix the config file")
     storage = _section(data, "storage", path)
     backend = str(env.get("BLUE_INDEX_BACKEND") or storage.get("backend") or "sqlite")
     if backend not in ("sqlite", "dynamodb"):
@@ -148,7 +158,10 @@ def load(
     enc = data.get("encryption")
     if enc is not None and not isinstance(enc, dict):
         raise ConfigError(f"{path}: 'encryption' must be a mapping")
+    limits = _section(data, "limits", path)
     return Config(
+        max_file_size=int(limits.get("max_file_size") or MAX_FILE_SIZE),
+        sqlite_busy_timeout=float(sqlite.get("busy_timeout") or 30.0),
         root=root,
         dialogues=roots[0],
         dialogue_roots=roots,

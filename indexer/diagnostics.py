@@ -43,6 +43,9 @@ CODES: dict[str, Code] = {
                                    "{expert}'s file", "use {expected}"),
     "reference-orphan": Code(WARNING, "[{keyword}] has no entity block before it to belong to",
                              "put the reference after the perspective/tension/... it is about"),
+    "nesting-too-deep": Code(WARNING, "quotes or lists nest deeper than Markdown's limit of "
+                             "{limit} levels; the lines below it are read as plain lines",
+                             "flatten the nesting"),
     # -- references, resolution, ledger (assemble: message and hint made there) -----------
     **{code: Code(WARNING, "{detail}", "{hint}") for code in (
         "unresolved-target", "reference-rule", "reference-cycle", "ledger-unmatched",
@@ -54,6 +57,25 @@ CODES: dict[str, Code] = {
     "judge-unknown-status": Code(WARNING, "{detail}", "{hint}"),
     "judge-bad-value": Code(WARNING, "{detail}", "{hint}"),
     "judge-unreadable": Code(WARNING, "{detail}", "{hint}"),
+    "layout-unknown": Code(WARNING, "'{name}' in a round folder is not named after an expert "
+                           "(lower-case letters, digits, '-', '_'); indexed as a note, its "
+                           "markers are not read", "rename it <expert>.md, e.g. muffin.md"),
+    # -- entries that cannot be read (indexer/fsread.py) --------------------------------
+    "file-not-regular": Code(ERROR, "{what}, not a regular file; not read",
+                             "remove it or replace it with a regular file"),
+    "symlink-outside": Code(ERROR, "symbolic link leads outside the repository ({target}); "
+                            "not followed", "copy the file into the repository instead"),
+    "symlink-loop": Code(ERROR, "symbolic link loop; not followed",
+                         "point the link at a file or folder, not at itself or a parent"),
+    "symlink-broken": Code(ERROR, "symbolic link target does not exist",
+                           "fix or remove the link"),
+    "file-unreadable": Code(ERROR, "cannot read this entry ({error})",
+                            "check its permissions (and the folders above it)"),
+    "file-too-large": Code(ERROR, "file is {size} bytes, over the limit of {limit}; not read",
+                           "split the file, or raise limits.max_file_size in "
+                           ".blue/config.yaml"),
+    "name-not-utf8": Code(ERROR, "name is not valid UTF-8 (shown as {name}); not read",
+                          "rename it with a UTF-8 name"),
     # -- single-file dialogues and dialogue roots ------------------------------------------
     "single-file-no-markers": Code(INFO, "no markers found in this {family} dialogue; indexed "
                                    "with its title, rounds and experts",

@@ -27,6 +27,7 @@ from .roots import Conflict, Found, entry, merge
 
 if TYPE_CHECKING:
     from .config import Config
+    from .fsread import Problem
 
 HOOK_NAME = "pre-commit"
 CHAINED_NAME = "pre-commit.blue-index-chained"  # where an existing hook is kept while ours runs
@@ -34,6 +35,7 @@ MARK = "# installed by blue-index"  # how install/uninstall recognise our script
 NO_VERIFY = "blue-index: `git commit --no-verify` skips this check"
 HOOK_ATTEMPTS = 2  # DynamoDB attempts per call during a commit, unless the config sets them
 _GITLINK = "160000"  # submodule entry: no blob to read
+_LINK = "120000"  # symbolic link: the blob is the target's path
 _CHECKED = frozenset("AMRCT")  # statuses whose staged content is checked (D: nothing to check)
 
 
@@ -206,7 +208,7 @@ class StagedSet:
 
     folder: str
     changes: list[Change] = field(default_factory=list)
-    sources: dict[str, bytes] = field(default_factory=dict)
+    sources: dict[str, bytes | Problem] = field(default_factory=dict)
     only: list[str] = field(default_factory=list)
     dialogues: list[str] = field(default_factory=list)
     paths: dict[str, str] = field(default_factory=dict)
@@ -293,6 +295,7 @@ def staged_set(config: Config, paths: Sequence[str] | None = None) -> StagedSet 
               for d in sorted(dialogues) for suffix in layout.SINGLE_FILE_SUFFIXES]
     entries = index_entries(root, specs, prefixes=False) if specs else {}
     found = []
+    links: dict[str, str] = {}  # staged symbolic links: rel -> repository path
     for f in folders:
         dirs: dict[str, dict[str, tuple[str, str]]] = {}
         files: dict[str, dict[str, tuple[str, str]]] = {}
@@ -303,7 +306,13 @@ def staged_set(config: Config, paths: Sequence[str] | None = None) -> StagedSet 
             rel = where[1]
             head, _, rest = rel.partition("/")
             what = entry(head, bool(rest))
-            if what is None or what[0] not in dialogues or classify(rel).role == IGNORED:
+            if what is None or what[0] not in dialogues:
+                continue
+            if mode == _LINK:  # a symbolic link: followed in the work tree, as reindex does
+                if rest:
+                    links[layout.parse_path(what[0], rest)] = path
+                continue
+            if classify(rel).role == IGNORED:
                 continue
             if rest:
                 dirs.setdefault(head, {})[rest] = (path, blob)
@@ -312,6 +321,8 @@ def staged_set(config: Config, paths: Sequence[str] | None = None) -> StagedSet 
         found.append(Found(f or ".", dirs, files))
     merged, conflicts = merge(found)
     blobs: dict[str, str] = dict(singles)
+    from .fsread import Problem, bad_name, escape_name
+
     repo_paths: dict[str, str] = {rel: only[rel] for rel in singles}
     for did, files_of in merged.items():
         for rel, (path, blob) in files_of.items():
@@ -319,15 +330,75 @@ def staged_set(config: Config, paths: Sequence[str] | None = None) -> StagedSet 
             blobs[key] = blob
             repo_paths[key] = path
     content = read_blobs(root, blobs.values())
-    sources = {rel: content[b] for rel, b in sorted(blobs.items()) if b in content}
+    sources: dict[str, bytes | Problem] = {
+        rel: content[b] for rel, b in sorted(blobs.items()) if b in content}
+    if links:
+        for (key, repo_path), value in linked_sources(config, links).items():
+            sources[key] = value
+            repo_paths[key] = repo_path
+        staged = {c.path for c in changes}
+        for key in sorted(repo_paths):
+            link = next((k for k, p in links.items() if p in staged and (
+                key == k or key.startswith(k + "/"))), None)
+            if link is not None and key not in only:
+                only[key] = repo_paths[key]
+    for rel in [r for r in sources if bad_name(r)]:  # not UTF-8: reported, not read
+        shown = escape_name(rel)
+        sources[shown] = Problem("name-not-utf8", {"name": shown})
+        del sources[rel]
+        repo_paths[shown] = escape_name(repo_paths.pop(rel, rel))
+        if rel in only:
+            only[shown] = repo_paths[shown]
+            del only[rel]
     checked = sorted(k for k, p in only.items() if repo_paths.get(k, p) == p)
     repo_paths.update({k: p for k, p in only.items() if k not in repo_paths})
-    return StagedSet(folders[0], changes, sources, checked, sorted(dialogues), repo_paths,
-                     conflicts)
+    return StagedSet(folders[0], changes, dict(sorted(sources.items())), checked,
+                     sorted(dialogues), repo_paths, conflicts)
 
 
 def _in_dialogue(did: str, rel: str) -> str:
     return rel[len(did) + 1:] if rel.startswith(did + "/") else rel
+
+
+def linked_sources(config: Config, links: dict[str, str]
+                   ) -> dict[tuple[str, str], bytes | Problem]:
+    """What staged symbolic links stand for (``links``: key -> repository path), read from
+    the work tree by the rules of the sync scan (fsread): a link is followed only inside
+    the repository, a loop or a dangling link is a problem on that entry, a linked folder
+    gives its files. Keys of the result: (key, repository path) of each file."""
+    from . import fsread
+    from .sync import walk_files
+
+    repo = os.path.realpath(config.root)
+    limit = config.max_file_size
+    out: dict[tuple[str, str], bytes | Problem] = {}
+    for key, repo_path in links.items():
+        path = config.root / repo_path
+        ancestors = {os.path.realpath(p) for p in path.parents
+                     if os.path.realpath(p).startswith(repo)}
+        e = fsread.inspect(str(path), path.name, repo, limit, ancestors)
+        if e is None:
+            continue
+        if e.kind == "problem" and e.problem is not None:
+            out[(key, repo_path)] = e.problem
+        elif e.kind == "dir":
+            for sub, d in walk_files(e.path, repo, limit, ancestors).items():
+                out[(f"{key}/{sub}", f"{repo_path}/{sub}")] = d.problem or _read(d.path, repo,
+                                                                                 limit)
+        else:
+            out[(key, repo_path)] = _read(e.path, repo, limit)
+    return out
+
+
+def _read(path: str, repo: str, limit: int) -> bytes | Problem:
+    from . import fsread
+
+    try:
+        return fsread.read_entry(path, repo, limit)
+    except fsread.Unreadable as u:
+        return u.problem
+    except FileNotFoundError:
+        return fsread.Problem("symlink-broken")
 
 
 # ------------------------------------------------------------------------------ the check

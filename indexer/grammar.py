@@ -482,6 +482,29 @@ def load(dir: Path | str | None = None) -> Grammar:
     return _load(grammar_dir(dir).resolve())
 
 
+# Bump when the parsing code (not the grammar files) changes what files yield, so that
+# stores built by an older parser count as built with another grammar and are re-parsed.
+PARSER_VERSION = "1"
+
+
+def fingerprint(dir: Path | str | None = None) -> str:
+    """A short hash of the grammar files and the parser version: stored in every dialogue's
+    ``meta`` item, so a grammar edit makes ``reindex`` re-parse and ``--check`` differ."""
+    return _fingerprint(str(grammar_dir(dir).resolve()), os.environ.get(ENV_VAR), os.getcwd())
+
+
+@lru_cache(maxsize=8)
+def _fingerprint(path: str, env: str | None, cwd: str) -> str:
+    import hashlib
+
+    h = hashlib.sha256(f"blue-index parser {PARSER_VERSION}\0".encode())
+    for f in sorted(Path(path).glob("*.yaml")):
+        h.update(f"{f.name}\0".encode())
+        h.update(f.read_bytes())
+        h.update(b"\0")
+    return h.hexdigest()[:16]
+
+
 @lru_cache(maxsize=8)
 def _load_default(env: str | None, cwd: str) -> Grammar:
     """load() of the default folder, per $BLUE_INDEX_GRAMMARS and working folder (a relative

@@ -35,6 +35,8 @@ class HashCache:
         self.folder = folder
         self.root = str(root)
         self.shards: dict[str, dict[str, list]] = {}
+        # per dialogue, facts of its last sync here: git HEAD, grammar fingerprint
+        self.notes: dict[str, dict[str, str | None]] = {}
         self.dirty: set[str] = set()
         self.started_ns = time.time_ns()
 
@@ -52,6 +54,8 @@ class HashCache:
                 if doc.get("version") == VERSION and doc.get("root") == self.root:
                     shard = {rel: e for rel, e in (doc.get("files") or {}).items()
                              if isinstance(e, list) and len(e) == 3}
+                    if isinstance(doc.get("notes"), dict):
+                        self.notes[did] = doc["notes"]
             except (OSError, ValueError, AttributeError):
                 pass  # missing or damaged: start empty, it is only a cache
             self.shards[did] = shard
@@ -63,6 +67,17 @@ class HashCache:
         if e and len(e) == 3 and e[0] == size and e[1] == mtime_ns:
             return e[2]
         return None
+
+    def note(self, did: str, key: str) -> str | None:
+        """A fact of the dialogue's last sync here (``head``: git HEAD commit, ``grammar``:
+        grammar fingerprint); None when unknown."""
+        self._shard(did)
+        return self.notes.get(did, {}).get(key)
+
+    def set_note(self, did: str, key: str, value: str | None) -> None:
+        if self.note(did, key) != value:
+            self.notes.setdefault(did, {})[key] = value
+            self.dirty.add(did)
 
     def put(self, did: str, rel: str, size: int, mtime_ns: int, sha: str) -> None:
         shard = self._shard(did)
@@ -84,6 +99,7 @@ class HashCache:
     def forget(self, did: str) -> None:
         """Drop a dialogue that is gone from disk."""
         self.shards[did] = {}
+        self.notes.pop(did, None)
         self.dirty.discard(did)
         with contextlib.suppress(OSError):
             (self.folder / f"{did}.json").unlink()
@@ -102,7 +118,8 @@ class HashCache:
             tmp = self.folder / f".{did}.json.{os.getpid()}.tmp"
             try:
                 self.folder.mkdir(parents=True, exist_ok=True)
-                doc = {"version": VERSION, "root": self.root, "files": self.shards[did]}
+                doc = {"version": VERSION, "root": self.root, "files": self.shards[did],
+                       "notes": self.notes.get(did, {})}
                 tmp.write_text(json.dumps(doc, separators=(",", ":")), encoding="utf-8")
                 os.replace(tmp, path)
             except OSError:

@@ -45,13 +45,15 @@ SCHEMA: dict[str, dict[str, str]] = {
         "sk": "str", "kind": "str", "id": "str", "title": "str", "question": "str",
         "domain": "str", "status": "str", "rounds": "int", "experts": "int",
         "tensions": "int", "open_tensions": "int", "blocks": "int", "decision": "str",
+        "grammar": "str",  # grammar.fingerprint() of the parse: a grammar edit is drift
         # the Judge statements that made the status converged (convergence.py)
         "status_reasons": "json",
     },
     "file": {
         "sk": "str", "kind": "str", "path": "str", "role": "str", "round": "int",
         "expert": "str", "sha256": "str", "size": "int",
-        # sha256 of the content that the stored blocks/data reflect (the last good one)
+        # sha256 of the content that the stored blocks/data reflect (HEAD's for a file
+        # with errors whose HEAD version is clean; None when from content with errors)
         "good_sha256": "str", "data": "json", "errors": "int", "warnings": "int",
     },
     "expert": {

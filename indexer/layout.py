@@ -52,6 +52,7 @@ class Place:
     dialogue: str | None = None
     round: int | None = None
     expert: str | None = None
+    odd: bool = False  # a round folder's .md file whose name is no expert slug (a warning)
 
 
 def is_temp(name: str) -> bool:
@@ -77,16 +78,18 @@ def classify(rel_path: str) -> Place:
     """Role of a file given its path relative to the dialogues root (POSIX separators).
 
     Every file gets a role; unknown ones are notes, never dropped. Hidden folders and
-    editor temp files are ignored.
+    editor temp files are ignored. Names are matched case-insensitively (``MUFFIN.MD``,
+    ``Round-1/``, ``Tensions.md``); a round folder's Markdown file whose name is not an
+    expert slug (``sc one.md``) is a note with ``odd`` set (``layout-unknown``).
     """
     parts = PurePosixPath(rel_path).parts
-    name = parts[-1] if parts else ""
+    name = parts[-1].lower() if parts else ""
     if not parts or is_temp(name) or any(p.startswith(".") for p in parts[:-1]):
         return Place(IGNORED)
     if name.startswith(".") or not (name.endswith(".md") or name.endswith(".json")):
         return Place(IGNORED)
     if len(parts) == 1:  # single-file dialogues and pool files directly under the root
-        did = single_file_id(name)
+        did = single_file_id(parts[0])  # the id keeps its case
         if did is not None:
             return Place(DIALOGUE_FILE, did)
         return Place(POOL if name.endswith(".json") else NOTE)
@@ -98,7 +101,7 @@ def classify(rel_path: str) -> Place:
         if m:
             return Place(SUMMARY, dialogue, int(m.group(1)))
         return Place(NOTE, dialogue)
-    m = _ROUND_DIR.match(parts[1])
+    m = _ROUND_DIR.match(parts[1].lower())
     if len(parts) == 3 and m:
         rnd = int(m.group(1))
         if name == "panel.json":
@@ -116,5 +119,6 @@ def classify(rel_path: str) -> Place:
             stem = name[:-3].lower()
             if _EXPERT.match(stem) and stem not in ("context-brief", "summary", "scoreboard"):
                 return Place(RESPONSE, dialogue, rnd, stem)
+            return Place(NOTE, dialogue, rnd, odd=not _EXPERT.match(stem))
         return Place(NOTE, dialogue, rnd)
     return Place(NOTE, dialogue)

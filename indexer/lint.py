@@ -16,6 +16,15 @@ from pathlib import Path
 from . import diagnostics as diag
 from . import layout
 from .assemble import assemble
+from .config import find_root
+from .fsread import (
+    DEFAULT_MAX_BYTES,
+    Problem,
+    Unreadable,
+    boundary,
+    read_entry,
+    unreadable_file,
+)
 from .model import Diagnostic, ParsedFile
 from .parse import parse_file
 
@@ -46,14 +55,16 @@ def lint_parsed(files: Iterable[ParsedFile], only: Collection[str] | None = None
     return sorted(out, key=sort_key)
 
 
-def lint_sources(sources: Mapping[str, bytes], only: Collection[str] | None = None
+def lint_sources(sources: Mapping[str, bytes | Problem], only: Collection[str] | None = None
                  ) -> list[Diagnostic]:
-    """Diagnostics of in-memory files. Keys are paths relative to the dialogues root.
+    """Diagnostics of in-memory files. Keys are paths relative to the dialogues root; a
+    value may be the Problem of an entry that could not be read (its diagnostic).
 
     Every source is parsed and assembled per dialogue (context); the result keeps the
     diagnostics of ``only`` (default: all), sorted by file, line, column, code.
     """
-    return lint_parsed((parse_file(p, data) for p, data in sources.items()), only)
+    return lint_parsed((unreadable_file(p, data) if isinstance(data, Problem)
+                        else parse_file(p, data) for p, data in sources.items()), only)
 
 
 def looks_like_dialogues_root(folder: Path) -> bool:
@@ -94,30 +105,39 @@ def find_dialogues_root(path: Path, configured: Path | Sequence[Path] | None = N
     return start
 
 
-def _walk(folder: Path) -> Iterable[Path]:
-    for dirpath, dirnames, filenames in os.walk(folder):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        for name in sorted(filenames):
-            yield Path(dirpath, name)
+def _walk(folder: Path, repo: str, limit: int) -> dict[str, Path | Problem]:
+    """Every entry under ``folder`` as the sync scan sees it (links followed inside the
+    repository only, odd entries as problems), keyed by path relative to ``folder``."""
+    from .sync import walk_files
+
+    return {rel: d.problem or Path(d.path) for rel, d in walk_files(folder, repo, limit).items()}
 
 
-def collect(paths: Sequence[Path], dialogues_root: Path | Sequence[Path] | None = None
-            ) -> dict[Path, tuple[set[str], dict[str, Path]]]:
-    """Per dialogues root: the relative paths asked for, and every file to read (context):
-    every file of each dialogue touched, in every configured root (roots.py)."""
+def collect(paths: Sequence[Path], dialogues_root: Path | Sequence[Path] | None = None,
+            repo: Path | None = None, limit: int = DEFAULT_MAX_BYTES
+            ) -> dict[Path, tuple[set[str], dict[str, Path | Problem]]]:
+    """Per dialogues root: the relative paths asked for, and every entry to read (context):
+    every file of each dialogue touched, in every configured root (roots.py). Entries are
+    walked as the sync scan walks them (fsread): odd ones come back as their Problem."""
     from .sync import scan_roots
 
     configured = [c.resolve() for c in _roots(dialogues_root)]
-    roots: dict[Path, tuple[set[str], dict[str, Path]]] = {}
+    roots: dict[Path, tuple[set[str], dict[str, Path | Problem]]] = {}
     for p in paths:
-        p = Path(p).resolve()
-        if not p.exists():
+        p = Path(os.path.abspath(p))
+        if not p.exists() and not p.is_symlink():
             raise FileNotFoundError(f"{p}: no such file or folder")
         root = find_dialogues_root(p, configured)
+        top = boundary(root, repo or find_root(root))
         asked, files = roots.setdefault(root, (set(), {}))
-        targets = list(_walk(p)) if p.is_dir() else [p]
-        for f in targets:
-            rel = f.relative_to(root).as_posix()
+        if p.is_dir():
+            real = p.resolve()
+            base = real.relative_to(root) if real.is_relative_to(root) else Path(".")
+            targets = {(base / rel).as_posix(): f for rel, f in _walk(real, top, limit).items()}
+        else:
+            targets = {p.resolve().relative_to(root).as_posix() if p.resolve().is_relative_to(
+                root) else p.name: p}
+        for rel, f in targets.items():
             asked.add(rel)
             files[rel] = f
         # context: every file of each dialogue touched, from each root that holds it
@@ -125,10 +145,10 @@ def collect(paths: Sequence[Path], dialogues_root: Path | Sequence[Path] | None 
         context = [root, *(c for c in configured if c != root)] if root in configured \
             else [root]
         if touched:
-            found, _ = scan_roots(context, touched)
+            found, _ = scan_roots(context, touched, Path(top), limit)
             for did, entries in found.items():
                 for rel, st in entries.items():
-                    files.setdefault(layout.parse_path(did, rel), Path(st.path))
+                    files.setdefault(layout.parse_path(did, rel), st.problem or Path(st.path))
     return roots
 
 
@@ -152,13 +172,15 @@ def conflicts_of(paths: Sequence[Path], dialogues_root: Path | Sequence[Path]
     return out
 
 
-def lint_paths(paths: Sequence[Path], dialogues_root: Path | Sequence[Path]
-               ) -> list[Diagnostic]:
+def lint_paths(paths: Sequence[Path], dialogues_root: Path | Sequence[Path],
+               repo: Path | None = None, limit: int = DEFAULT_MAX_BYTES) -> list[Diagnostic]:
     """Diagnostics of files and folders on disk, with their dialogues as context.
 
     Paths outside the dialogue roots are read against the nearest folder that looks like a
     dialogues root (else their own folder). ``file`` in the result is the path relative to
-    the current folder when it lies below it, else absolute, so users can open it.
+    the current folder when it lies below it, else absolute, so users can open it. Entries
+    that cannot be read (fsread: FIFOs, devices, links leaving ``repo``, too large, ...)
+    are a diagnostic each; everything else is linted.
     """
     out: list[Diagnostic] = []
     cwd = Path.cwd().resolve()
@@ -166,15 +188,24 @@ def lint_paths(paths: Sequence[Path], dialogues_root: Path | Sequence[Path]
     def shown(full: Path) -> str:
         return full.relative_to(cwd).as_posix() if cwd in full.parents else full.as_posix()
 
-    for root, (asked, files) in collect(paths, dialogues_root).items():
+    for root, (asked, files) in collect(paths, dialogues_root, repo, limit).items():
         sources = {}
+        top = boundary(root, repo or find_root(root))
+        unreadable: list[Diagnostic] = []
         for rel, f in files.items():
             try:
-                sources[rel] = f.read_bytes()
-            except OSError as e:
-                out.append(diag.make("internal-error", rel, what="the file", error=str(e)))
-        for d in lint_sources(sources, asked):
-            d.file = shown(files.get(d.file) or (root / d.file if d.file else root))
+                if isinstance(f, Problem):
+                    raise Unreadable(f)
+                sources[rel] = read_entry(str(f), top, limit)
+            except FileNotFoundError:
+                continue
+            except Unreadable as u:
+                if rel in asked:
+                    unreadable += unreadable_file(rel, u.problem).diagnostics
+        for d in [*lint_sources(sources, asked), *unreadable]:
+            where = files.get(d.file)
+            d.file = shown(where if isinstance(where, Path) else
+                           (root / d.file if d.file else root))
             out.append(d)
     for d in conflicts_of(paths, dialogues_root):
         d.file = shown(Path(d.file.rstrip("/")))

@@ -112,8 +112,9 @@ class ParsedFile:
     layout.ROLES. ``data`` holds role-specific structured content (pool/panel JSON, ledger
     rows, scoreboard tables, summary and verdict text), JSON-able, or None.
     ``good_sha256`` is the sha256 of the content that ``blocks``/``data`` reflect: equal to
-    ``sha256`` after a clean parse, None when the content has errors. The sync engine puts
-    the last good parse back (blocks, data, good_sha256) when new content has errors.
+    ``sha256`` after a clean parse, None when the content has errors. For a file with
+    errors the sync engine takes blocks, data and good_sha256 from the file's clean version
+    at git HEAD when there is one (FORMAT.md 5; sync.settle).
     """
 
     path: str

@@ -13,6 +13,7 @@ from __future__ import annotations
 import bisect
 import hashlib
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -227,21 +228,59 @@ def _match_bracket(s: str, i: int) -> int:
     if s.find("[", i + 1, close) < 0 and s.find("\\", i + 1, close) < 0:
         return close  # the common case: no nesting, no escapes
     depth = 0
-    skip = -1
-    for m in _BRACKETS.finditer(s, i):
-        j = m.start()
-        if j == skip:
-            continue
-        c = s[j]
-        if c == "\\":
-            skip = j + 1
-        elif c == "[":
+    for j, c in _unescaped(s, i):
+        if c == "[":
             depth += 1
         else:
             depth -= 1
             if depth == 0:
                 return j
     return -1
+
+
+def _unescaped(s: str, start: int = 0) -> Iterator[tuple[int, str]]:
+    """Positions of the brackets of ``s`` from ``start`` that no backslash escapes."""
+    skip = -1
+    for m in _BRACKETS.finditer(s, start):
+        j = m.start()
+        if j == skip:
+            continue
+        c = s[j]
+        if c == "\\":
+            skip = j + 1
+        else:
+            yield j, c
+
+
+def _bracket_pairs(s: str) -> dict[int, int]:
+    """Every '[' of a line -> the ']' that closes it (backslash escapes honoured), found in
+    one pass: asking ``_match_bracket`` for each of thousands of inline markers on one line
+    would rescan the line each time (quadratic)."""
+    pairs: dict[int, int] = {}
+    stack: list[int] = []
+    for j, c in _unescaped(s):
+        if c == "[":
+            stack.append(j)
+        elif stack:
+            pairs[stack.pop()] = j
+    return pairs
+
+
+_LEAVES = frozenset({"paragraph_open", "heading_open", "fence", "code_block", "html_block",
+                     "hr", "table_open"})
+_CONTAINER_PREFIX = re.compile(r"^(?:[ \t]*(?:>|[-*+](?=[ \t]|$)|\d{1,9}[.)](?=[ \t]|$)))+[ \t]*")
+
+
+def _too_deep(tokens: list[Any], lines: list[str], limit: int) -> list[int]:
+    """0-based lines markdown-it dropped because containers (quotes, lists) nest deeper than
+    its ``maxNesting``: non-blank lines inside a container that no leaf block covers."""
+    if not tokens or max(t.level for t in tokens) < limit - 1:
+        return []
+    covered = bytearray(len(lines) + 1)
+    for t in tokens:
+        if t.type in _LEAVES and t.map:
+            covered[t.map[0]:t.map[1]] = b"\1" * (t.map[1] - t.map[0])
+    return [n for n, ln in enumerate(lines) if not covered[n] and ln.strip()]
 
 
 def _code_spans(text: str) -> list[tuple[int, int]]:
@@ -341,8 +380,22 @@ class _FileParser:
                 cell = True
             elif tt in ("td_close", "th_close"):
                 cell = False
+        deep = _too_deep(tokens, self.lines, markdown().options["maxNesting"])
+        if deep:
+            self.deep(deep)
         self.finish()
         return self.blocks, self.diags
+
+    def deep(self, lines0: list[int]) -> None:
+        """Lines markdown-it did not read (nesting limit): read each as a plain line once
+        its quote and list prefixes are cut, so no marker is lost; say so once."""
+        self.problem("nesting-too-deep", lines0[0], None,
+                     limit=markdown().options["maxNesting"])
+        for n in lines0:
+            ln = _CONTAINER_PREFIX.sub("", self.lines[n])
+            if "[" in ln:
+                spans = _code_spans(ln) if "`" in ln else None
+                self.line(ln, n, body_from=n + 1, spans=spans, base=0)
 
     # -- places where markers stand ------------------------------------------------------
     def heading(self, content: str, line0: int, end0: int) -> None:
@@ -414,21 +467,28 @@ class _FileParser:
                        base: int) -> None:
         if "[" not in ln[pos:]:
             return
+        pairs: dict[int, int] | None = None  # built on the first candidate: linear time
+        col0 = 0
+        after = pos  # markers nested in a marker's brackets belong to its label
         for m in self.g.inline_re.finditer(ln, pos):
             i = m.start()
-            if spans and _in_spans(spans, base + i):
+            if i < after or spans and _in_spans(spans, base + i):
                 continue
             if i > 0 and ln[i - 1] == "\\":
                 continue
-            close = _match_bracket(ln, i)
+            if pairs is None:
+                pairs = _bracket_pairs(ln)
+                st = ln.lstrip(" \t")
+                col0 = self.column(line0, st, 0) - (len(ln) - len(st))
+            close = pairs.get(i, -1)
             if close < 0 or ln[close + 1:close + 2] in ("(", "["):
                 continue
             mk = self.reader.read(ln[i + 1:close])
             if mk is None or any(diag.CODES[c].severity == "error" for c, _ in mk.problems):
                 continue  # prose that merely looks like a marker
             self.targets_after(mk, ln[close + 1:].lstrip(" \t*_:"))
-            st = ln.lstrip(" \t")
-            self.add(mk, line0, self.column(line0, st, i - (len(ln) - len(st))), inline=True)
+            self.add(mk, line0, col0 + i, inline=True)
+            after = close
 
     def targets_after(self, mk: _Marker, after: str) -> None:
         """``[ACCEPT] T03 closed.``: a target-taking marker with none inside its brackets
@@ -614,6 +674,9 @@ def parse_file(rel_path: str, data: bytes, grammar: Grammar | None = None) -> Pa
             text, pf.diagnostics = decode(data, rel_path)
             said = statements(text.split("\n")) if text is not None else []
             pf.data = {"statements": said} if said else None
+    if place.odd:
+        pf.diagnostics.append(diag.make("layout-unknown", rel_path, None, None,
+                                        name=rel_path.rsplit("/", 1)[-1]))
     pf.diagnostics.sort(key=lambda x: (x.line or 0, x.column or 0, x.code))
     pf.good_sha256 = None if pf.has_errors else pf.sha256
     return pf

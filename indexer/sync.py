@@ -8,8 +8,9 @@ the dialogue in memory, diff against the loaded items and write only the puts/de
 
 The store's file items are the record of what is synced: a file is skipped only when its
 sha256 equals the stored one, so a run killed at any point is finished by the next run.
-A file whose new content has errors keeps its last good blocks/data (with its new sha256
-and diagnostics); other files are never affected by it.
+A file whose content has errors is indexed from its clean version at git HEAD, else from
+what parses (FORMAT.md 5: the store depends on the files and HEAD alone); other files are
+never affected by it. Entries that cannot be read are diagnostics (fsread).
 
 Big runs (``PARALLEL_MIN`` files to parse, e.g. a first or ``--full`` reindex) parse and
 assemble dialogues in forked worker processes while this process hashes, diffs and writes;
@@ -30,9 +31,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import layout
+from . import fsread, layout
+from .grammar import fingerprint
 from .hashcache import HashCache, sha256_bytes
-from .items import Items, diff
+from .headrev import Head, head_of
+from .items import Item, Items, diff
 from .roots import FOLDER, Conflict, Found, entry, merge
 
 if TYPE_CHECKING:
@@ -75,43 +78,74 @@ class SyncReport:
         return d
 
 
+NO_MTIME = -1  # an entry that cannot be read: never matches a hash-cache entry
+
+
 @dataclass(slots=True)
 class _Disk:
     path: str
     size: int
     mtime_ns: int
+    problem: fsread.Problem | None = None  # an entry that cannot be read (never opened)
 
 
-def scan(root: Path, only: Collection[str] | None = None) -> dict[str, dict[str, _Disk]]:
+@dataclass(slots=True)
+class _Walk:
+    """What every folder of one scan shares: the repository's real path (links may not
+    leave it), the size limit, and the real paths of the folders being walked (loops)."""
+
+    repo: str
+    limit: int
+    walking: set[str] = field(default_factory=set)
+
+
+def scan(root: Path, only: Collection[str] | None = None, repo: Path | None = None,
+         limit: int = fsread.DEFAULT_MAX_BYTES) -> dict[str, dict[str, _Disk]]:
     """``{dialogue id: {path in the dialogue: stat}}`` of every indexable file of one root."""
-    return scan_roots([root], only)[0]
+    return scan_roots([root], only, repo, limit)[0]
 
 
-def scan_roots(roots: Sequence[Path], only: Collection[str] | None = None
+def scan_roots(roots: Sequence[Path], only: Collection[str] | None = None,
+               repo: Path | None = None, limit: int = fsread.DEFAULT_MAX_BYTES
                ) -> tuple[dict[str, dict[str, _Disk]], list[Conflict]]:
     """Every dialogue of the roots, merged in root order (roots.py), and the ids met twice.
 
     Folders are folder dialogues, ``<id>.dialogue.md`` files single-file dialogues; other
     files directly under a root (shared pool files) belong to no dialogue and are skipped.
+    Entries that cannot be read (fsread: links leaving ``repo``, FIFOs, files over
+    ``limit``, ...) are listed with their ``problem``; a dialogue folder that cannot be read
+    (a name that is not UTF-8, a link leaving the repository) is one such entry (path ''),
+    in a partition under its escaped name.
     """
     found = []
     for root in roots:
+        w = _Walk(fsread.boundary(root, repo), limit)
         folders: dict[str, dict[str, _Disk]] = {}
         singles: dict[str, dict[str, _Disk]] = {}
         for e in _entries(root):
             what = dialogue_entry(e)
-            if what is None or (only is not None and what[0] not in only):
+            if what is None:
                 continue
-            did, kind = what
+            did, kind = fsread.escape_name(what[0]), what[1]
+            if only is not None and did not in only:
+                continue
             if kind == FOLDER:
                 files: dict[str, _Disk] = {}
-                _walk(e.path, "", did, files)
+                real = os.path.realpath(e.path)
+                if did != what[0]:  # not UTF-8: reported under its escaped name, not read
+                    problem = fsread.Problem("name-not-utf8", {"name": did})
+                    files[""] = _Disk(e.path, 0, NO_MTIME, problem)
+                elif not fsread.inside(real, w.repo):
+                    problem = fsread.Problem("symlink-outside", {"target": real})
+                    files[""] = _Disk(e.path, 0, NO_MTIME, problem)
+                else:
+                    _walk(e.path, "", did, files, w, real)
                 if files:
                     folders[did] = files
             else:
-                st = _stat(e)
+                st = _stat(e, w)
                 if st is not None:
-                    singles.setdefault(did, {})[e.name] = st
+                    singles.setdefault(did, {})[fsread.escape_name(e.name)] = st
         found.append(Found(str(root), folders, singles))
     return merge(found)
 
@@ -131,39 +165,86 @@ def dialogue_entry(e: os.DirEntry[str]) -> tuple[str, str] | None:
         return None
 
 
-def _stat(e: os.DirEntry[str]) -> _Disk | None:
-    """The stat of one file entry (None when it vanished or is no regular file)."""
+def _stat(e: os.DirEntry[str], w: _Walk) -> _Disk | None:
+    """The stat of one single-file dialogue entry (None when it vanished); anything but a
+    plain small regular file goes through ``fsread.inspect`` as in a folder walk."""
     try:
-        if not e.is_file():
-            return None
-        st = e.stat()
+        if e.is_file(follow_symlinks=False) and e.name.isascii():
+            st = e.stat(follow_symlinks=False)
+            if st.st_size <= w.limit:
+                return _Disk(e.path, st.st_size, st.st_mtime_ns)
     except (FileNotFoundError, NotADirectoryError):
         return None
-    return _Disk(e.path, st.st_size, st.st_mtime_ns)
+    x = fsread.inspect(e.path, e.name, w.repo, w.limit, w.walking)
+    if x is None or x.kind == "dir":
+        return None
+    if x.kind == "file" and x.st is not None:
+        return _Disk(x.path, x.st.st_size, x.st.st_mtime_ns)
+    return _Disk(e.path, 0, NO_MTIME, x.problem)
 
 
-def _walk(folder: str, prefix: str, did: str, files: dict[str, _Disk]) -> None:
+def _walk(folder: str, prefix: str, did: str, files: dict[str, _Disk], w: _Walk,
+          real: str) -> None:
     """``prefix``: the folder's path in the dialogue folder ('' at its top, else ending
-    in '/'). The hot loop of every whole-tree run: one ``DirEntry.stat()`` per file and
-    as little Python around it as possible."""
+    in '/'); ``real``: its real path. The hot loop of every whole-tree run: one
+    ``DirEntry.stat()`` per plain file and as little Python around it as possible; anything
+    else (links, FIFOs, devices, big files, bad names) goes to ``fsread.inspect``."""
     try:
         entries = list(os.scandir(folder))
-    except (FileNotFoundError, NotADirectoryError, PermissionError):
+    except (FileNotFoundError, NotADirectoryError):
         return
+    except OSError as e:  # an unreadable folder: a problem on that entry, not a crash
+        files[prefix.rstrip("/")] = _Disk(folder, 0, NO_MTIME, fsread.problem_of(e))
+        return
+    w.walking.add(real)
     ignored = _ignored
+    limit = w.limit
     for e in entries:
         name = e.name
         try:
-            if e.is_dir():
+            if e.is_dir(follow_symlinks=False):
                 if not name.startswith("."):  # hidden folders are never indexed
-                    _walk(e.path, f"{prefix}{name}/", did, files)
+                    if fsread.bad_name(name):
+                        _odd(e.path, name, prefix, did, files, w)
+                    else:
+                        _walk(e.path, f"{prefix}{name}/", did, files, w, f"{real}/{name}")
                 continue
-            if ignored(name):
-                continue
-            st = e.stat()
+            if e.is_file(follow_symlinks=False) and name.isascii():
+                if ignored(name):
+                    continue
+                st = e.stat(follow_symlinks=False)
+                if st.st_size <= limit:
+                    files[prefix + name] = _Disk(e.path, st.st_size, st.st_mtime_ns)
+                    continue
         except FileNotFoundError:  # vanished during the scan
             continue
-        files[prefix + name] = _Disk(e.path, st.st_size, st.st_mtime_ns)
+        _odd(e.path, name, prefix, did, files, w)
+    w.walking.discard(real)
+
+
+def walk_files(folder: str | Path, repo: str, limit: int = fsread.DEFAULT_MAX_BYTES,
+               walking: set[str] | None = None) -> dict[str, _Disk]:
+    """Every entry under ``folder`` the way ``scan`` walks a dialogue folder (``lint``, the
+    hook's linked folders); ``walking``: real paths of folders above it (loops)."""
+    files: dict[str, _Disk] = {}
+    real = os.path.realpath(folder)
+    _walk(str(folder), "", "", files, _Walk(repo, limit, set(walking or ())), real)
+    return files
+
+
+def _odd(path: str, name: str, prefix: str, did: str, files: dict[str, _Disk],
+         w: _Walk) -> None:
+    """An entry off the hot path: fsread decides (follow, skip, or a problem to report)."""
+    e = fsread.inspect(path, name, w.repo, w.limit, w.walking)
+    if e is None:
+        return
+    rel = prefix + e.name
+    if e.kind == "dir":
+        _walk(e.path, rel + "/", did, files, w, e.path)
+    elif e.kind == "file" and e.st is not None:
+        files[rel] = _Disk(e.path, e.st.st_size, e.st.st_mtime_ns)
+    else:
+        files[rel] = _Disk(path, 0, NO_MTIME, e.problem)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -178,43 +259,74 @@ def _in_dialogue(did: str, path: str) -> str:
     return path[len(did) + 1:] if path.startswith(did + "/") else path
 
 
-def build_items(did: str, rels: list[str], changed: dict[str, bytes], old_items: Items,
-                paths: dict[str, str]) -> tuple[Items, int]:
+def build_items(did: str, rels: list[str], changed: dict[str, bytes | fsread.Problem],
+                old_items: Items, disk: dict[str, _Disk],
+                head: Head | None = None, review: bool = False,
+                limit: int = fsread.DEFAULT_MAX_BYTES) -> tuple[Items, int]:
     """The items of one dialogue from its files (pure; runs in a worker process on big runs).
 
     ``rels``: every file of the dialogue (paths in the dialogue folder); ``changed``: the bytes
-    of those to parse; the others are rebuilt from ``old_items`` (the stored partition), or
-    read from ``paths`` and parsed when the store cannot rebuild them. Returns the items and
-    the number of files parsed.
+    (or the read problem) of those to parse; the others are rebuilt from ``old_items`` (the
+    stored partition), or read (``disk``: where each file is) and parsed when the store
+    cannot rebuild them.
+    A file with errors is indexed from its version at ``head`` when that one is clean, else
+    from what parses (FORMAT.md 5); ``review``: HEAD moved since this dialogue was last
+    synced, so its stored files with errors are read and settled again. Returns the items
+    and the number of files parsed.
     """
     from .assemble import assemble
     from .codec import parsed_files_from_items, to_items
-    from .parse import parse_file
 
     old = {_in_dialogue(did, p): pf for p, pf in parsed_files_from_items(old_items).items()}
     folder = any(layout.parse_path(did, rel) != rel for rel in rels)  # not only single files
     files: list[ParsedFile] = []
     parsed = 0
     for rel in rels:
+        prev = old.get(rel)
         if rel in changed:
-            pf = parse_file(layout.parse_path(did, rel), changed[rel])
-            parsed += 1
-            prev = old.get(rel)
-            if pf.has_errors and prev is not None and prev.good_sha256 is not None:
-                # keep the last good content; the new sha256 and diagnostics are stored
-                pf.blocks, pf.data, pf.good_sha256 = prev.blocks, prev.data, prev.good_sha256
-            files.append(pf)
-        elif rel in old and (old[rel].role != layout.RECORDING or folder):
-            files.append(old[rel])
-        else:  # no rebuildable parse (or a recording whose folder is gone: its blocks are
-            # not stored, and now it is the dialogue): read it again
-            try:
-                data = Path(paths[rel]).read_bytes()
-            except (FileNotFoundError, IsADirectoryError):
+            data: bytes | fsread.Problem | None = changed[rel]
+        elif prev is not None and (prev.role != layout.RECORDING or folder) \
+                and not (review and prev.has_errors):
+            files.append(prev)
+            continue
+        else:  # no rebuildable parse stored (or a recording whose folder is gone: its
+            # blocks are not stored, and now it is the dialogue), or HEAD moved under a file
+            # with errors: read it again
+            data = _read_again(disk[rel], limit)
+            if data is None:
                 continue
-            files.append(parse_file(layout.parse_path(did, rel), data))
-            parsed += 1
+        files.append(settle(layout.parse_path(did, rel), data, head, disk[rel].path))
+        parsed += 1
     return to_items(assemble(did, files)), parsed
+
+
+def _read_again(st: _Disk, limit: int) -> bytes | fsread.Problem | None:
+    if st.problem is not None:
+        return st.problem
+    try:
+        return fsread.read(st.path, limit)
+    except (FileNotFoundError, IsADirectoryError):
+        return None
+    except fsread.Unreadable as u:
+        return u.problem
+
+
+def settle(rel_path: str, data: bytes | fsread.Problem, head: Head | None,
+           path: str = "") -> ParsedFile:
+    """One file as the store keeps it: its parse (or read problem), with blocks and data
+    from its version at ``head`` when the file has errors and that version has none
+    (``path``: where the file is, to find it in git)."""
+    from .parse import parse_file
+
+    pf = (fsread.unreadable_file(rel_path, data) if isinstance(data, fsread.Problem)
+          else parse_file(rel_path, data))
+    if pf.has_errors and head is not None:
+        old = head.blob(path) if path else None
+        if old is not None:
+            good = parse_file(rel_path, old)
+            if not good.has_errors:
+                pf.blocks, pf.data, pf.good_sha256 = good.blocks, good.data, good.sha256
+    return pf
 
 
 def _follow_parent(parent: int) -> None:
@@ -272,9 +384,14 @@ class Syncer:
 
     def run(self, full: bool = False, check: bool = False,
             dialogues: Collection[str] | None = None,
-            progress: Progress | None = None) -> SyncReport:
+            progress: Progress | None = None, repair: bool = False) -> SyncReport:
         """Sync every dialogue (or only ``dialogues``). ``full`` re-reads and re-parses every
-        file; ``check`` writes nothing and lists the differences in ``drift``."""
+        file (and re-seals an encrypted store). ``check`` writes nothing: it rebuilds every
+        dialogue from the files in memory and lists each difference from the stored items in
+        ``drift``. ``repair`` rebuilds every dialogue the same way and writes exactly the
+        dialogues whose items differ."""
+        rekey = full
+        full = full or check or repair
         missing = self.config.missing_roots()
         if missing:
             # A mistyped or unmounted folder must not read as "every dialogue deleted".
@@ -285,9 +402,9 @@ class Syncer:
                               "if it is new)")
         t0 = time.perf_counter()
         rep = SyncReport()
-        only = set(dialogues) if dialogues is not None else None
+        only = {fsread.escape_name(d) for d in dialogues} if dialogues is not None else None
         roots = self.config.existing_roots
-        on_disk, conflicts = scan_roots(roots, only)
+        on_disk, conflicts = scan_roots(roots, only, self.config.root, self.config.max_file_size)
         rep.conflicts = [c.message for c in conflicts]
         rep.diagnostics["error"] += len(conflicts)
         if only is None:
@@ -296,6 +413,9 @@ class Syncer:
             stored = {d: h for d in sorted(only) if (h := self.store.file_hashes(d))}
         cache = HashCache(self.cache_dir, os.pathsep.join(map(str, roots)))
         ids = sorted(set(on_disk) | set(stored))
+        self._head = head_of(roots)
+        self._touched: dict[str, set[str] | None] = {}
+        regrammar = set() if full else self._other_grammar(stored, cache)
         pool: Any = None
         window: deque[_Job] = deque()
         to_parse = 0
@@ -308,20 +428,20 @@ class Syncer:
                 pool = self._pool()
             for n, did in enumerate(ids, 1):
                 job = self._detect(did, on_disk.get(did, {}), stored.get(did, {}), cache,
-                                   full, check, rep)
+                                   full or did in regrammar, check, rep)
                 if job is not None:
-                    disk, changed, differs = job
+                    disk, changed, differs, review = job
                     to_parse += len(changed)
                     if pool is None and self._parallel(to_parse, len(ids) - n):
                         pool = self._pool()
                     window.append(self._start(did, disk, changed, differs,
-                                              stored.get(did, {}), pool, check))
+                                              stored.get(did, {}), pool, check, review))
                     while window and (pool is None or len(window) > 2 * self.workers + 1):
-                        self._finish(window.popleft(), full, check, rep)
+                        self._finish(window.popleft(), rekey, check, rep)
                 if progress:
                     progress(n, len(ids), did)
             while window:
-                self._finish(window.popleft(), full, check, rep)
+                self._finish(window.popleft(), rekey, check, rep)
         finally:
             for job in window:  # an error left these unfinished
                 _unlock(job.lock)
@@ -331,6 +451,8 @@ class Syncer:
         if not check:
             for did in on_disk:
                 cache.retain(did, set(on_disk[did]))
+                cache.set_note(did, "head", self._head.commit if self._head else None)
+                cache.set_note(did, "grammar", fingerprint())
             for did in cache.known() if only is None else only:
                 if did not in on_disk:
                     cache.forget(did)
@@ -339,6 +461,19 @@ class Syncer:
         if not check:
             self._record(rep)
         return rep
+
+    def _other_grammar(self, stored: dict[str, dict[str, str]], cache: HashCache) -> set[str]:
+        """Stored dialogues indexed with another grammar (or parser version): their files
+        are all re-parsed. The hash cache remembers each dialogue's grammar at its last
+        sync here; only when it does not know are the store's meta items read."""
+        fp = fingerprint()
+        known = {d: cache.note(d, "grammar") for d in stored}
+        out = {d for d, g in known.items() if g is not None and g != fp}
+        if None in known.values():
+            out |= {d for m in self.store.dialogues()
+                    if m.get("grammar") != fp and (d := m.get("id") or m.get("dialogue_id"))
+                    and d in known and known[d] is None}
+        return out
 
     # --- parallel parsing (big runs only) ----------------------------------------------
 
@@ -361,12 +496,14 @@ class Syncer:
 
     def _detect(self, did: str, disk: dict[str, _Disk], stored: dict[str, str],
                 cache: HashCache, full: bool, check: bool,
-                rep: SyncReport) -> tuple[dict[str, _Disk], dict[str, bytes], set[str]] | None:
+                rep: SyncReport) -> tuple[dict[str, _Disk], dict[str, bytes | fsread.Problem],
+                                          set[str], bool] | None:
         """Change detection for one dialogue. Returns (files on disk, bytes to parse, files
         whose content differs from the store) when the dialogue must be rebuilt; deletes a
         dialogue gone from disk itself."""
         rep.files_seen += len(disk)
-        changed: dict[str, bytes] = {}  # to parse (every file with ``full``)
+        changed: dict[str, bytes | fsread.Problem] = {}  # to parse (all with ``full``)
+        limit = self.config.max_file_size
         differs: set[str] = set()  # content not what the store recorded
         known = {} if full else cache.shard(did)
         for rel in sorted(disk):
@@ -376,16 +513,23 @@ class Syncer:
                     stored.get(rel) == e[2]:
                 rep.unchanged += 1
                 continue
-            try:
-                with open(st.path, "rb") as fh:
-                    data = fh.read()
-            except (FileNotFoundError, IsADirectoryError):
-                disk.pop(rel)  # gone since the scan: handled as deleted
-                continue
-            rep.hashed += 1
-            sha = sha256_bytes(data)
-            if len(data) == st.size:
-                cache.put(did, rel, st.size, st.mtime_ns, sha)
+            data: bytes | fsread.Problem
+            if st.problem is not None:
+                data, sha = st.problem, st.problem.sha256
+            else:
+                try:
+                    data = fsread.read(st.path, limit)
+                except (FileNotFoundError, IsADirectoryError):
+                    disk.pop(rel)  # gone since the scan: handled as deleted
+                    continue
+                except fsread.Unreadable as u:  # changed since the scan
+                    data = u.problem
+                    sha = data.sha256
+                else:
+                    rep.hashed += 1
+                    sha = sha256_bytes(data)
+                    if len(data) == st.size:
+                        cache.put(did, rel, st.size, st.mtime_ns, sha)
             if stored.get(rel) == sha:
                 rep.unchanged += 1
             else:
@@ -394,7 +538,8 @@ class Syncer:
                 changed[rel] = data
         gone = sorted(p for p in stored if p not in disk)
         rep.deleted += len(gone)
-        if not changed and not gone:
+        review = bool(stored) and self._head_moved(did, cache)
+        if not changed and not gone and not review:
             return None
         if not disk:  # folder gone or emptied: the whole partition goes
             if check:
@@ -409,18 +554,33 @@ class Syncer:
             rep.dialogues.append(did)
             self._after_write()
             return None
-        return disk, changed, differs
+        return disk, changed, differs, review
 
-    def _start(self, did: str, disk: dict[str, _Disk], changed: dict[str, bytes],
-               differs: set[str], stored: dict[str, str], pool: Any, check: bool) -> _Job:
+    def _head_moved(self, did: str, cache: HashCache) -> bool:
+        """True when git HEAD may have changed this dialogue's files since its last sync
+        here (then its files with errors are settled again: FORMAT.md 5)."""
+        head = self._head
+        last = cache.note(did, "head")
+        if head is None or last == head.commit:
+            return False
+        if last is None:
+            return True
+        if last not in self._touched:
+            self._touched[last] = head.touched(last)
+        touched = self._touched[last]
+        return touched is None or did in touched
+
+    def _start(self, did: str, disk: dict[str, _Disk],
+               changed: dict[str, bytes | fsread.Problem], differs: set[str],
+               stored: dict[str, str], pool: Any, check: bool, review: bool = False) -> _Job:
         lock = None if check else self._lock(did)
         try:
             old_items = self.store.load(did)
         except BaseException:
             _unlock(lock)
             raise
-        args = (did, sorted(disk), changed, old_items,
-                {rel: st.path for rel, st in disk.items() if rel not in changed})
+        args = (did, sorted(disk), changed, old_items, disk, self._head, review,
+                self.config.max_file_size)
         pending = pool.submit(build_items, *args) if pool is not None else build_items(*args)
         gone = sorted(p for p in stored if p not in disk)
         return _Job(did, stored, differs, gone, old_items, pending, lock)
@@ -449,7 +609,7 @@ class Syncer:
                      for rel in sorted(job.differs)]
             drift += [f"{where(rel)}: deleted, still in the store" for rel in job.gone]
             if (puts or deletes) and not drift:
-                drift.append(f"{did}: {len(puts)} items to write, {len(deletes)} to delete")
+                drift = item_drift(did, job.old_items, puts, deletes)
             rep.drift += drift
             return
         if puts or deletes:
@@ -465,23 +625,49 @@ class Syncer:
     def _lock(self, did: str) -> int | None:
         """Wait for and take the dialogue's machine-local lock, so that two syncs (daemon,
         reindex, hook) never interleave one dialogue's load and write: a diff is always
-        against what the store holds. None where locks are unavailable."""
+        against what the store holds. None where locks are unavailable.
+
+        The wait is visible and bounded: after LOCK_NOTICE_S one line says who holds the
+        lock (the watch daemon by its pid, else pid and command line), and after
+        ``storage.sqlite.busy_timeout`` seconds the run stops (StoreUnavailable, exit 3)."""
         try:
             import fcntl
         except ImportError:
             return None
         folder = self.config.state_dir / "cache" / "locks"
+        path = folder / f"{did}.lock"
         try:
             folder.mkdir(parents=True, exist_ok=True)
-            fd = os.open(folder / f"{did}.lock", os.O_RDWR | os.O_CREAT, 0o644)
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
         except OSError:
             return None
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-        except OSError:
-            os.close(fd)
-            return None
-        return fd
+        t0 = time.monotonic()
+        told = False
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return fd
+            except BlockingIOError:
+                waited = time.monotonic() - t0
+                limit = self.config.sqlite_busy_timeout
+                if waited >= limit or not told and waited >= LOCK_NOTICE_S:
+                    who = _holder(self.config, path)
+                    if waited >= limit:
+                        os.close(fd)
+                        from .store.base import StoreUnavailable
+
+                        raise StoreUnavailable(
+                            f"{did}: another sync of this dialogue ({who}) held its lock for "
+                            f"{waited:.0f}s; stop it, or raise storage.sqlite.busy_timeout"
+                        ) from None
+                    told = True
+                    notice = getattr(getattr(self.store, "inner", self.store), "notice", None)
+                    (notice or _stderr)(f"blue-index: {did} is being synced by {who}; "
+                                        f"waiting up to {limit:g}s")
+                time.sleep(0.05)
+            except OSError:
+                os.close(fd)
+                return None
 
     def _after_write(self) -> None:
         self._writes += 1
@@ -504,6 +690,47 @@ class Syncer:
             os.replace(tmp, path)
         except OSError:
             pass
+
+
+LOCK_NOTICE_S = 0.5  # a wait for another sync's dialogue lock this long is announced
+
+
+def _holder(config: Config, path: Path) -> str:
+    """Who holds a lock file: the watch daemon by its pid, else pid and command line."""
+    from .daemon_state import daemon_status
+    from .store.sqlite import describe_holders, lock_holders
+
+    return describe_holders(lock_holders(path), (daemon_status(config) or {}).get("pid"))
+
+
+def _stderr(text: str) -> None:
+    import sys
+
+    print(text, file=sys.stderr, flush=True)
+
+
+DRIFT_LINES = 20  # item differences listed per dialogue (then a count of the rest)
+
+
+def item_drift(did: str, old: Items, puts: list[Item], deletes: list[str]) -> list[str]:
+    """One line per item the store holds wrongly (``reindex --check`` on content)."""
+    lines = []
+    meta = next((p for p in puts if p.get("sk") == "meta"), None)
+    if meta is not None and old.get("meta", {}).get("grammar") != meta.get("grammar"):
+        lines.append(f"{did}: indexed with another grammar or parser version "
+                     "(grammars/*.yaml changed)")
+    for item in sorted(puts, key=lambda i: i["sk"]):
+        sk = item["sk"]
+        was = old.get(sk)
+        if was is None:
+            lines.append(f"{did}: {sk}: missing from the store")
+        else:
+            fields = sorted(k for k in item.keys() | was.keys() if item.get(k) != was.get(k))
+            lines.append(f"{did}: {sk}: differs ({', '.join(fields)})")
+    lines += [f"{did}: {sk}: in the store, not in the files" for sk in sorted(deletes)]
+    if len(lines) > DRIFT_LINES:
+        lines[DRIFT_LINES:] = [f"{did}: ... and {len(lines) - DRIFT_LINES} more differences"]
+    return lines
 
 
 def _unlock(fd: int | None) -> None:

@@ -119,8 +119,14 @@ def items_from_files(dialogues_root: Path | Sequence[Path], dialogue_id: str) ->
     """Read, parse and assemble one dialogue (no store involved)."""
     from .assemble import assemble
     from .codec import to_items
+    from .fsread import Unreadable, read, unreadable_file
     from .parse import parse_file
 
-    parsed = [parse_file(rel, p.read_bytes()) for rel, p in dialogue_files(dialogues_root,
-                                                                         dialogue_id)]
+    def parse_one(rel: str, p: Path) -> Any:
+        try:  # never block on a FIFO or read a device (fsread)
+            return parse_file(rel, read(str(p)))
+        except Unreadable as u:
+            return unreadable_file(rel, u.problem)
+
+    parsed = [parse_one(rel, p) for rel, p in dialogue_files(dialogues_root, dialogue_id)]
     return to_items(assemble(dialogue_id, parsed))

@@ -20,6 +20,7 @@ watchdog is imported lazily: ``daemon_status`` (used by ``blue-index status``) s
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import os
@@ -51,6 +52,8 @@ RECONCILE = "/"
 SyncFn = Callable[[frozenset[str] | None], Any]
 
 MAX_ROOT_POLL = 2.0  # seconds between existence checks while the root is missing
+PROBE_INTERVAL = 1.0  # seconds between checks that the root and the store are still theirs
+STOP_GRACE = 0.8  # seconds a signal waits for the sync in flight before the process exits
 POLL_INTERVAL = 1.0  # seconds between snapshots when polling instead of inotify
 
 
@@ -404,16 +407,23 @@ class Daemon:
 
     def run_forever(self) -> int:
         """Run until SIGINT/SIGTERM (main thread only); re-raise a fatal start-up error."""
+        stop_at: list[float] = []
+
         def on_signal(signum: int, _frame: Any) -> None:
             self.log("signal", f"{signal.Signals(signum).name}: finishing, then exiting",
                      signal=signal.Signals(signum).name)
+            stop_at.append(time.monotonic())
             self.stop()
 
         previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
         hook, threading.excepthook = threading.excepthook, self._thread_died
         try:
             self.start()
-            self.join()
+            worker = self._worker
+            while worker is not None and worker.is_alive():
+                worker.join(0.05)
+                if stop_at and time.monotonic() - stop_at[0] > STOP_GRACE and worker.is_alive():
+                    self._abandon()
         finally:
             threading.excepthook = hook
             for s, h in previous.items():
@@ -421,6 +431,22 @@ class Daemon:
         if self.fatal is not None:
             raise self.fatal
         return 0
+
+    def _abandon(self) -> None:
+        """A signal came and the sync in flight (a long reconcile, a wait on a locked store)
+        did not finish within STOP_GRACE: exit now. Safe: a store write is one transaction
+        (rolled back when the process dies) and the next run redoes whatever was not synced;
+        the kernel releases the daemon lock."""
+        self.log("stopped", f"the sync in flight did not finish within {STOP_GRACE:g}s; "
+                 "exiting now (the next run redoes it)")
+        self._status["state"] = "stopped"
+        with contextlib.suppress(OSError):
+            if self.status_file is not None:
+                write_status(self.status_file, self._status)
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
+        os._exit(0)
 
     @property
     def status(self) -> dict[str, Any]:
@@ -455,18 +481,32 @@ class Daemon:
             elif lost:
                 self._wait_for_root()
             else:
-                batch = self._next_batch()
+                batch = self._next_batch(sync)
                 if batch is not None:
                     self._run(sync, batch)
 
-    def _next_batch(self) -> Batch | None:
+    def _next_batch(self, sync: SyncFn | None = None) -> Batch | None:
+        """The next batch due; between events, every PROBE_INTERVAL, check that the root is
+        still the folder we watch (not moved away or replaced) and that the store is still
+        the one we opened (``sync.stale()``): either asks for a reconcile."""
+        next_probe = time.monotonic() + PROBE_INTERVAL
         with self._cond:
             while not self._stopping and not self._lost and (
                     self._fallback is None or self.polling):
-                batch, wait = self._pending.take(time.monotonic())
+                now = time.monotonic()
+                if now >= next_probe:
+                    next_probe = now + PROBE_INTERVAL
+                    if not self._root_intact():
+                        self._lost = True
+                        break
+                    stale = getattr(sync, "stale", None)
+                    if callable(stale) and stale():
+                        self._pending.add_full("store-replaced", now - self.debounce)
+                batch, wait = self._pending.take(now)
                 if batch is not None:
                     return batch
-                self._cond.wait(wait)
+                self._cond.wait(min(wait, next_probe - now) if wait is not None
+                                else next_probe - now)
         return None
 
     def _run(self, sync: SyncFn, batch: Batch) -> None:
@@ -593,7 +633,8 @@ class Daemon:
         with self._cond:
             reason, self._rearm_reason = self._rearm_reason, None
         if reason is None or not self.root.is_dir():
-            what = "does not exist yet" if self._root_id is None else "disappeared"
+            what = ("does not exist yet" if self._root_id is None else
+                    "disappeared (moved, removed or replaced)")
             self.log("root-lost", f"{self.root} {what}; waiting for it to appear",
                      error=True, root=str(self.root))
         self._set_status(state="waiting")
@@ -627,16 +668,53 @@ class Daemon:
 
 
 class StoreSync:
-    """``Syncer.run`` over the configured store, opened in the calling (worker) thread."""
+    """``Syncer.run`` over the configured store, opened in the calling (worker) thread.
 
-    def __init__(self, config: Config) -> None:
+    A SQLite store is checked before each sync (and by the daemon's probe): when its file
+    was deleted or replaced since it was opened, the store is reopened (a new file is
+    built) and the whole tree reconciled, instead of writing on into a deleted file."""
+
+    def __init__(self, config: Config, log: Log | None = None) -> None:
+        self.config = config
+        self.log = log or Log()
+        self._open()
+
+    def _open(self) -> None:
         from .store.base import open_store
         from .sync import Syncer
 
-        self.store = open_store(config)
-        self.syncer = Syncer(config, self.store)
+        self.store = open_store(self.config)
+        inner = getattr(self.store, "inner", self.store)
+        if hasattr(inner, "notice"):  # a wait on a locked SQLite store: one log line
+            inner.notice = lambda text: self.log("busy", text.removeprefix("blue-index: "),
+                                                 error=True)
+        self.syncer = Syncer(self.config, self.store)
+        self.identity = self._identity()
+
+    def _identity(self) -> tuple[int, int] | None:
+        path = self.config.sqlite_path if self.config.backend == "sqlite" else None
+        if path is None:
+            return None
+        try:
+            st = os.stat(path)
+        except OSError:
+            return (0, 0)  # gone
+        return (st.st_dev, st.st_ino)
+
+    def stale(self) -> bool:
+        """True when the SQLite file is no longer the one this process opened."""
+        return self.identity is not None and self._identity() != self.identity
 
     def __call__(self, dialogues: frozenset[str] | None) -> Any:
+        if self.stale():
+            gone = self._identity() == (0, 0)
+            self.log("store-replaced", f"{self.config.sqlite_path} was "
+                     f"{'deleted' if gone else 'replaced'} under the daemon; reopening it and "
+                     "reconciling the whole tree", error=True, store=str(self.config.sqlite_path))
+            with contextlib.suppress(Exception):
+                self.store.close()
+            self._open()
+            dialogues = None
         return self.syncer.run(dialogues=dialogues)
 
     def close(self) -> None:
@@ -656,7 +734,7 @@ def watch(config: Config, *, debounce_ms: int = 100, json_log: bool = False,
         return 2
     try:
         roots = config.existing_roots or config.dialogue_roots[:1]
-        daemon = Daemon(roots[0], lambda: StoreSync(config), more_roots=roots[1:],
+        daemon = Daemon(roots[0], lambda: StoreSync(config, log), more_roots=roots[1:],
                         debounce=max(debounce_ms, 0) / 1000, log=log,
                         status_file=status_path(config), polling=polling,
                         extra_status={"dialogues": str(roots[0]),

@@ -270,7 +270,7 @@ def test_unreachable_endpoint_and_missing_credentials_are_one_line_exit_3(tmp_pa
     assert "no AWS credentials" in r.stderr and "Traceback" not in r.stderr
     root2 = tmp_path / "r2"
     shutil.copytree(root, root2)
-    cfg = (root2 / ".blue" / "config.yaml").read_text().replace(f"region: {REGION}", "x: 1")
+    cfg = (root2 / ".blue" / "config.yaml").read_text().replace(f"region: {REGION}", "region: null")
     (root2 / ".blue" / "config.yaml").write_text(cfg)
     r = _bare_cli(root2, "list", AWS_CONFIG_FILE=str(tmp_path / "none"),
                   AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing")

@@ -319,3 +319,88 @@ def test_many_unclosed_brackets_are_linear() -> None:
     text = "[TENSION T01: open\n" * 20_000 + "[ [ [ [\n" * 20_000
     pf = parse_file(RESP, text.encode())
     assert sum(d.code == "marker-unclosed" for d in pf.diagnostics) == 20_000
+
+
+# -- linear-time inline scanning and the nesting limit (issue 13) -------------------------
+
+
+def _inline_line(n: int) -> str:
+    return "Moves: " + " ".join(f"[MOVE:CONVERGE] step {k}," for k in range(n)) + "\n"
+
+
+def test_inline_markers_cost_one_scan_per_line(monkeypatch):
+    """Thousands of inline markers on one line: each line's brackets are matched in one pass
+    and its column base found once, whatever the number of markers (structural: counted
+    calls, no clock). Every marker is found, at the column an independent scan gives."""
+    import indexer.parse as parse_mod
+
+    calls = {"pairs": 0, "match": 0, "column": 0}
+
+    def counting(name, fn):
+        def wrapper(*a, **kw):
+            calls[name] += 1
+            return fn(*a, **kw)
+        return wrapper
+
+    monkeypatch.setattr(parse_mod, "_bracket_pairs", counting("pairs", parse_mod._bracket_pairs))
+    monkeypatch.setattr(parse_mod, "_match_bracket", counting("match", parse_mod._match_bracket))
+    monkeypatch.setattr(parse_mod._FileParser, "column",
+                        counting("column", parse_mod._FileParser.column))
+    for n in (10, 5000):
+        calls.update(pairs=0, match=0, column=0)
+        text = _inline_line(n)
+        pf = parse_file("d/round-0/muffin.md", text.encode())
+        moves = [b for b in pf.blocks if b.inline]
+        want = [i + 1 for i in range(len(text)) if text.startswith("[MOVE:CONVERGE]", i)]
+        assert [b.column for b in moves] == want and len(want) == n
+        assert calls == {"pairs": 1, "match": 0, "column": 1}, (n, calls)
+
+
+def test_bracket_pairs_agree_with_the_one_marker_matcher():
+    """The one-pass matcher gives, for every '[' not escaped, what the per-marker matcher
+    gives (nesting, escapes, unclosed brackets)."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from indexer.parse import _bracket_pairs, _match_bracket
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.text(alphabet="[]\\ab", max_size=40))
+    def check(s):
+        pairs = _bracket_pairs(s)
+        for i, c in enumerate(s):
+            if c == "[" and (i == 0 or s[i - 1] != "\\"):
+                assert pairs.get(i, -1) == _match_bracket(s, i), (s, i)
+
+    check()
+
+
+def test_deeply_nested_brackets_on_one_line():
+    depth = 20000
+    text = "Note " + "[TENSION T01: x " * depth + "]" * depth + "\n"
+    pf = parse_file("d/round-0/muffin.md", text.encode())
+    inline = [b for b in pf.blocks if b.inline]
+    # one marker: the ones nested in its brackets are part of its label
+    assert len(inline) == 1 and inline[0].column == len("Note ") + 1
+    assert inline[0].label.count("[TENSION T01: x") == depth - 1
+
+
+def test_markers_beyond_the_nesting_limit_are_found_and_reported():
+    from indexer.parse import markdown
+
+    limit = markdown().options["maxNesting"]
+    quote = "> " * (limit + 5) + "[TENSION T01: deep in quotes]\n"
+    items = "".join("  " * k + "- item\n" for k in range(limit + 3))
+    listed = "  " * (limit + 3) + "- [PERSPECTIVE P01: deep in lists]\n"
+    text = "# Muffin\n\n" + quote + "\n" + items + listed
+    pf = parse_file("d/round-0/muffin.md", text.encode())
+    found = {(b.kind, b.label, b.line) for b in pf.blocks}
+    lines = text.split("\n")
+    assert ("tension", "deep in quotes", lines.index(quote.rstrip("\n")) + 1) in found
+    assert ("perspective", "deep in lists", lines.index(listed.rstrip("\n")) + 1) in found
+    deep = [d for d in pf.diagnostics if d.code == "nesting-too-deep"]
+    assert len(deep) == 1 and deep[0].severity == "warning"
+    # nesting within the limit: no diagnostic, markers read as before
+    shallow = parse_file("d/round-0/muffin.md", b"> > [TENSION T01: fine]\n")
+    assert [b.label for b in shallow.blocks] == ["fine"]
+    assert not [d for d in shallow.diagnostics if d.code == "nesting-too-deep"]

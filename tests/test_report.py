@@ -20,7 +20,7 @@ from indexer.report import markdown, svg
 from tests.support.dynamo import *  # noqa: F403 - the moto server fixtures
 from tests.support.dynamo import REGION
 from tests.support.report import *  # noqa: F403 - the site fixtures
-from tests.support.report import BuiltSite, build_site, folder_ids
+from tests.support.report import BuiltSite, build_site, dialogue_ids
 from tests.support.sync import cli
 
 MB = 1_000_000
@@ -102,7 +102,7 @@ def test_report_files_and_store_untouched(tmp_path: Path, samples_dir: Path) -> 
     assert p.returncode == 0, p.stderr
     assert _db_state(db) == before  # reading never writes the store
     summary = json.loads(p.stdout)
-    ids = folder_ids(samples_dir)
+    ids = dialogue_ids(samples_dir)
     assert summary["dialogues"] == len(ids)
     assert summary["largest_page"]["bytes"] < MB
     # the same store gives the same bytes (no clock in the pages)
@@ -134,7 +134,7 @@ def test_report_files_and_store_untouched(tmp_path: Path, samples_dir: Path) -> 
 
 def test_report_some_dialogues_and_clean_errors(tmp_path: Path, samples_dir: Path) -> None:
     site = build_site(tmp_path / "repo", samples_dir)
-    ids = folder_ids(samples_dir)
+    ids = dialogue_ids(samples_dir)
     p = site.run("report", ids[1], "--out", str(site.out))
     assert p.returncode == 0, p.stderr
     # the index lists only the one asked for; the other page from the earlier run is gone
@@ -171,7 +171,7 @@ def test_tension_fields_shown_when_present(samples_dir: Path) -> None:
     from indexer.report.site import Site
     from indexer.views import items_from_files
 
-    did = folder_ids(samples_dir)[0]
+    did = dialogue_ids(samples_dir)[0]
     items = items_from_files(samples_dir, did)
     plain = Site().dialogue(dialogue_page(items))
     t = of_kind(items, "tension")[0]
@@ -181,7 +181,7 @@ def test_tension_fields_shown_when_present(samples_dir: Path) -> None:
     page = dialogue_page(items)
     html = Site().dialogue(page)
     assert "MUFFIN-T09 alias name &lt;b&gt;" in html and "MUFFIN-T09" not in plain
-    assert "target: ledger#T99, evidence: same label &lt;i&gt;" in html
+    assert "evidence: same label &lt;i&gt;, target: ledger#T99" in html
     # a name that is another tension's key links to that tension's card
     card = next(x for x in page["tensions"] if x["key"] == other["key"])
     assert f'<a href="{card["href"]}">{other["key"]}</a>' in html
@@ -208,5 +208,23 @@ def test_report_from_encrypted_dynamodb_equals_sqlite(tmp_path: Path, samples_di
 
 
 def test_corpus_pages_stay_small(corpus_site: BuiltSite, corpus_dir: Path) -> None:
-    for did in folder_ids(corpus_dir):
+    for did in dialogue_ids(corpus_dir):
         assert corpus_site.page(did).stat().st_size < MB
+
+
+def test_merged_names_link_to_the_expert_tensions(sample_site: BuiltSite,
+                                                   samples_dir: Path) -> None:
+    """Each name the Judge merged into a tension (``tensions --json``) is on its card with
+    the link's rule and a link to the named tension's block."""
+    found = 0
+    for did in dialogue_ids(samples_dir):
+        page = sample_site.page(did).read_text(encoding="utf-8")
+        for t in sample_site.json("tensions", did):
+            for n in t.get("names") or []:
+                found += 1
+                assert str(escape(n["label"])) in page
+                assert f"({n['rule']}" in page
+                if n.get("round") is not None and n.get("expert") and n.get("id"):
+                    anchor = f"#{did}/round-{n['round']}/{n['expert']}/{n['id']}"
+                    assert f'<a href="{anchor}">' in page, anchor
+    assert found

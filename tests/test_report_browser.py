@@ -16,7 +16,7 @@ import pytest
 
 from tests.support.browser import *  # noqa: F403 - the browser fixtures
 from tests.support.report import *  # noqa: F403 - the site fixtures
-from tests.support.report import BuiltSite, Served, build_site, folder_ids, jira_id
+from tests.support.report import BuiltSite, Served, build_site, dialogue_ids, jira_id
 
 pytestmark = pytest.mark.browser
 
@@ -28,18 +28,18 @@ def _index_ids(w) -> list[str]:
 def test_index_lists_every_sample_dialogue(sample_site: BuiltSite, open_page, samples_dir):
     w = open_page()
     w.goto(sample_site.url())
-    assert sorted(_index_ids(w)) == folder_ids(samples_dir)
+    assert sorted(_index_ids(w)) == dialogue_ids(samples_dir)
     # each row links to a page that exists and shows the dialogue's question
-    for did in folder_ids(samples_dir):
+    for did in dialogue_ids(samples_dir):
         row = w.page.locator(f'#dialogues tr[data-id="{did}"]')
-        pool_file = samples_dir / did / "expert-pool.json"  # single files have no pool
-        if pool_file.is_file():
-            pool = json.loads(pool_file.read_text(encoding="utf-8"))
-            assert pool["question"] in row.inner_text()
+        pool = samples_dir / did / "expert-pool.json"
+        if pool.is_file():  # folder dialogues state their question in the pool
+            question = json.loads(pool.read_text(encoding="utf-8"))["question"]
+            assert question in row.inner_text()
         href = row.locator("a.title").get_attribute("href")
         assert (sample_site.out / unquote(href)).is_file()
     # the filter box hides the rows that do not match
-    first, second = folder_ids(samples_dir)[:2]
+    first, second = dialogue_ids(samples_dir)[:2]
     w.page.fill("#filter", second[-12:])
     assert w.page.locator(f'tr[data-id="{first}"]').is_hidden()
     assert w.page.locator(f'tr[data-id="{second}"]').is_visible()
@@ -56,7 +56,7 @@ def test_index_lists_every_sample_dialogue(sample_site: BuiltSite, open_page, sa
 def test_index_lists_both_corpus_dialogues(corpus_site: BuiltSite, open_page, corpus_dir):
     w = open_page()
     w.goto(corpus_site.url())
-    assert sorted(_index_ids(w)) == folder_ids(corpus_dir)
+    assert sorted(_index_ids(w)) == dialogue_ids(corpus_dir)
     assert w.errors == []
 
 
@@ -85,12 +85,12 @@ def test_timeline_of_the_jira_dialogue(corpus_site: BuiltSite, corpus_dir: Path,
 @pytest.mark.parametrize("which", [0, 1])
 def test_timeline_of_the_sample_dialogues(sample_site: BuiltSite, samples_dir: Path,
                                           open_page, which: int):
-    _check_timeline(sample_site, folder_ids(samples_dir)[which], open_page)
+    _check_timeline(sample_site, dialogue_ids(samples_dir)[which], open_page)
 
 
 def test_hover_shows_the_expert_and_click_lands_on_the_block(sample_site: BuiltSite,
                                                              samples_dir: Path, open_page):
-    did = folder_ids(samples_dir)[0]
+    did = dialogue_ids(samples_dir)[0]
     tensions = sample_site.json("tensions", did)
     # a tension raised by an expert in round >= 1, with an id: its first mark is "raised"
     i, t = next((i, t) for i, t in enumerate(tensions)
@@ -141,7 +141,7 @@ def _unique_word(site: BuiltSite, ids: list[str]) -> tuple[str, dict, str]:
 
 def test_search_finds_a_perspective_by_a_word_of_its_body(sample_site: BuiltSite,
                                                           samples_dir: Path, open_page):
-    word, p, did = _unique_word(sample_site, folder_ids(samples_dir))
+    word, p, did = _unique_word(sample_site, dialogue_ids(samples_dir))
     w = open_page()
     w.goto(sample_site.url())
     w.page.fill("#search", word.upper()[:-1] + "*")  # case and a prefix with the star
@@ -158,7 +158,7 @@ def test_search_finds_a_perspective_by_a_word_of_its_body(sample_site: BuiltSite
 
 
 def test_phone_width_and_print(sample_site: BuiltSite, samples_dir: Path, open_page):
-    did = folder_ids(samples_dir)[0]
+    did = dialogue_ids(samples_dir)[0]
     w = open_page(width=390, height=844)
     w.goto(sample_site.page(did).as_uri())
     # the page itself does not scroll sideways; wide parts scroll in their own box
@@ -209,7 +209,7 @@ def _hostile_dialogue(root: Path) -> Path:
 def test_hostile_text_renders_as_text(tmp_path: Path, open_page):
     dialogues = _hostile_dialogue(tmp_path)
     site = build_site(tmp_path / "repo", dialogues)
-    did = folder_ids(dialogues)[0]
+    did = dialogue_ids(dialogues)[0]
     for page in ("index", "dialogue"):
         w = open_page()
         w.page.add_init_script("window.__pwned = null;")
@@ -243,7 +243,7 @@ def test_hostile_text_renders_as_text(tmp_path: Path, open_page):
 
 
 def test_served_page_in_the_browser(served: Served, serve_repo: Path, open_page) -> None:
-    did = folder_ids(serve_repo / ".blue" / "dialogues")[0]
+    did = dialogue_ids(serve_repo / ".blue" / "dialogues")[0]
     w = open_page()
     w.goto(served.url)
     w.page.click(f'tr[data-id="{did}"] a.title')

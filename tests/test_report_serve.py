@@ -10,7 +10,7 @@ import sqlite3
 from pathlib import Path
 
 from tests.support.report import *  # noqa: F403 - the serve fixtures
-from tests.support.report import Served, folder_ids, start_serve
+from tests.support.report import Served, dialogue_ids, start_serve
 from tests.support.sync import cli
 
 
@@ -41,7 +41,7 @@ def test_serves_on_loopback_only(served: Served, serve_repo: Path) -> None:
     status, body, headers = served.get("/")
     assert status == 200 and headers["Content-Type"].startswith("text/html")
     assert "default-src 'none'" in headers["Content-Security-Policy"]
-    ids = folder_ids(repo / ".blue" / "dialogues")
+    ids = dialogue_ids(repo / ".blue" / "dialogues")
     assert re.findall(r'data-id="([^"]+)"', body) == ids
     for path in ("/assets/report.css", "/assets/report.js", "/search.json", "/search.js",
                  f"/dialogue/{ids[0]}.html"):
@@ -55,7 +55,7 @@ def test_page_requests_never_write_and_a_sync_shows_on_reload(served: Served,
                                                                serve_repo: Path) -> None:
     repo = serve_repo
     dialogues = repo / ".blue" / "dialogues"
-    did = folder_ids(dialogues)[0]
+    did = dialogue_ids(dialogues)[0]
     db = repo / ".blue" / "blue.db"
     watcher = sqlite3.connect(db)
     version = watcher.execute("PRAGMA data_version").fetchone()[0]

@@ -242,48 +242,6 @@ def test_temp_files_are_ignored(repo):
     assert rep.parsed == 0 and rep.items_written == 0
 
 
-def test_error_file_keeps_last_good_content(repo):
-    """New content with an error: the last good blocks stay searchable, the new hash and
-    the diagnostics are stored, other files are not affected."""
-    cfg, store, syncer = repo
-    did = dialogue_ids(cfg.dialogues)[0]
-    target = _responses(cfg.dialogues, did)[0]
-    target.write_text("[PERSPECTIVE P01: Quixotic lighthouse keeper]\nA good body.\n",
-                      encoding="utf-8")
-    syncer.run()
-    rel = target.relative_to(cfg.dialogues / did).as_posix()
-    good = store.load(did)
-    good_blocks = {sk: it for sk, it in good.items()
-                   if it["kind"] == "block" and it.get("file") == rel}
-    assert good_blocks
-    # duplicate local id in one file: an error (FORMAT.md 5)
-    target.write_text("[PERSPECTIVE P01: Zany replacement]\nx\n\n[PERSPECTIVE P01: again]\ny\n",
-                      encoding="utf-8")
-    rep = syncer.run()
-    assert rep.parsed == 1 and rep.diagnostics["error"] >= 1
-    after = store.load(did)
-    file_item = after[f"file#{rel}"]
-    assert file_item["errors"] >= 1 and file_item["good_sha256"] == good[f"file#{rel}"]["sha256"]
-    assert file_item["sha256"] != file_item["good_sha256"]
-    assert {sk: it for sk, it in after.items()
-            if it["kind"] == "block" and it.get("file") == rel} == good_blocks
-    assert [h["sk"] for h in store.search("quixotic lighthouse", dialogue_id=did)]
-    assert store.search("zany replacement", dialogue_id=did) == []
-    errors = [it for it in after.values() if it["kind"] == "diagnostic"
-              and it["severity"] == "error" and rel in (it.get("file") or "")]
-    assert errors
-    # other files' items unchanged
-    assert {sk: it for sk, it in after.items() if it["kind"] == "block" and it.get("file") != rel
-            } == {sk: it for sk, it in good.items()
-                  if it["kind"] == "block" and it.get("file") != rel}
-    # a second run is still a no-op, and fixing the file brings the new content in
-    assert syncer.run().items_written == 0
-    target.write_text("[PERSPECTIVE P01: Zany replacement]\nfixed\n", encoding="utf-8")
-    syncer.run()
-    assert store.search("zany replacement", dialogue_id=did)
-    assert store_export(store, did) == expected_export(cfg.dialogues, did)
-
-
 def test_two_dialogue_sources_in_one_tree(samples_dir, corpus_dialogue, tmp_path):
     """The samples and the real corpus side by side, then one sample edit."""
     srcs = {p.name: p for p in samples_dir.iterdir() if p.is_dir()}

@@ -26,6 +26,7 @@ import pytest
 from indexer.daemon_state import DaemonLock, daemon_status, lock_held, read_status
 from indexer.watch import RECONCILE, Coalescer, Daemon, Log, route
 
+from .support.githook import Repo, git_env
 from .support.watch import (
     save_appends,
     save_atomic,
@@ -369,9 +370,13 @@ def store_items(root: Path) -> dict[str, dict]:
 
 
 def fresh_reindex(root: Path, tmp: Path) -> dict[str, dict]:
-    """The store a one-shot ``reindex`` builds from a copy of the same files."""
+    """The store a one-shot ``reindex`` builds from a copy of the same files (and of the
+    git repository, when there is one: HEAD is part of what the index depends on)."""
     other = tmp / f"fresh-{len(list(tmp.glob('fresh-*')))}"
-    shutil.copytree(root / ".blue" / "dialogues", other / ".blue" / "dialogues")
+    shutil.copytree(root / ".blue" / "dialogues", other / ".blue" / "dialogues",
+                    symlinks=True)
+    if (root / ".git").is_dir():
+        shutil.copytree(root / ".git", other / ".git")
     cli(other, "reindex")
     return store_items(other)
 
@@ -476,20 +481,26 @@ def test_save_patterns_converge_to_a_fresh_reindex(tree: Path, tmp_path: Path) -
         assert w.proc.stop(signal.SIGINT) == 0
 
 
-def test_file_with_errors_keeps_last_good_content(tree: Path, tmp_path: Path) -> None:
+def test_file_with_errors_is_indexed_from_head(tree: Path, tmp_path: Path) -> None:
+    """FORMAT.md 5: a file with errors is indexed from its clean version at git HEAD."""
     w = Watched(tree, tmp_path)
     try:
         d = dialogue_folders(tree)[0]
         target = d / "round-1" / "walnut.md"
         w.settle(lambda: save_atomic(target, response("okapi lighthouse")), {d.name})
         assert "okapi lighthouse" in cli(tree, "search", "okapi").stdout
+        repo = Repo(tree, git_env(tmp_path / "home"))
+        repo.git("init", "-q", "-b", "main")
+        repo.git("add", "-A", ".blue/dialogues")
+        repo.git("commit", "-q", "-m", "good")
         before = json.loads(cli(tree, "status", "--json").stdout)["counts"].get("diagnostic", 0)
         # a half-written marker: the file stops parsing cleanly
         broken = "# Response\n\n[PERSPECTIVE P01: okapi lighthouse\nunterminated\n[TENSION"
         w.settle(lambda: save_in_place(target, broken), {d.name})
         status = json.loads(cli(tree, "status", "--json").stdout)
         assert status["counts"].get("diagnostic", 0) > before
-        assert "okapi lighthouse" in cli(tree, "search", "okapi").stdout  # last good state
+        assert "okapi lighthouse" in cli(tree, "search", "okapi").stdout  # HEAD's version
+        w.converged()
         lint = cli(tree, "lint", str(target), check=False)
         assert lint.returncode == 1 and "walnut.md" in lint.stdout + lint.stderr
         assert w.proc.proc.poll() is None

@@ -19,7 +19,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("reindex", help="sync the dialogue files into the active store")
     p.add_argument("--full", action="store_true", help="re-read and re-parse every file")
     p.add_argument("--check", action="store_true",
-                   help="write nothing; exit 1 if the store differs from the files")
+                   help="write nothing; rebuild every dialogue in memory, list each item that "
+                        "differs from the store, exit 1 if any does")
+    p.add_argument("--repair", action="store_true",
+                   help="rebuild every dialogue in memory and rewrite those that differ "
+                        "(a damaged SQLite file is moved aside and rebuilt)")
     p.add_argument("--json", action="store_true", help="print the counts as JSON")
     p.set_defaults(func=cmd_reindex)
 
@@ -76,10 +80,24 @@ def cmd_reindex(args: argparse.Namespace, ctx: Context) -> int:
         ctx.err(f"blue-index: {cfg.sqlite_path}: no index yet, so it differs from the files; "
                 "run 'blue-index reindex'")
         return 1
+    if cfg.backend == "sqlite" and cfg.sqlite_path is not None and (args.check or args.repair):
+        from ..store.sqlite import quarantine, verify_file
+
+        damage = verify_file(cfg.sqlite_path)
+        if damage and args.check:
+            for line in damage:
+                print(line)
+            ctx.err(f"blue-index: {cfg.sqlite_path}: the index file is damaged; run "
+                    "'blue-index reindex --repair'")
+            return 1
+        if damage:
+            moved = quarantine(cfg.sqlite_path)
+            ctx.err(f"blue-index: {cfg.sqlite_path}: the index file was damaged "
+                    f"({damage[0].split(': ', 1)[-1]}); moved to {moved.name}, rebuilding")
     progress = _Progress(sys.stderr.isatty() and not ctx.quiet)
     try:
         rep = Syncer(cfg, ctx.store()).run(full=args.full, check=args.check,
-                                           progress=progress)
+                                           progress=progress, repair=args.repair)
     finally:
         progress.close()
     if args.json:

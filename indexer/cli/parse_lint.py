@@ -100,8 +100,18 @@ def _configured_dialogues(ctx: Context) -> list[Path] | None:
         return None
 
 
+def _limit(ctx: Context) -> int:
+    from ..fsread import DEFAULT_MAX_BYTES
+
+    try:
+        return ctx.config.max_file_size
+    except Exception:  # noqa: BLE001 - as _configured_dialogues
+        return DEFAULT_MAX_BYTES
+
+
 # -- commands ------------------------------------------------------------------------------
 def cmd_parse(args: argparse.Namespace, ctx: Context) -> int:
+    from ..fsread import Unreadable, read_entry, unreadable_file
     from ..lint import find_dialogues_root
     from ..parse import parse_file
 
@@ -112,7 +122,13 @@ def cmd_parse(args: argparse.Namespace, ctx: Context) -> int:
         return 2
     root = find_dialogues_root(path, _configured_dialogues(ctx))
     rel = path.resolve().relative_to(root).as_posix()
-    pf = parse_file(rel, path.read_bytes())
+    try:
+        data = read_entry(str(path), str(path.resolve().parent), _limit(ctx))
+    except Unreadable as u:
+        d = unreadable_file(rel, u.problem).diagnostics[0]
+        ctx.err(f"blue-index: {path}: {d.message}; {d.hint}")
+        return 1
+    pf = parse_file(rel, data)
     for d in pf.diagnostics:
         d.file = str(path)
     if args.json:
@@ -136,6 +152,7 @@ def cmd_parse(args: argparse.Namespace, ctx: Context) -> int:
 
 def lint_diagnostics(args: argparse.Namespace, ctx: Context) -> list[Diagnostic]:
     """What ``lint`` reports; the one place a new source of files (e.g. --staged) plugs in."""
+    from ..fsread import DEFAULT_MAX_BYTES
     from ..lint import lint_paths
 
     if args.staged:
@@ -157,7 +174,10 @@ def lint_diagnostics(args: argparse.Namespace, ctx: Context) -> list[Diagnostic]
     missing = [p for p in paths if not p.exists()]
     if missing:
         raise _Usage(f"{missing[0]}: no such file or folder")
-    return lint_paths(paths, configured or Path(paths[0]))
+    repo, limit = None, DEFAULT_MAX_BYTES
+    if configured is not None:
+        repo, limit = ctx.config.root, ctx.config.max_file_size
+    return lint_paths(paths, configured or Path(paths[0]), repo, limit)
 
 
 class _Usage(Exception):

@@ -23,8 +23,8 @@ from ..items import Item, Items
 from ..views import show
 from . import markdown, svg
 
-# The scoreboard's ALIGNMENT columns, as written in the wild -> the chart's metrics.
-# Matched on the lower-cased column name; the first metric whose names contain it wins.
+# The chart's metrics and the scoreboard's ALIGNMENT column names each goes by in the wild
+# (compared lower-cased; the first name present in the row is used).
 METRICS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("open", "Open tensions", ("open tensions", "open t", "open")),
     ("velocity", "Velocity", ("velocity", "vel")),
@@ -114,23 +114,36 @@ class _Anchors:
         return self.unique(f"{self.did}/tension/{rnd}{who}-{ident}", "tension")
 
 
-def _extra(value: Any, link: Any) -> list[tuple[str, str | None]]:
-    """A field shown as lines ``(text, href)``: strings, or dicts as ``key: value`` pairs;
-    a value naming a tension or block of the page (key or ledger id) links to it."""
+def _evidence(n: dict[str, Any]) -> str:
+    ev = n.get("evidence") if isinstance(n.get("evidence"), dict) else {}
+    file, line = ev.get("file") or n.get("evidence_file"), ev.get("line") or n.get("evidence_line")
+    return f"{file}:{line}" if file and line else (file or "")
+
+
+def _extra(field: str, value: Any, link: Any, who: Any) -> list[tuple[str, str | None]]:
+    """A field shown as lines ``(text, href)``. A merged name (``names``: an expert tension
+    with the rule and evidence of its link) reads "Expert ID: label (rule, file:line)";
+    other dicts are ``key: value`` pairs in key order (the same on every backend); a value
+    naming a tension or block of the page (key or ledger id) links to it."""
     if value in (None, "", [], {}):
         return []
     if not isinstance(value, list):
         value = [value]
     out: list[tuple[str, str | None]] = []
     for v in value:
-        if isinstance(v, dict):
-            text = ", ".join(f"{k}: {x}" for k, x in v.items() if x not in (None, ""))
-            own = v.get("key")  # a merged name links to its own block first
+        if isinstance(v, dict) and field == "names" and v.get("key"):
+            why = ", ".join(x for x in (v.get("rule"), _evidence(v)) if x)
+            head = " ".join(str(x) for x in (who(v.get("expert")), v.get("id")) if x)
+            text = f"{head}: {v.get('label') or ''}" + (f" ({why})" if why else "")
+            out.append((text, link(str(v["key"]))))
+        elif isinstance(v, dict):
+            text = ", ".join(f"{k}: {v[k]}" for k in sorted(v) if v[k] not in (None, ""))
+            own = v.get("key")  # an entry naming a tension or block links to it first
             href = (link(own) if isinstance(own, str) else None) or next(
-                (h for x in v.values() if isinstance(x, str) and (h := link(x))), None)
+                (h for k in sorted(v) if isinstance(v[k], str) and (h := link(v[k]))), None)
+            out.append((text, href))
         else:
-            text, href = str(v), link(str(v))
-        out.append((text, href))
+            out.append((str(v), link(str(v))))
     return out
 
 
@@ -209,7 +222,7 @@ def dialogue_page(items: Items) -> dict[str, Any]:
 
     for t in tensions:
         for f in EXTRA_TENSION_FIELDS:
-            lines = _extra(t.get(f), link)
+            lines = _extra(f, t.get(f), link, who)
             if lines:
                 t["extras"].append((f, lines))
     for r in doc["references"]:

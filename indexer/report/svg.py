@@ -28,6 +28,7 @@ MARKS: dict[str, tuple[str, str]] = {
     "acknowledged": ("ring", "acknowledged"),
     "deferred": ("square", "deferred"),
     "reopened": ("cross", "reopened"),
+    "restated": ("diamond", "restated"),
     "referenced": ("dot", "referenced"),
     "other": ("ring-square", "other"),
 }

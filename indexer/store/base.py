@@ -77,12 +77,20 @@ def open_store(config: Config, create: bool = True) -> Store:
     else:
         from .sqlite import SQLiteStore
 
-        store = SQLiteStore(config.sqlite_path, create=create)
+        store = SQLiteStore(config.sqlite_path, create=create,
+                            busy_timeout=config.sqlite_busy_timeout,
+                            daemon_pid=lambda: _daemon_pid(config))
     if config.encryption:
         from .envelope import EncryptedStore
 
         store = EncryptedStore.wrap(store, config)
     return store
+
+
+def _daemon_pid(config: Config) -> int | None:
+    from ..daemon_state import daemon_status
+
+    return (daemon_status(config) or {}).get("pid")
 
 
 def chunks(seq: list[Any], size: int) -> Iterable[list[Any]]:

@@ -27,9 +27,12 @@ would not be honest; ``delete_dialogue`` deletes from every table instead.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import sqlite3
 import threading
+import time
 from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
@@ -41,7 +44,9 @@ from ..items import SCHEMA, TABLES, Item, Items
 from .base import StoreUnavailable, chunks
 
 SCHEMA_VERSION = 3
-BUSY_TIMEOUT_S = 30.0
+BUSY_TIMEOUT_S = 30.0  # default of storage.sqlite.busy_timeout
+ATTEMPT_MS = 250  # one try at the write lock; between tries we may say who holds it
+NOTICE_AFTER_S = 0.5  # a wait this long is announced (who holds the store, how long we wait)
 _SQL_TYPES: dict[str, type] = {"str": str, "int": int, "float": float, "bool": int, "json": str}
 _BOOKKEEPING = ("_absent", "_extra")
 # sk prefix -> kind (for deletes, which only carry the sort key)
@@ -221,11 +226,94 @@ def _fts_query(query: str) -> str:
     return " ".join(terms)
 
 
+def _stderr(text: str) -> None:
+    import sys
+
+    print(text, file=sys.stderr, flush=True)
+
+
+def lock_holders(path: Path) -> list[int]:
+    """Pids of the other processes holding a POSIX write lock on the database file or its
+    WAL shared-memory file (SQLite's write lock), from /proc/locks; [] where unknown."""
+    keys = set()
+    for p in (path, Path(f"{path}-shm"), Path(f"{path}-wal")):
+        with contextlib.suppress(OSError):
+            st = os.stat(p)
+            keys.add((os.major(st.st_dev), os.minor(st.st_dev), st.st_ino))
+    pids = set()
+    try:
+        with open("/proc/locks", encoding="ascii", errors="replace") as f:
+            for line in f:
+                parts = line.split()
+                if "->" in parts or len(parts) < 6 or parts[3] != "WRITE":
+                    continue  # "->": a waiter, not a holder
+                with contextlib.suppress(ValueError):
+                    maj, mi, ino = parts[5].split(":")
+                    if (int(maj, 16), int(mi, 16), int(ino)) in keys:
+                        pids.add(int(parts[4]))
+    except OSError:
+        return []
+    pids.discard(os.getpid())
+    return sorted(pids)
+
+
+def describe_holders(pids: list[int], daemon: int | None) -> str:
+    """Lock holders in words: the watch daemon by its pid, others by pid and command."""
+    if not pids:
+        return "another process"
+    return ", ".join(f"the watch daemon (pid {p})" if p == daemon else
+                     f"pid {p} ({_cmdline(p)})" for p in pids)
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return "?"
+    text = " ".join(raw.replace(b"\0", b" ").decode("utf-8", "replace").split())
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def verify_file(path: Path) -> list[str]:
+    """What is wrong with the index file (``PRAGMA quick_check``, and whether it opens as a
+    database at all): one line per problem, [] when it is sound or absent."""
+    if not path.exists():
+        return []
+    try:
+        conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_S)
+        try:
+            rows = [r[0] for r in conn.execute("PRAGMA quick_check(20)")]
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as e:
+        return [f"{path}: {e}"]
+    return [] if rows == ["ok"] else [f"{path}: PRAGMA quick_check: {r}" for r in rows]
+
+
+def quarantine(path: Path) -> Path:
+    """Move a damaged index file (and its WAL and shared-memory files) aside, so that a new
+    one is built from the files; returns where the database file went."""
+    import time
+
+    dest = path.with_name(f"{path.name}.damaged-{time.strftime('%Y%m%dT%H%M%S')}")
+    for suffix in ("", "-wal", "-shm"):
+        src = Path(f"{path}{suffix}")
+        if src.exists():
+            os.replace(src, Path(f"{dest}{suffix}"))
+    return dest
+
+
 class SQLiteStore:
     """DialogueStore + AnalyticsStore over one SQLite file (see module docstring)."""
 
-    def __init__(self, path: Path | str, create: bool = True) -> None:
+    def __init__(self, path: Path | str, create: bool = True,
+                 busy_timeout: float = BUSY_TIMEOUT_S,
+                 daemon_pid: Callable[[], int | None] | None = None,
+                 notice: Callable[[str], None] | None = None) -> None:
         self.path = Path(path)
+        self.busy_timeout = busy_timeout
+        self.daemon_pid = daemon_pid
+        self.notice = notice or _stderr
         self._lock = threading.RLock()
         if not self.path.exists():
             if not create:
@@ -238,13 +326,13 @@ class SQLiteStore:
                     f"{self.path}: cannot create the index folder ({e.strerror}); "
                     "check the path and permissions") from None
         try:
-            conn = sqlite3.connect(str(self.path), timeout=BUSY_TIMEOUT_S,
+            conn = sqlite3.connect(str(self.path), timeout=busy_timeout,
                                    check_same_thread=False)
         except sqlite3.Error as e:
             raise self._unavailable(e) from None
         self.db = sqlite_utils.Database(conn)
         try:
-            conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+            conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
             if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
                 conn.execute("PRAGMA journal_mode = WAL")
             # NORMAL in WAL mode: a commit is atomic and never corrupts the file; a power cut
@@ -259,6 +347,11 @@ class SQLiteStore:
 
     def _unavailable(self, e: BaseException) -> StoreUnavailable:
         text = str(e)
+        if "locked" in text or "busy" in text:
+            return StoreUnavailable(
+                f"{self.path}: still locked by {self.holder()} after waiting "
+                f"{self.busy_timeout:g}s; stop it, or raise storage.sqlite.busy_timeout in "
+                ".blue/config.yaml")
         if "not a database" in text or "malformed" in text:
             return StoreUnavailable(
                 f"{self.path}: not a valid SQLite index ({text}); delete it and run "
@@ -276,7 +369,7 @@ class SQLiteStore:
         if self.schema_version == SCHEMA_VERSION:
             _ensure_tables(self.db)  # SCHEMA may have gained fields; cheap when it has not
             return
-        conn.execute("BEGIN IMMEDIATE")  # one process migrates; others wait, then see it done
+        self._begin()  # one process migrates; others wait, then see it done
         try:
             version = self.schema_version
             if version > SCHEMA_VERSION:
@@ -292,6 +385,42 @@ class SQLiteStore:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise
+
+    def _begin(self) -> None:
+        """``BEGIN IMMEDIATE`` (take the write lock), tried in short attempts so that a wait
+        is visible: after NOTICE_AFTER_S, one line says who holds the store and how long
+        we wait; after ``busy_timeout`` seconds, StoreUnavailable (exit 3)."""
+        conn = self.db.conn
+        conn.execute(f"PRAGMA busy_timeout = {ATTEMPT_MS}")
+        t0 = time.monotonic()
+        told = False
+        try:
+            while True:
+                try:
+                    conn.execute("BEGIN IMMEDIATE")
+                    return
+                except sqlite3.OperationalError as e:
+                    if "locked" not in str(e) and "busy" not in str(e):
+                        raise
+                    waited = time.monotonic() - t0
+                    if waited >= self.busy_timeout:
+                        raise self._unavailable(e) from None
+                    if not told and waited >= NOTICE_AFTER_S:
+                        told = True
+                        self.notice(f"blue-index: {self.path} is locked by {self.holder()}; "
+                                    f"waiting up to {self.busy_timeout:g}s "
+                                    "(storage.sqlite.busy_timeout)")
+        finally:
+            conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
+
+    def holder(self) -> str:
+        """Who holds the store's write lock, in words: the watch daemon (by its pid), else
+        the pid and command line of each process with a write lock on the file."""
+        daemon = None
+        if self.daemon_pid is not None:
+            with contextlib.suppress(Exception):
+                daemon = self.daemon_pid()
+        return describe_holders(lock_holders(self.path), daemon)
 
     # --- DialogueStore -----------------------------------------------------------------
 
@@ -331,7 +460,7 @@ class SQLiteStore:
                 del_by_table[table].append(sk)
         conn = self.db.conn
         with self._lock, self._guard():
-            conn.execute("BEGIN IMMEDIATE")
+            self._begin()
             try:
                 fresh = self._fts_unindex(dialogue_id, text, del_by_table.get("blocks", []))
                 for table, sks in del_by_table.items():
@@ -378,7 +507,7 @@ class SQLiteStore:
         conn = self.db.conn
         n = 0
         with self._lock, self._guard():
-            conn.execute("BEGIN IMMEDIATE")
+            self._begin()
             try:
                 conn.executemany(_FTS_DELETE, conn.execute(
                     "SELECT rowid, [label], [body] FROM [blocks] WHERE dialogue_id = ?",

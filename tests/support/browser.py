@@ -1,6 +1,9 @@
 """A real headless Chromium (Debian's package, driven by playwright) for the report's tests.
 
-One browser per test session (``browser`` fixture); each test opens fresh pages through
+One browser per test module (``browser`` fixture; all browser tests live in one module, so
+in practice one per session and xdist worker). Not session-wide: playwright keeps a thread
+running while a browser is open, and tests that fork (the sync engine's worker pool) refuse
+to when other threads exist. Each test opens fresh pages through
 ``open_page``, which records console errors and uncaught page errors so a test can assert
 there were none. Playwright's own browser downloads are never used: the executable is the
 system's ``chromium`` (``.ci/run`` installs it). Without it the fixture skips with the
@@ -34,7 +37,7 @@ def chromium_path() -> str | None:
     return None
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     exe = chromium_path()
     if exe is None:

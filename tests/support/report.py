@@ -52,12 +52,15 @@ def build_site(root: Path, dialogues: Path) -> BuiltSite:
     return site
 
 
-def folder_ids(dialogues: Path) -> list[str]:
-    """Dialogue ids of a dialogues folder, read here: its sub-folders (FORMAT.md 1) and its
-    single-file dialogues ``<id>.dialogue[.recorded].md`` (FORMAT.md 8)."""
+def dialogue_ids(dialogues: Path) -> list[str]:
+    """Dialogue ids of a dialogues folder, read here by the README's rule: each folder, and
+    each ``<id>.dialogue.md`` / ``<id>.dialogue.recorded.md`` file directly under it (a
+    folder and a recording of the same id are one dialogue)."""
     ids = {p.name for p in dialogues.iterdir() if p.is_dir() and not p.name.startswith(".")}
-    ids |= {m.group(1) for p in dialogues.iterdir() if p.is_file()
-            and (m := re.fullmatch(r"([^.].*?)\.dialogue(?:\.recorded)?\.md", p.name))}
+    for p in dialogues.iterdir():
+        m = re.fullmatch(r"([^.].*?)\.dialogue(?:\.recorded)?\.md", p.name)
+        if p.is_file() and m:
+            ids.add(m.group(1))
     return sorted(ids)
 
 
@@ -72,7 +75,7 @@ def corpus_site(corpus_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> B
 
 
 def jira_id(corpus_dir: Path) -> str:
-    return next(d for d in folder_ids(corpus_dir) if re.search(r"jira", d))
+    return next(d for d in dialogue_ids(corpus_dir) if re.search(r"jira", d))
 
 
 class Served:
