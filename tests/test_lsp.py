@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import os
 import re
 import shutil
 from pathlib import Path
@@ -480,6 +481,12 @@ async def test_bad_input_never_crashes(samples_repo: Path, tmp_path: Path) -> No
                                                version=1, text="[TENSION T01 x\n")))
         assert await s.diagnostics("untitled:Untitled-1", 1) == []
         assert await s.hover("untitled:Untitled-1", 0, 10) is None
+        # a FIFO among the dialogue's files: never opened (it would block), said as lint says
+        os.mkfifo(folder / "round-1" / "pipe.md")
+        pu = s.open(folder / "round-1/muffin.md")
+        await s.diagnostics(pu, 1)  # bounded wait: fails if the server blocked on the FIFO
+        pl, pc = position_of(s.texts[pu], "[REFINEMENT on T01]")
+        assert await s.hover(pu, pl, pc + len("[REFINEMENT on ")) is not None
         # binary content in a round file
         bu = s.open(folder / "round-2/binary.md", "[TENSION T01: x]\n\x00\x01\x02")
         assert [d.code for d in await s.diagnostics(bu, 1)] == ["binary-content"]

@@ -246,10 +246,16 @@ class Workspace:
 
     def _read(self, rel: str, path: Path, stat: tuple[int, int],
               stored: ParsedFile | None) -> _DiskFile:
-        if stat[0] > MAX_BYTES:
+        from .. import fsread  # regular files only, links kept in the repository, sizes
+
+        limit = getattr(self.config, "max_file_size", fsread.DEFAULT_MAX_BYTES)
+        if MAX_BYTES < stat[0] <= limit:
             return _DiskFile(stat, too_large(rel, stat[0]))
+        repo = self.config.root if self.config is not None else None
         try:
-            data = path.read_bytes()
+            data = fsread.read_entry(str(path), fsread.boundary(path.parent, repo), limit)
+        except fsread.Unreadable as e:  # as lint says it: a FIFO, a link leaving, too big
+            return _DiskFile(stat, fsread.unreadable_file(rel, e.problem))
         except OSError as e:
             return _DiskFile(stat, _unreadable(rel, e))
         sha = hashlib.sha256(data).hexdigest()
