@@ -1,7 +1,8 @@
 """Where things are: repository root, dialogues folder, ``.blue/config.yaml`` and env overrides.
 
 Environment overrides (for CI and servers): ``BLUE_INDEX_BACKEND``, ``BLUE_INDEX_SQLITE_PATH``,
-``BLUE_INDEX_DYNAMODB_TABLE``, ``BLUE_INDEX_DYNAMODB_REGION``, ``BLUE_INDEX_DYNAMODB_ENDPOINT``.
+``BLUE_INDEX_DYNAMODB_TABLE``, ``BLUE_INDEX_DYNAMODB_REGION``, ``BLUE_INDEX_DYNAMODB_ENDPOINT``,
+``BLUE_INDEX_DYNAMODB_NAMESPACE``.
 """
 
 from __future__ import annotations
@@ -94,7 +95,8 @@ def load(
     ddb.setdefault("endpoint_url", None)
     for key, var in (("table", "BLUE_INDEX_DYNAMODB_TABLE"),
                      ("region", "BLUE_INDEX_DYNAMODB_REGION"),
-                     ("endpoint_url", "BLUE_INDEX_DYNAMODB_ENDPOINT")):
+                     ("endpoint_url", "BLUE_INDEX_DYNAMODB_ENDPOINT"),
+                     ("namespace", "BLUE_INDEX_DYNAMODB_NAMESPACE")):
         if env.get(var):
             ddb[key] = env[var]
     dlg = dialogues or (Path(data["dialogues"]) if data.get("dialogues") else None)

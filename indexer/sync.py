@@ -11,6 +11,13 @@ sha256 equals the stored one, so a run killed at any point is finished by the ne
 A file whose new content has errors keeps its last good blocks/data (with its new sha256
 and diagnostics); other files are never affected by it.
 
+Many writers: each dialogue is written as one revision against the revision it was loaded
+at (``store.write(expect=...)``); when another writer committed first the write is refused
+(Conflict) and this engine re-detects, reloads, re-diffs and retries, ``CONFLICT_RETRIES``
+times at most. On a shared store (DynamoDB) the provenance rules of ``provenance.py`` decide
+whether this checkout may overwrite or delete a dialogue (``force`` lifts them), and an item
+the store cannot hold is reported against its file while the rest of the tree syncs.
+
 Big runs (``PARALLEL_MIN`` files to parse, e.g. a first or ``--full`` reindex) parse and
 assemble dialogues in forked worker processes while this process hashes, diffs and writes;
 never from a threaded process (the watch daemon), where forking is unsafe.
@@ -21,6 +28,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import random
 import threading
 import time
 from collections import deque
@@ -33,10 +41,12 @@ from typing import TYPE_CHECKING, Any
 from . import layout
 from .hashcache import HashCache, sha256_bytes
 from .items import Items, diff
+from .store.base import Conflict, ItemRejected, Revision
 
 if TYPE_CHECKING:
     from .config import Config
     from .model import ParsedFile
+    from .provenance import Checkout
     from .store.base import Store
 
 Progress = Callable[[int, int, str], None]
@@ -46,12 +56,17 @@ KILL_ENV = "BLUE_INDEX_TEST_KILL_AFTER_WRITES"
 # PARALLEL_MIN files to parse.
 WORKERS_ENV = "BLUE_INDEX_WORKERS"
 PARALLEL_MIN = 256
+CONFLICT_RETRIES = 6  # reload + re-diff + retry when another writer committed first
 
 
 @dataclass(slots=True)
 class SyncReport:
     """What one run saw and did. ``diagnostics`` counts the diagnostics of the dialogues
-    (re)assembled in this run, by severity; ``drift`` lists differences (``check=True``)."""
+    (re)assembled in this run, by severity; ``drift`` lists differences (``check=True``).
+    Shared stores: ``refused`` (one line per dialogue this checkout may not overwrite),
+    ``kept`` (dialogues absent here that this checkout's history does not show deleted),
+    ``rejected`` (files whose items the store cannot hold), ``conflicts`` (writes retried
+    because another writer committed first)."""
 
     files_seen: int = 0
     parsed: int = 0
@@ -65,6 +80,10 @@ class SyncReport:
     seconds: float = 0.0
     dialogues: list[str] = field(default_factory=list)
     drift: list[str] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)
+    rejected: list[str] = field(default_factory=list)
+    conflicts: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -196,6 +215,8 @@ class _Job:
     gone: list[str]
     old_items: Items
     pending: Any  # a Future, or the (items, parsed) result when built in this process
+    args: tuple[Any, ...]  # build_items' arguments (to rebuild without a rejected file)
+    rev: Revision = field(default_factory=Revision)  # what the load saw
     lock: int | None = None  # the dialogue's lock, held from load to write
 
 
@@ -222,6 +243,22 @@ class Syncer:
         self._kill_after = int(kill) if kill and kill.isdigit() else None
         self._writes = 0
         self.workers = workers if workers is not None else _workers()
+        self.force = False
+        self._checkout: Checkout | None = None
+        self._cache: HashCache | None = None
+
+    @property
+    def checkout(self) -> Checkout:
+        """The git state of this checkout (read once per Syncer, only when needed)."""
+        if self._checkout is None:
+            from .provenance import Checkout
+
+            self._checkout = Checkout.of(self.config.dialogues)
+        return self._checkout
+
+    @property
+    def shared(self) -> bool:
+        return bool(getattr(self.store, "shared", False))
 
     @property
     def cache_dir(self) -> Path:
@@ -229,9 +266,12 @@ class Syncer:
 
     def run(self, full: bool = False, check: bool = False,
             dialogues: Collection[str] | None = None,
-            progress: Progress | None = None) -> SyncReport:
+            progress: Progress | None = None, force: bool = False) -> SyncReport:
         """Sync every dialogue (or only ``dialogues``). ``full`` re-reads and re-parses every
-        file; ``check`` writes nothing and lists the differences in ``drift``."""
+        file; ``check`` writes nothing and lists the differences in ``drift``; ``force``
+        overwrites and deletes on a shared store whatever its provenance says."""
+        self.force = force
+        self._checkout = None
         if not self.config.dialogues.is_dir():
             # A mistyped or unmounted folder must not read as "every dialogue deleted".
             from .config import ConfigError
@@ -247,7 +287,7 @@ class Syncer:
             stored = self.store.all_file_hashes()
         else:
             stored = {d: h for d in sorted(only) if (h := self.store.file_hashes(d))}
-        cache = HashCache(self.cache_dir, self.config.dialogues)
+        cache = self._cache = HashCache(self.cache_dir, self.config.dialogues)
         ids = sorted(set(on_disk) | set(stored))
         pool: Any = None
         window: deque[_Job] = deque()
@@ -350,33 +390,75 @@ class Syncer:
         if not changed and not gone:
             return None
         if not disk:  # folder gone or emptied: the whole partition goes
-            if check:
-                rep.drift.append(f"{did}: dialogue no longer on disk, still in the store")
-                return None
-            lock = self._lock(did)
-            try:
-                rep.items_deleted += self.store.delete_dialogue(did)
-            finally:
-                _unlock(lock)
-            rep.dialogues_written += 1
-            rep.dialogues.append(did)
-            self._after_write()
+            self._delete(did, check, rep)
             return None
         return disk, changed, differs
 
+    def _delete(self, did: str, check: bool, rep: SyncReport) -> None:
+        """A dialogue gone from disk: delete its partition (on a shared store only if this
+        checkout's history shows it deleted, see provenance.py)."""
+        from .provenance import may_delete
+
+        for attempt in range(CONFLICT_RETRIES + 1):
+            rev = self.store.revision(did)
+            if self.shared and not self.force and \
+                    not may_delete(rev.provenance, self.checkout, did):
+                rep.kept.append(did)
+                return
+            if check:
+                rep.drift.append(f"{did}: dialogue no longer on disk, still in the store")
+                return
+            lock = self._lock(did)
+            try:
+                n = self.store.delete_dialogue(
+                    did, rev, self.checkout.record(did) if self.shared else None)
+            except Conflict:
+                if attempt == CONFLICT_RETRIES:
+                    raise self._gave_up(did, attempt) from None
+                rep.conflicts += 1
+                continue
+            finally:
+                _unlock(lock)
+            rep.items_deleted += n
+            rep.dialogues_written += 1
+            rep.dialogues.append(did)
+            self._after_write()
+            return
+
+    @staticmethod
+    def _gave_up(did: str, attempt: int) -> Conflict:
+        return Conflict(f"dialogue {did}: other writers kept changing it; gave up after "
+                        f"{attempt + 1} attempts; run the sync again")
+
     def _start(self, did: str, disk: dict[str, _Disk], changed: dict[str, bytes],
-               differs: set[str], stored: dict[str, str], pool: Any, check: bool) -> _Job:
-        lock = None if check else self._lock(did)
+               differs: set[str], stored: dict[str, str], pool: Any, check: bool,
+               lock: bool = True) -> _Job:
+        fd = None if check or not lock else self._lock(did)
         try:
-            old_items = self.store.load(did)
+            old_items, rev = self.store.load_for_update(did)
         except BaseException:
-            _unlock(lock)
+            _unlock(fd)
             raise
         args = (did, sorted(disk), changed, old_items,
                 {rel: st.path for rel, st in disk.items() if rel not in changed})
         pending = pool.submit(build_items, *args) if pool is not None else build_items(*args)
         gone = sorted(p for p in stored if p not in disk)
-        return _Job(did, stored, differs, gone, old_items, pending, lock)
+        return _Job(did, stored, differs, gone, old_items, pending, args, rev, fd)
+
+    def _again(self, did: str, full: bool, rep: SyncReport) -> _Job | None:
+        """After a Conflict: detect, load and build one dialogue afresh (None: nothing left
+        to write, another writer stored exactly these files). The caller holds the lock."""
+        stored = self.store.file_hashes(did)
+        disk = scan(self.config.dialogues, {did}).get(did, {})
+        if not disk:
+            return None
+        assert self._cache is not None
+        found = self._detect(did, disk, stored, self._cache, full, False, SyncReport())
+        if found is None:
+            return None
+        disk, changed, differs = found
+        job = self._start(did, disk, changed, differs, stored, None, False, lock=False)
+        return job
 
     def _finish(self, job: _Job, full: bool, check: bool, rep: SyncReport) -> None:
         try:
@@ -386,15 +468,65 @@ class Syncer:
             job.lock = None
 
     def _apply(self, job: _Job, full: bool, check: bool, rep: SyncReport) -> None:
-        """Diff the rebuilt items against the loaded partition; write (or report) the diff."""
+        """Write (or report) one dialogue's diff; on Conflict start that dialogue again."""
+        for attempt in range(CONFLICT_RETRIES + 1):
+            try:
+                self._apply_once(job, full, check, rep)
+                return
+            except Conflict:
+                if check or attempt == CONFLICT_RETRIES:
+                    raise self._gave_up(job.did, attempt) from None
+                rep.conflicts += 1
+                time.sleep(random.uniform(0, 0.02 * 2**attempt))  # let the winner finish
+                again = self._again(job.did, full, rep)
+                if again is None:
+                    return
+                job = again
+
+    def _built(self, job: _Job, rep: SyncReport) -> Items:
         pending = job.pending
         new_items, parsed = pending.result() if hasattr(pending, "result") else pending
+        job.pending = (new_items, 0)  # counted once, even when the write is retried
         rep.parsed += parsed
+        return new_items
+
+    def _apply_once(self, job: _Job, full: bool, check: bool, rep: SyncReport) -> None:
+        """Diff the rebuilt items against the loaded partition; write (or report) the diff."""
+        did = job.did
+        new_items = self._built(job, rep)
+        puts, deletes = diff(job.old_items, new_items)
+        while not check and (puts or deletes or job.rev.repair):
+            if self.shared and not self.force:
+                from .provenance import refuse_overwrite
+
+                reason = refuse_overwrite(job.rev.provenance, self.checkout)
+                if reason is not None:
+                    rep.refused.append(f"{did}: {reason}")
+                    return
+            try:
+                self.store.write(did, puts, deletes, job.rev,
+                                 self.checkout.record(did) if self.shared else None)
+            except ItemRejected as e:
+                rel = _file_of(did, new_items.get(e.sk))
+                if rel is None or rel not in job.args[1]:  # not one file's: skip the dialogue
+                    rep.rejected.append(f"{did}: {e}")
+                    return
+                rep.rejected.append(f"{did}/{rel}: {e}")
+                args = list(job.args)
+                args[1] = [r for r in args[1] if r != rel]
+                job.args = tuple(args)
+                new_items = build_items(*job.args)[0]
+                puts, deletes = diff(job.old_items, new_items)
+                continue
+            rep.items_written += len(puts)
+            rep.items_deleted += len(deletes)
+            rep.dialogues_written += 1
+            rep.dialogues.append(did)
+            self._after_write()
+            break
         for it in new_items.values():
             if it.get("kind") == "diagnostic" and it.get("severity") in rep.diagnostics:
                 rep.diagnostics[it["severity"]] += 1
-        did = job.did
-        puts, deletes = diff(job.old_items, new_items)
         if check:
             drift = [f"{did}/{rel}: " + ("changed since the last sync" if rel in job.stored
                                          else "not in the store")
@@ -404,13 +536,6 @@ class Syncer:
                 drift.append(f"{did}: {len(puts)} items to write, {len(deletes)} to delete")
             rep.drift += drift
             return
-        if puts or deletes:
-            self.store.write(did, puts, deletes)
-            rep.items_written += len(puts)
-            rep.items_deleted += len(deletes)
-            rep.dialogues_written += 1
-            rep.dialogues.append(did)
-            self._after_write()
         if full and hasattr(self.store, "rekey"):  # encrypted: re-seal under a fresh data key
             self.store.rekey(did)
 
@@ -455,6 +580,14 @@ class Syncer:
             os.replace(tmp, path)
         except OSError:
             pass
+
+
+def _file_of(did: str, item: dict[str, Any] | None) -> str | None:
+    """The file (path in the dialogue folder) an item came from."""
+    if item is None:
+        return None
+    path = item.get("path") if item.get("kind") == "file" else item.get("file")
+    return _in_dialogue(did, path) if isinstance(path, str) else None
 
 
 def _unlock(fd: int | None) -> None:

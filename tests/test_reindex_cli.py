@@ -21,7 +21,8 @@ from tests.support.sync import (
 )
 
 REINDEX_KEYS = {"files_seen", "parsed", "unchanged", "hashed", "deleted", "dialogues_written",
-                "items_written", "items_deleted", "diagnostics", "seconds", "dialogues", "drift"}
+                "items_written", "items_deleted", "diagnostics", "seconds", "dialogues", "drift",
+                "refused", "kept", "rejected", "conflicts"}  # the last four: issue 14
 
 
 @pytest.fixture

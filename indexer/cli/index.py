@@ -20,6 +20,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--full", action="store_true", help="re-read and re-parse every file")
     p.add_argument("--check", action="store_true",
                    help="write nothing; exit 1 if the store differs from the files")
+    p.add_argument("--force", action="store_true",
+                   help="shared store: overwrite and delete whatever checkout wrote it")
     p.add_argument("--json", action="store_true", help="print the counts as JSON")
     p.set_defaults(func=cmd_reindex)
 
@@ -79,14 +81,17 @@ def cmd_reindex(args: argparse.Namespace, ctx: Context) -> int:
     progress = _Progress(sys.stderr.isatty() and not ctx.quiet)
     try:
         rep = Syncer(cfg, ctx.store()).run(full=args.full, check=args.check,
-                                           progress=progress)
+                                           progress=progress, force=args.force)
     finally:
         progress.close()
     if args.json:
         ctx.json(rep.to_dict())
     else:
         _print_report(ctx, rep, args.check)
-    return 1 if args.check and rep.drift else 0
+    for line in rep.refused + rep.rejected:  # one line each, also with --json
+        ctx.err(f"blue-index: {line}")
+    problems = rep.refused or rep.rejected or (args.check and rep.drift)
+    return 1 if problems else 0
 
 
 def _print_report(ctx: Context, rep: SyncReport, check: bool) -> None:
@@ -94,6 +99,7 @@ def _print_report(ctx: Context, rep: SyncReport, check: bool) -> None:
         ("files seen", rep.files_seen), ("parsed", rep.parsed), ("unchanged", rep.unchanged),
         ("deleted", rep.deleted), ("dialogues written", rep.dialogues_written),
         ("items written", rep.items_written), ("items deleted", rep.items_deleted),
+        ("kept (elsewhere)", len(rep.kept)), ("conflicts", rep.conflicts),
         ("errors", rep.diagnostics.get("error", 0)),
         ("warnings", rep.diagnostics.get("warning", 0)),
     ]

@@ -46,8 +46,11 @@ FAKE_CREDENTIALS = {
 }
 REGION = os.environ.get("AWS_REGION", "us-east-1") if REAL else "us-east-1"
 
-__all__ = ["MotoServer", "FaultProxy", "dynamo_endpoint", "dynamo_store_factory",
+__all__ = ["MotoServer", "FaultProxy", "DynaliteServer", "dynamo_endpoint",
+           "dynalite_endpoint", "dynamo_store_factory", "dynalite_store_factory",
            "fake_aws_credentials", "free_port", "count_requests"]
+DYNALITE_VERSION = "4.0.0"  # pinned; .ci/run installs the same into DYNALITE_DIR
+DYNALITE_DIR = Path(__file__).resolve().parents[2] / ".ci" / "node"  # git-ignored
 
 
 def free_port() -> int:
@@ -57,7 +60,8 @@ def free_port() -> int:
 
 
 class MotoServer:
-    """``python -m moto.server`` as a subprocess; restartable on the same port."""
+    """moto's server as a subprocess (one request at a time: see moto_serial.py);
+    restartable on the same port."""
 
     def __init__(self, port: int | None = None, log: Path | None = None) -> None:
         self.port = port or free_port()
@@ -71,7 +75,8 @@ class MotoServer:
     def start(self, timeout: float = 60.0) -> MotoServer:
         out = open(self.log, "ab") if self.log else subprocess.DEVNULL  # noqa: SIM115
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
+            [sys.executable, str(Path(__file__).with_name("moto_serial.py")),
+             "-H", "127.0.0.1", "-p", str(self.port)],
             stdout=out, stderr=subprocess.STDOUT,
             env={**os.environ, **FAKE_CREDENTIALS},
         )
@@ -102,6 +107,96 @@ class MotoServer:
     def restart(self) -> None:
         self.stop()
         self.start()
+
+
+class DynaliteServer:
+    """dynalite (an independent DynamoDB implementation on node.js, in memory) as a
+    subprocess on loopback. ``ensure_installed`` runs the pinned ``npm install`` when
+    ``.ci/run`` has not."""
+
+    def __init__(self, log: Path | None = None) -> None:
+        self.port = free_port()
+        self.log = log
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @staticmethod
+    def cli() -> Path:
+        return DYNALITE_DIR / "node_modules" / "dynalite" / "cli.js"
+
+    @classmethod
+    def ensure_installed(cls) -> None:
+        if cls.cli().exists():
+            return
+        import fcntl
+
+        DYNALITE_DIR.mkdir(parents=True, exist_ok=True)
+        with open(DYNALITE_DIR / ".install.lock", "w") as lock:  # one xdist worker installs
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if not cls.cli().exists():
+                cls._install()
+
+    @classmethod
+    def _install(cls) -> None:
+        r = subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--prefix",
+                            str(DYNALITE_DIR), f"dynalite@{DYNALITE_VERSION}"],
+                           capture_output=True, text=True, check=False)
+        if r.returncode != 0 or not cls.cli().exists():
+            raise RuntimeError(f"npm install dynalite@{DYNALITE_VERSION} failed: "
+                               f"{r.stderr.strip()[-500:]}")
+
+    def start(self, timeout: float = 30.0) -> DynaliteServer:
+        out = open(self.log, "ab") if self.log else subprocess.DEVNULL  # noqa: SIM115
+        self.proc = subprocess.Popen(
+            ["node", str(self.cli()), "--host", "127.0.0.1", "--port", str(self.port),
+             "--createTableMs", "0", "--deleteTableMs", "0", "--updateTableMs", "0"],
+            stdout=out, stderr=subprocess.STDOUT)
+        if out is not subprocess.DEVNULL:
+            out.close()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"dynalite exited with {self.proc.returncode}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                    return self
+            except OSError:
+                time.sleep(0.05)
+        self.stop()
+        raise RuntimeError(f"dynalite did not listen on {self.endpoint} within {timeout:g} s")
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+        self.proc = None
+
+
+@pytest.fixture(scope="session")
+def dynalite_endpoint(fake_aws_credentials: None, tmp_path_factory: pytest.TempPathFactory
+                      ) -> Iterator[str]:
+    """The endpoint of a dynalite server for this session (skipped only without node)."""
+    import shutil
+
+    if shutil.which("node") is None or shutil.which("npm") is None:
+        pytest.skip("node.js/npm not installed: the dynalite suite needs them (.ci/run)")
+    DynaliteServer.ensure_installed()
+    server = DynaliteServer(log=tmp_path_factory.mktemp("dynalite") / "dynalite.log").start()
+    yield server.endpoint
+    server.stop()
+
+
+@pytest.fixture
+def dynalite_store_factory(dynalite_endpoint: str) -> Iterator[Callable[..., Any]]:
+    """``dynamo_store_factory`` on the dynalite server."""
+    yield from _store_factory(dynalite_endpoint)
 
 
 @pytest.fixture(scope="session")
@@ -144,6 +239,10 @@ def table_name() -> str:
 def dynamo_store_factory(dynamo_endpoint: str | None) -> Iterator[Callable[..., Any]]:
     """``make(endpoint_url=..., table=..., create=True, **kw)``: a DynamoDBStore on a fresh
     table (created unless ``create=False``); every table made is deleted afterwards."""
+    yield from _store_factory(dynamo_endpoint)
+
+
+def _store_factory(dynamo_endpoint: str | None) -> Iterator[Callable[..., Any]]:
     from indexer.store.dynamodb import DynamoDBStore
 
     made: list[DynamoDBStore] = []
