@@ -263,7 +263,8 @@ def _bare_cli(root: Path, *args: str, **env: str) -> subprocess.CompletedProcess
                           capture_output=True, text=True, env={**base, **env}, check=False)
 
 
-def test_unreachable_endpoint_and_missing_credentials_are_one_line_exit_3(tmp_path):
+def test_unreachable_endpoint_and_missing_credentials_are_one_line_exit_3(tmp_path,
+                                                                       fake_aws_credentials):
     root = _repo(tmp_path, f"http://127.0.0.1:{free_port()}", "t")
     r = cli(root, "reindex")
     assert r.returncode == 3 and len(r.stderr.strip().splitlines()) == 1

@@ -12,6 +12,7 @@ from pathlib import Path
 from indexer import config as config_mod
 from indexer.sync import Syncer
 from tests.support.dynamo import *  # noqa: F403 - the server fixtures
+from tests.support.dynamo import count_requests
 from tests.support.sync import cli, expected_items
 from tests.support.writers import *  # noqa: F403 - the table_factory fixture
 
@@ -131,6 +132,9 @@ def test_deleted_elsewhere_both_ways(tmp_path, table_factory):
     assert sorted(rep.kept) == ["d2", "d3"] and rep.items_deleted == 0
     assert sb.load("d2") == expected_items(cfg(a).dialogues, "d2")
     assert Syncer(cfg(b), sb, workers=0).run(check=True).drift == []
+    calls = count_requests(sb)  # keeping costs nothing: a no-op run is one Query
+    assert Syncer(cfg(b), sb, workers=0).run().kept == ["d2", "d3"]
+    assert calls == {"items": 0, "Query": 1}
     # the other way: A deletes d2 in a commit; its history shows that, so it is deleted
     git(a, "rm", "-q", "-r", ".blue/dialogues/d2")
     git(a, "commit", "-q", "-m", "drop d2")
@@ -160,3 +164,20 @@ def test_namespaces_are_separate_views(tmp_path, table_factory):
     assert main_ns.counts()["dialogues"] == feature_ns.counts()["dialogues"] == 2
     default = table_factory()
     assert default.counts()["dialogues"] == 0 and default.dialogues() == []
+
+
+def test_branch_namespace_from_config(tmp_path, dynamo_endpoint):
+    """`namespace: "{branch}"` names the view after the checked-out branch."""
+    from indexer.store.dynamodb import DynamoDBStore
+
+    _, (a,) = origin_and_clones(tmp_path, "a")
+    git(a, "checkout", "-q", "-b", "topic/x")
+    c = config_mod.Config(root=a, dialogues=a / ".blue" / "dialogues", backend="dynamodb",
+                          dynamodb={"table": "t", "region": "us-east-1",
+                                    "endpoint_url": dynamo_endpoint,
+                                    "namespace": "team-{branch}"})
+    store = DynamoDBStore.from_config(c)
+    assert store.namespace == "team-topic/x"
+    assert store.keys.pk("d1") == "ns#team-topic/x#dialogue#d1"
+    assert "(namespace 'team-topic/x')" in store.where
+    store.close()

@@ -160,3 +160,37 @@ def test_unfinished_write_of_a_dead_writer_is_taken_over(tmp_path, table_factory
     assert DIALOGUES[0] in rep.dialogues
     for did in DIALOGUES:
         assert reader.load(did) == w.expected(did)
+
+
+def test_full_reindex_rekey_races_a_writer(tmp_path, table_factory, key_file):
+    """B loads (caching the data key), A runs `reindex --full` (every dialogue re-sealed
+    under a new data key), then B writes: B's write is refused, B reloads the new key and
+    seals with it. Every dialogue decrypts afterwards, under the new key only."""
+    a = Writer("a", write_tree(tmp_path / "a", 0), _store(table_factory, key_file, True))
+    b = Writer("b", write_tree(tmp_path / "b", 0), _store(table_factory, key_file, True))
+    Syncer(a.cfg, a.store, workers=0).run()
+    for did in DIALOGUES:
+        f = b.cfg.dialogues / did / "round-0" / "eclair.md"
+        f.write_text(f.read_text(encoding="utf-8") + "\nB's edit.\n", encoding="utf-8")
+    a_done, held = threading.Event(), []
+
+    def pause_b(point: str, did: str) -> None:
+        if point == "loaded" and not held:
+            held.append(did)
+            assert a_done.wait(60), "A never finished"
+
+    b.dynamo.hook = pause_b
+    t = threading.Thread(target=Race._sync, args=(b,))
+    t.start()
+    while not held and t.is_alive():
+        t.join(0.01)
+    Syncer(a.cfg, a.store, workers=0).run(full=True)
+    a_done.set()
+    t.join(60)
+    assert not t.is_alive() and b.error is None, b.error
+    assert b.report.conflicts >= 1
+    fresh = _store(table_factory, key_file, True)
+    for did in DIALOGUES:
+        assert fresh.load(did) == b.expected(did)
+        dk = fresh.inner.load(did)["datakey"]
+        assert dk["version"] == 2 and "previous" not in dk

@@ -54,8 +54,8 @@ before a batch once its own lease is nearly spent, so a taken-over writer never 
 commit), so tests can pause writers and force interleavings; production never sets it.
 
 Errors: botocore retries transient failures (``max_attempts``, default 3) with connect and
-read timeouts (3 s, 7 s), so an endpoint that accepts and never answers fails in about
-25 s; throttling is retried further here with capped backoff and full jitter, and any other
+read timeouts (3 s, 6 s), so an endpoint that accepts and never answers fails in about
+20 s; throttling is retried further here with capped backoff and full jitter, and any other
 service error is one line (StoreUnavailable, exit 3).
 
 search() has no server-side full-text index to use: it loads the partition of each dialogue
@@ -105,6 +105,9 @@ LEASE_MARGIN_S = 20.0  # a writer stops this long before its lease ends
 CLOCK_SKEW_S = 15.0
 WAIT_S = 10.0  # how long a reader or writer waits for another writer's commit
 READ_ATTEMPTS = 8  # snapshot reads retried when a commit lands during the Query
+# A dialogue missing from a registry read this recent is taken as new (no GetItem before its
+# load); if it was created meanwhile, the begin condition catches it (Conflict, retried).
+LISTING_TTL_S = 60.0
 MAX_FILES_BYTES = 300_000  # a bigger file map is not kept in the control item
 COMMITTED, WRITING = "committed", "writing"
 HOST = socket.gethostname()
@@ -241,7 +244,7 @@ class DynamoDBStore:
         retry_mode: str = "standard",
         batch_retries: int = 10,
         connect_timeout: float = 3.0,
-        read_timeout: float = 7.0,
+        read_timeout: float = 6.0,
         namespace: str = "",
         lease_s: float = LEASE_S,
         wait_s: float = WAIT_S,
@@ -262,7 +265,9 @@ class DynamoDBStore:
         self.clock_skew_s = clock_skew_s
         self.hook: Callable[[str, str], None] | None = None
         self._layouts: dict[str, tuple[int, Layout]] = {}
-        self._controls: dict[str, _Control] = {}  # read before a load (change detection)
+        # control items read before a load (change detection), with when they were read
+        self._controls: dict[str, tuple[float, _Control]] = {}
+        self._listed_at: float | None = None  # when the registry was last read whole
         self._failed: set[str] = set()  # tokens of this store's writes that did not commit
         with self._errors("connect"):
             import boto3
@@ -571,7 +576,12 @@ class DynamoDBStore:
     def load_for_update(self, dialogue_id: str) -> tuple[Items, Revision]:
         """The partition at revision R, where R was read before the Query (from the run's
         registry read or a GetItem); ``write(expect=R)`` then validates it."""
-        ctl = self._controls.pop(dialogue_id, None) or self._get_control(dialogue_id)
+        now = time.monotonic()
+        read_at, ctl = self._controls.pop(dialogue_id, (0.0, None))
+        if ctl is None or now - read_at > LISTING_TTL_S:
+            listed = self._listed_at is not None and now - self._listed_at < LISTING_TTL_S
+            ctl = _Control(dialogue_id) if listed and ctl is None \
+                else self._get_control(dialogue_id)
         ctl = self._settled(ctl)
         raw = self._partition(dialogue_id)
         lay = layout_of(raw)
@@ -581,14 +591,18 @@ class DynamoDBStore:
         return assemble(raw), rev
 
     def revision(self, dialogue_id: str) -> Revision:
-        ctl = self._controls.get(dialogue_id) or self._get_control(dialogue_id)
+        """From the run's registry read when fresh (a kept dialogue costs no request), else
+        one GetItem; a write given it is validated by its begin condition anyway."""
+        read_at, ctl = self._controls.get(dialogue_id, (0.0, None))
+        if ctl is None or time.monotonic() - read_at > LISTING_TTL_S:
+            ctl = self._get_control(dialogue_id)
         return self._settled(ctl).revision()
 
     def file_hashes(self, dialogue_id: str) -> dict[str, str]:
         """From the control item (one GetItem, strongly consistent, remembered as the revision
         read before the next load); from the partition's file items when not recorded there."""
         ctl = self._get_control(dialogue_id)
-        self._controls[dialogue_id] = ctl
+        self._controls[dialogue_id] = (time.monotonic(), ctl)
         return self._committed_files(ctl)
 
     def _committed_files(self, ctl: _Control) -> dict[str, str]:
@@ -659,6 +673,7 @@ class DynamoDBStore:
                       groups: list[list[dict[str, Any]]], lay: Layout,
                       provenance: dict[str, Any] | None) -> None:
         deadline = time.monotonic() + self.lease_s - min(LEASE_MARGIN_S, self.lease_s / 4)
+        self._controls.pop(dialogue_id, None)  # stale after this write, whatever happens
         token = self._begin(dialogue_id, expect)
         try:
             self._hook("begun", dialogue_id)
@@ -670,7 +685,6 @@ class DynamoDBStore:
             self._failed.add(token)
             raise
         self._layouts[dialogue_id] = (expect.number + 1, lay)
-        self._controls.pop(dialogue_id, None)
 
     def delete_dialogue(self, dialogue_id: str, expect: Revision | None = None,
                         provenance: dict[str, Any] | None = None) -> int:
@@ -766,8 +780,9 @@ class DynamoDBStore:
         """From the registry (one strongly consistent Query of the base table, not an index);
         the control items read are remembered as the revisions the next loads start from."""
         out: dict[str, dict[str, str]] = {}
+        self._listed_at = time.monotonic()
         controls = self._registry()
-        self._controls = {c.did: c for c in controls}
+        self._controls = {c.did: (self._listed_at, c) for c in controls}
         for c in controls:
             files = self._committed_files(c)
             if files:
