@@ -54,6 +54,9 @@ CODES: dict[str, Code] = {
     "judge-unknown-status": Code(WARNING, "{detail}", "{hint}"),
     "judge-bad-value": Code(WARNING, "{detail}", "{hint}"),
     "judge-unreadable": Code(WARNING, "{detail}", "{hint}"),
+    # -- store (sync) -----------------------------------------------------------------------
+    "store-rejected": Code(ERROR, "the store cannot hold this file: {reason}",
+                           "rename the file; the rest of the dialogue is stored without it"),
     # -- robustness ------------------------------------------------------------------------
     "internal-error": Code(ERROR, "could not read {what}: {error}",
                            "report this as a bug with the file attached; rerun with -v"),

@@ -495,6 +495,7 @@ class Syncer:
         did = job.did
         new_items = self._built(job, rep)
         puts, deletes = diff(job.old_items, new_items)
+        rejected: list[tuple[str, str]] = []  # (file, reason) the store could not hold
         while not check and (puts or deletes or job.rev.repair):
             if self.shared and not self.force:
                 from .provenance import refuse_overwrite
@@ -511,11 +512,14 @@ class Syncer:
                 if rel is None or rel not in job.args[1]:  # not one file's: skip the dialogue
                     rep.rejected.append(f"{did}: {e}")
                     return
-                rep.rejected.append(f"{did}/{rel}: {e}")
+                safe = _printable(rel)
+                rep.rejected.append(f"{did}/{safe}: {e.reason}; rename it")
+                rejected.append((safe, e.reason))
                 args = list(job.args)
                 args[1] = [r for r in args[1] if r != rel]
                 job.args = tuple(args)
                 new_items = build_items(*job.args)[0]
+                new_items.update(_rejection_items(did, rejected))
                 puts, deletes = diff(job.old_items, new_items)
                 continue
             rep.items_written += len(puts)
@@ -580,6 +584,29 @@ class Syncer:
             os.replace(tmp, path)
         except OSError:
             pass
+
+
+def _printable(name: str) -> str:
+    """A file name as text, the bytes that are not UTF-8 as ``\\xNN`` escapes."""
+    try:
+        raw = name.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return name.encode("utf-8", "backslashreplace").decode()
+    return raw.decode("utf-8", "backslashreplace")
+
+
+def _rejection_items(did: str, rejected: list[tuple[str, str]]) -> Items:
+    """``store-rejected`` diagnostics (dialogue level, so their keys never hold the name
+    that could not be stored) for the files left out of a dialogue."""
+    from .codec import DIALOGUE_DIAG, diagnostic_item
+    from .diagnostics import make
+
+    out: Items = {}
+    for n, (rel, reason) in enumerate(rejected, 1):
+        sk = f"diag#{DIALOGUE_DIAG}#r{n:04d}"
+        out[sk] = diagnostic_item(sk, make("store-rejected", file=f"{did}/{rel}",
+                                           reason=reason))
+    return out
 
 
 def _file_of(did: str, item: dict[str, Any] | None) -> str | None:

@@ -75,7 +75,8 @@ def store_raw(store, did: str) -> list[dict]:
 def test_file_that_cannot_be_stored_is_reported_and_the_rest_syncs(tmp_path, samples_dir,
                                                                      dynamo_store_factory):
     """A file name with bytes that are not UTF-8: DynamoDB cannot hold it. The run reports
-    that file (one line), syncs the rest of its dialogue and every other dialogue."""
+    that file (one line, and a store-rejected diagnostic in its dialogue), syncs the rest of
+    its dialogue and every other dialogue."""
     cfg = _tree(tmp_path / "t", samples_dir)
     ids = sorted(p.name for p in cfg.dialogues.iterdir() if p.is_dir())
     bad = os.path.join(os.fsencode(cfg.dialogues / ids[0]), b"notes-\xff.md")
@@ -83,13 +84,19 @@ def test_file_that_cannot_be_stored_is_reported_and_the_rest_syncs(tmp_path, sam
         f.write(b"A note whose name is not UTF-8.\n")
     store = dynamo_store_factory()
     rep = Syncer(cfg, store, workers=0).run()
-    assert len(rep.rejected) == 1
-    line = rep.rejected[0]
-    assert line.startswith(f"{ids[0]}/notes-") and "not valid Unicode" in line
-    assert "\n" not in line
+    name = f"{ids[0]}/notes-\\xff.md"
+    assert rep.rejected == [f"{name}: DynamoDB cannot store text that is not valid Unicode "
+                            "(surrogates not allowed); rename it"]
     assert sorted(rep.dialogues) == ids
-    os.remove(bad)  # what a fresh sync without that file holds, for every dialogue:
-    for did in ids:
+    got = store.load(ids[0])
+    (diag,) = [it for it in got.values() if it.get("code") == "store-rejected"]
+    assert diag["file"] == name and diag["severity"] == "error"
+    again = Syncer(cfg, store, workers=0).run()  # reported again, nothing rewritten
+    assert again.rejected == rep.rejected and again.items_written == 0
+    os.remove(bad)  # the rest is what a fresh sync without that file holds:
+    assert {sk: it for sk, it in got.items() if it is not diag} == \
+        expected_items(cfg.dialogues, ids[0])
+    for did in ids[1:]:
         assert store.load(did) == expected_items(cfg.dialogues, did)
 
 

@@ -35,9 +35,10 @@ class ItemRejected(StoreUnavailable):
     """An item the backend cannot store (a key or value it refuses). ``sk`` names it; the
     sync engine reports the file it came from and syncs the rest."""
 
-    def __init__(self, message: str, sk: str) -> None:
+    def __init__(self, message: str, sk: str, reason: str = "") -> None:
         super().__init__(message)
         self.sk = sk
+        self.reason = reason or message
 
 
 @dataclass(frozen=True, slots=True)

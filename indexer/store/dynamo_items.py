@@ -190,10 +190,10 @@ class Keys:
         try:
             return self._encode(dialogue_id, item, sk)
         except UnicodeEncodeError as e:
+            reason = f"DynamoDB cannot store text that is not valid Unicode ({e.reason})"
             raise ItemRejected(f"dialogue {dialogue_id}, {item.get('kind')} "
-                               f"{sk.encode('utf-8', 'backslashreplace').decode()}: DynamoDB "
-                               f"cannot store text that is not valid Unicode ({e.reason}); "
-                               "rename the file", sk) from None
+                               f"{sk.encode('utf-8', 'backslashreplace').decode()}: "
+                               f"{reason}; rename the file", sk, reason) from None
 
     def _encode(self, dialogue_id: str, item: Item, sk: str
                 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:

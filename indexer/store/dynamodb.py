@@ -268,6 +268,7 @@ class DynamoDBStore:
         # control items read before a load (change detection), with when they were read
         self._controls: dict[str, tuple[float, _Control]] = {}
         self._listed_at: float | None = None  # when the registry was last read whole
+        self._listed: set[str] = set()  # the dialogues it had
         self._failed: set[str] = set()  # tokens of this store's writes that did not commit
         with self._errors("connect"):
             import boto3
@@ -579,9 +580,9 @@ class DynamoDBStore:
         now = time.monotonic()
         read_at, ctl = self._controls.pop(dialogue_id, (0.0, None))
         if ctl is None or now - read_at > LISTING_TTL_S:
-            listed = self._listed_at is not None and now - self._listed_at < LISTING_TTL_S
-            ctl = _Control(dialogue_id) if listed and ctl is None \
-                else self._get_control(dialogue_id)
+            new = ctl is None and dialogue_id not in self._listed and \
+                self._listed_at is not None and now - self._listed_at < LISTING_TTL_S
+            ctl = _Control(dialogue_id) if new else self._get_control(dialogue_id)
         ctl = self._settled(ctl)
         raw = self._partition(dialogue_id)
         lay = layout_of(raw)
@@ -674,6 +675,7 @@ class DynamoDBStore:
                       provenance: dict[str, Any] | None) -> None:
         deadline = time.monotonic() + self.lease_s - min(LEASE_MARGIN_S, self.lease_s / 4)
         self._controls.pop(dialogue_id, None)  # stale after this write, whatever happens
+        self._listed.add(dialogue_id)  # and no longer known to be absent
         token = self._begin(dialogue_id, expect)
         try:
             self._hook("begun", dialogue_id)
@@ -783,6 +785,7 @@ class DynamoDBStore:
         self._listed_at = time.monotonic()
         controls = self._registry()
         self._controls = {c.did: (self._listed_at, c) for c in controls}
+        self._listed = set(self._controls)
         for c in controls:
             files = self._committed_files(c)
             if files:
