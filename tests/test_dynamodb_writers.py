@@ -194,3 +194,53 @@ def test_full_reindex_rekey_races_a_writer(tmp_path, table_factory, key_file):
         assert fresh.load(did) == b.expected(did)
         dk = fresh.inner.load(did)["datakey"]
         assert dk["version"] == 2 and "previous" not in dk
+
+
+def test_first_full_reindex_encrypted(tmp_path, table_factory, key_file):
+    """`reindex --full` into an empty table: each new dialogue is written, then re-keyed,
+    in the same run (the re-key reloads what the write just committed)."""
+    (w,) = [Writer("w", write_tree(tmp_path / "w", 1), _store(table_factory, key_file, True))]
+    rep = Syncer(w.cfg, w.store, workers=0).run(full=True)
+    assert sorted(rep.dialogues) == sorted(DIALOGUES) and rep.conflicts == 0
+    fresh = _store(table_factory, key_file, True)
+    for did in DIALOGUES:
+        assert fresh.load(did) == w.expected(did)
+        assert fresh.inner.load(did)["datakey"]["version"] == 2
+
+
+def test_reader_never_sees_a_write_in_progress(tmp_path, table_factory):
+    """A writer paused after its first batch of a multi-batch write: the partition holds
+    part of the new revision. Readers wait for the commit (and then get all of it) or, if
+    they may not wait that long, are told the dialogue is being written: never the part."""
+    (w,) = _writers(tmp_path, table_factory, None, False, 1)
+    Syncer(w.cfg, w.store, workers=0).run()
+    did = DIALOGUES[0]
+    before = w.expected(did)
+    many = "".join(f"[PERSPECTIVE P{i:02d}: view number {i}]\nBody {i}.\n\n" for i in range(40))
+    (w.cfg.dialogues / did / "round-0" / "strudel.md").write_text(many, encoding="utf-8")
+    after = w.expected(did)
+    assert len(after) - len(before) > 25  # more than one batch of new items
+    reached, release = threading.Event(), threading.Event()
+
+    def pause(point: str, d: str) -> None:
+        if point == "batch" and not reached.is_set():
+            reached.set()
+            assert release.wait(60)
+
+    w.dynamo.hook = pause
+    writer = threading.Thread(target=Race._sync, args=(w,))
+    writer.start()
+    assert reached.wait(60)
+    impatient = table_factory(wait_s=0.2)
+    with pytest.raises(StoreUnavailable, match="is being written by"):
+        impatient.load(did)
+    got: list = []
+    patient = table_factory(wait_s=60)
+    reader = threading.Thread(target=lambda: got.append(patient.load(did)))
+    reader.start()
+    reader.join(0.5)
+    assert reader.is_alive() and not got  # waiting, not returning the half-written state
+    release.set()
+    writer.join(60)
+    reader.join(60)
+    assert w.error is None and got == [after]
