@@ -873,6 +873,7 @@ class DynamoDBStore:
             "table": self.table,
             "region": self.region,
             "endpoint_url": self.endpoint_url,
+            "namespace": self.namespace or None,
             "status": t.get("TableStatus"),
             "items_approx": t.get("ItemCount"),
             "indexes": sorted(g["IndexName"] for g in t.get("GlobalSecondaryIndexes", [])),
