@@ -3,7 +3,9 @@
 ``generate(out, dialogues, rounds, experts, seed)`` writes ``out/<dialogue-id>/...`` with
 pool, panels, responses in both dialects (perspectives, tensions, refinements, concessions,
 RESOLVED with qualified and unqualified targets, moves, RE: references), prompts, round
-summaries, the tension ledger, the scoreboard and the verdict. All text comes from the word
+summaries, the tension ledger, the scoreboard and the verdict. Every other dialogue is in
+the Judge's own numbering (ledger rows T01..Tn, prompts with a Key Tensions table naming the
+raisers, summaries listing the ids), so tension linking has work to do. All text comes from the word
 lists below and a seeded RNG: the same arguments give the same bytes.
 
     python bench/gen_corpus.py OUT --dialogues 250 --rounds 4 --experts 8 [--seed 0]
@@ -92,11 +94,12 @@ def _slugs(n: int) -> list[str]:
 
 
 def _response(t: _Text, rnd: int, me: str, panel: list[str], raised: dict[str, list[int]],
-              dialect_b: bool) -> tuple[str, list[str]]:
-    """One expert's response; returns the text and the local tension ids raised."""
+              dialect_b: bool) -> tuple[str, list[tuple[str, str]]]:
+    """One expert's response; returns the text and the (local id, label) of the tensions
+    raised."""
     r = t.r
     parts: list[str] = []
-    new_tensions: list[str] = []
+    new_tensions: list[tuple[str, str]] = []
     others = [e for e in panel if e != me] or [me]
     n_persp = r.randint(2, 3)
     for i in range(1, n_persp + 1):
@@ -115,13 +118,14 @@ def _response(t: _Text, rnd: int, me: str, panel: list[str], raised: dict[str, l
                 marker = f"**{marker}**"
             parts.append(f"{marker}\n{t.paragraph(r.randint(3, 6))}")
     if r.random() < 0.7 or rnd == 0:
+        label = t.label()
         if dialect_b:
             tid = f"T{rnd:02d}01"
-            parts.append(f"[{me.upper()}-{tid}: {t.label()}]\n{t.paragraph(r.randint(2, 4))}")
+            parts.append(f"[{me.upper()}-{tid}: {label}]\n{t.paragraph(r.randint(2, 4))}")
         else:
             tid = "T01"
-            parts.append(f"[TENSION {tid}: {t.label()}]\n{t.paragraph(r.randint(2, 4))}")
-        new_tensions.append(tid)
+            parts.append(f"[TENSION {tid}: {label}]\n{t.paragraph(r.randint(2, 4))}")
+        new_tensions.append((tid, label))
     if rnd > 0:
         earlier = [(e, rr) for e, rounds in raised.items() for rr in rounds if rr < rnd]
         if earlier:
@@ -148,9 +152,11 @@ def _response(t: _Text, rnd: int, me: str, panel: list[str], raised: dict[str, l
     return "\n\n".join(parts) + "\n", new_tensions
 
 
-def _prompt(t: _Text, rnd: int, me: str, dialogue: str) -> str:
+def _prompt(t: _Text, rnd: int, me: str, dialogue: str, table: list[str] | None = None) -> str:
+    key = ("### Key Tensions\n\n" + "\n".join(table) + "\n\n") if table else ""
     return (
         f"You are {me.capitalize()}, an expert in an alignment dialogue on {dialogue}.\n\n"
+        + key +
         f"**Your Focus**: {t.label()}.\n\n"
         "Write EXACTLY this structure:\n\n"
         "```\n[PERSPECTIVE P01: brief label]\nTwo to four sentences.\n\n"
@@ -187,25 +193,39 @@ def _dialogue(root: Path, idx: int, rounds: int, experts: int, rng: random.Rando
     raised: dict[str, list[int]] = {}
     scores: dict[str, list[int]] = {s: [] for s in slugs}
     ledger: list[str] = []
+    # every other dialogue is in the Judge's own numbering (FORMAT.md 6): T01..Tn rows, the
+    # next round's prompts carry a Key Tensions table naming the raisers, summaries list ids
+    judge = idx % 2 == 1
+    rows: list[tuple[str, str, str]] = []  # (Judge id, label, raiser)
     for rnd in range(rounds):
         panel = slugs
         agents = [{"name": s.capitalize(), "emoji": "🧁", "role": roles[s],
                    "tier": TIERS[i % 3].capitalize(), "relevance": pool["experts"][i]["relevance"]}
                   for i, s in enumerate(panel)]
         put(f"round-{rnd}/panel.json", json.dumps({"agents": agents}, indent=2) + "\n")
+        table = [f"| {rid} | **{lab}** — {t.phrase(4)} | Open | {who.capitalize()} |"
+                 for rid, lab, who in rows] if judge else None  # the rows known at round start
         for i, s in enumerate(panel):
             text, new = _response(t, rnd, s, panel, raised, dialect_b=(i + rnd) % 3 == 0)
             put(f"round-{rnd}/{s}.md", text)
-            put(f"round-{rnd}/{s}.prompt.md", _prompt(t, rnd, s, did))
+            put(f"round-{rnd}/{s}.prompt.md", _prompt(t, rnd, s, did, table))
             if new:
                 raised.setdefault(s, []).append(rnd)
                 status = "RESOLVED" if rnd < rounds - 1 and rng.random() < 0.7 else "OPEN"
-                ledger.append(f"| {s.upper()}-T01 | R{rnd} | {t.label()} | {status} |")
+                if judge:
+                    rid = f"T{len(rows) + 1:02d}"
+                    rows.append((rid, new[0][1], s))
+                    ledger.append(f"| {rid} | R{rnd} | {new[0][1]} | {status} |")
+                else:
+                    ledger.append(f"| {s.upper()}-T01 | R{rnd} | {t.label()} | {status} |")
             scores[s].append(rng.randint(14, 25))
         summary = [f"# Round {rnd} Summary — Judge's Synthesis", ""]
         for q in range(1, 4):
             summary += [f"### Q{q}: {t.label()}?", f"**{rng.choice(('Partially', 'Yes', 'No'))}.** "
                         f"{t.paragraph(rng.randint(2, 4))}", ""]
+        if judge and rows:
+            summary += ["## Open Tensions", ""] + [f"- {rid}: {lab}" for rid, lab, _ in rows] \
+                + [""]
         put(f"round-{rnd}.summary.md", "\n".join(summary) + "\n")
     put("tensions.md", "# Accumulated Tensions\n\n| ID | Raised | Tension | Status |\n"
         "|----|--------|---------|--------|\n" + "\n".join(ledger) + "\n")

@@ -13,9 +13,13 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from . import diagnostics, layout
+from . import convergence, diagnostics, layout
 from .dialogue import Dialogue, Entry, Event, Expert, Reference, Round, Tension, Verdict
+from .grammar import load as load_grammar
+from .identity import SECTION, Identity, Link, Linker
 from .items import rr
+from .judge.rules import grammar as judge_grammar
+from .judge.rules import norm_words
 from .lifecycle import RAISED, REFERENCED, Rules, replay, rules
 from .model import Diagnostic, ParsedFile, Ref
 from .resolve import QUALIFIED, UNRESOLVED, Candidate, Resolver
@@ -26,6 +30,7 @@ REFERENCE_RULE = "reference-rule"
 REFERENCE_CYCLE = "reference-cycle"
 LEDGER_UNMATCHED = "ledger-unmatched"
 LEDGER_AMBIGUOUS = "ledger-ambiguous"
+TENSION_UNLINKED = "tension-unlinked"
 ROUND_MISSING = "round-missing"
 EMPTY_RESPONSE = "empty-response"
 DUPLICATE_KEY = "duplicate-key"
@@ -116,14 +121,30 @@ def _pick_scoreboard(files: list[ParsedFile]) -> ParsedFile | None:
     return max(boards, key=lambda f: (f.round or 0, f.path), default=None)
 
 
-def _converged(scoreboard: dict[str, Any], verdict: Verdict | None) -> bool:
-    text = str(scoreboard.get("convergence") or "").lower()
-    if text:
-        return "not" not in text and bool(re.search(r"achiev|converged|✓|\b100\s*%", text))
-    if verdict:
-        blob = f"{verdict.title or ''}\n{verdict.decision or ''}\n{verdict.text or ''}".lower()
-        return bool(re.search(r"convergence achieved|\bconverged\b", blob))
-    return False
+def _merged_board(files: list[ParsedFile]) -> dict[str, Any]:
+    """The dialogue's scoreboard with the expert rows of every board (top level and per
+    round) merged by slug: per-round boards give one round's score each."""
+    pick = _pick_scoreboard(files)
+    board = dict(_data(pick)) if pick else {}
+    if pick is not None and pick.round is not None:
+        board.pop("title", None)  # a round's board titles that round, not the dialogue
+    rows: dict[str, dict[str, Any]] = {}
+    for pf in sorted((f for f in files if f.role == layout.SCOREBOARD and f.data),
+                     key=lambda f: (-1 if f.round is None else f.round, f.path)):
+        for row in _data(pf).get("experts") or []:
+            if not isinstance(row, dict) or not row.get("slug"):
+                continue
+            cur = rows.setdefault(row["slug"], {**row, "scores": {}})
+            cur["scores"] = {**cur["scores"], **(row.get("scores") or {})}
+            cur["role"] = cur.get("role") or row.get("role")
+            if row.get("total") is not None and pf.round is None:
+                cur["total"] = row["total"]
+    for row in rows.values():
+        if row.get("total") is None and row["scores"]:
+            row["total"] = sum(v for v in row["scores"].values() if isinstance(v, int))
+    if rows:
+        board["experts"] = list(rows.values())
+    return board
 
 
 def build_experts(files: list[ParsedFile], scoreboard: dict[str, Any]) -> list[Expert]:
@@ -138,11 +159,14 @@ def build_experts(files: list[ParsedFile], scoreboard: dict[str, Any]) -> list[E
         if source not in e.sources:
             e.sources.append(source)
 
-    def named(rows: Any, source: str) -> Iterator[tuple[dict[str, Any], Expert]]:
-        """The rows that name an expert (by slug or name), with that expert, noted."""
+    def named(rows: Any, source: str, create: bool = True
+              ) -> Iterator[tuple[dict[str, Any], Expert]]:
+        """The rows that name an expert (by slug or name), with that expert, noted. Only
+        panels and response files make an expert (FORMAT.md 7); a scoreboard or a pool
+        row adds to an expert they made."""
         for row in rows or []:
             slug = isinstance(row, dict) and (_slug(row.get("slug")) or _slug(row.get("name")))
-            if slug:
+            if slug and (create or slug in experts):
                 e = get(slug)
                 note(e, source)
                 yield row, e
@@ -163,7 +187,11 @@ def build_experts(files: list[ParsedFile], scoreboard: dict[str, Any]) -> list[E
             e.relevance = _float(agent.get("relevance")) if agent.get("relevance") is not None \
                 else e.relevance
             e.emoji = _text(agent.get("emoji")) or e.emoji
-    for row, e in named(scoreboard.get("experts"), "scoreboard"):
+    for pf in files:  # "You are Muffin 🧁, a Platform Architect in ...": the role they took
+        if pf.role == layout.PROMPT and pf.expert in experts and isinstance(pf.data, dict):
+            e = experts[pf.expert]
+            e.role = e.role or _text(pf.data.get("role"))
+    for row, e in named(scoreboard.get("experts"), "scoreboard", create=False):
         e.role = e.role or _text(row.get("role"))
         scores = row.get("scores") or {}
         if isinstance(scores, dict):
@@ -182,8 +210,8 @@ def build_experts(files: list[ParsedFile], scoreboard: dict[str, Any]) -> list[E
             if not slug and role:
                 slug = next((s for s in sorted(experts) if s not in claimed
                              and (experts[s].role or "").lower() == role), None)
-            if not slug:
-                continue
+            if not slug or slug not in experts:
+                continue  # a pool lists candidates; only the panel took part
             claimed.add(slug)
             e = get(slug)
             note(e, "pool")
@@ -231,76 +259,74 @@ def build_rounds(files: list[ParsedFile], scoreboard: dict[str, Any], dialogue_i
 
 # --- tensions and the ledger ---------------------------------------------------------------
 
-def _ledger_key_id(ref: dict[str, Any]) -> str:
-    parts = []
-    if ref.get("expert"):
-        parts.append(str(ref["expert"]).upper())
-        if ref.get("round") is not None:
-            parts.append(f"R{ref['round']}")
-    parts.append(str(ref.get("id") or ref.get("raw") or "?"))
-    return "-".join(parts)
+def _name(t: Tension, link: Link) -> dict[str, Any]:
+    """An expert tension as one of the names of the tension it was merged into."""
+    return {"key": t.key, "id": t.id, "expert": t.expert, "round": t.round, "label": t.label,
+            "file": t.file, "line": t.line, "rule": link.rule, "evidence_file": link.file,
+            "evidence_line": link.line}
 
 
-def _norm_label(text: str | None) -> str:
-    return re.sub(r"[^a-z0-9]+", " ", (text or "").lower()).strip()
-
-
-def apply_ledger(files: list[ParsedFile], dialogue_id: str, tensions: dict[str, Tension],
-                 diags: list[Diagnostic]) -> dict[str, str]:
-    """Attach ledger statuses; add ledger-only tensions. Returns unqualified id -> key."""
-    unqualified: dict[str, str] = {}
-    raised = sorted(tensions.values(), key=lambda t: t.key)
-    for pf in (f for f in files if f.role == layout.LEDGER):
-        rel = rel_to_dialogue(dialogue_id, pf.path)
-        for entry in _data(pf).get("entries") or []:
-            if not isinstance(entry, dict) or not isinstance(entry.get("ref"), dict):
+def apply_identity(ident: Identity, dialogue_id: str, tensions: dict[str, Tension],
+                   diags: list[Diagnostic]) -> None:
+    """Ledger rows become tensions (or mark the expert tension they name); linked expert
+    tensions become names of their row's tension; unlinked ones stay, with a warning."""
+    jg = judge_grammar()
+    full = f"{dialogue_id}/"
+    linked_to: dict[str, list[Link]] = defaultdict(list)
+    for link in ident.links.values():
+        linked_to[link.tension].append(link)
+    for row in ident.rows:
+        t = tensions.get(row.key)
+        if t is None:
+            t = tensions[row.key] = Tension(
+                key=row.key, id=row.id, expert=row.agent or row.expert, round=row.round,
+                label=row.label, status="open", file=row.file, line=row.line, agent=row.agent)
+            if not linked_to.get(row.key):
+                what = "was not raised in any response file" if not row.judge else \
+                    "names no expert tension that any evidence links to it"
+                diags.append(_warn(
+                    LEDGER_UNMATCHED, f"ledger tension {row.raw} {what}",
+                    "check the id in tensions.md or the expert's TENSION marker; a Key "
+                    "Tensions table naming the raisers links them", full + row.file, row.line))
+        t.ledger_status = row.status or t.ledger_status
+        t.ledger_id = row.raw
+    raised = dict(tensions)
+    for key, links in linked_to.items():
+        target = tensions.get(key)
+        if target is None:
+            continue
+        for link in sorted(links, key=lambda x: x.name):
+            name = raised.get(link.name)
+            if name is None:
                 continue
-            ref, line = entry["ref"], entry.get("line")
-            rid, expert, rnd = ref.get("id"), _slug(ref.get("expert")), ref.get("round")
-            if not rid:
-                continue
-            cands = [t for t in raised if t.id == rid and t.expert is not None
-                     and (expert is None or t.expert == expert)]
-            if rnd is not None and len(cands) > 1:
-                cands = [t for t in cands if t.round == rnd] or cands
-            if expert is not None and len(cands) > 1:
-                cands = cands[:1]  # that expert's first raising of the id
-            if len(cands) != 1:  # the Judge's own numbering (| T02 |): match by label
-                same = [t for t in raised if t.expert is not None
-                        and (expert is None or t.expert == expert)
-                        and _norm_label(t.label) == _norm_label(entry.get("label"))
-                        and _norm_label(t.label)]
-                if len(same) == 1:
-                    cands = same
-            if len(cands) == 1:
-                t = cands[0]
-            else:
-                key = f"ledger#{_ledger_key_id(ref)}"
-                t = tensions.get(key)
-                if t is None:
-                    t = Tension(key=key, id=rid, expert=expert, round=rnd,
-                                label=str(entry.get("label") or ""), status="open",
-                                file=rel, line=line)
-                    tensions[key] = t
-                    raw = ref.get("raw") or rid
-                    if cands:
-                        who = ", ".join(sorted({f"{c.expert} R{c.round}" for c in cands}))
-                        diags.append(_warn(
-                            LEDGER_AMBIGUOUS,
-                            f"ledger tension {raw} matches several raised tensions ({who})",
-                            "qualify the ledger id with the expert (MUFFIN R1-T01)",
-                            pf.path, line))
-                    else:
-                        diags.append(_warn(
-                            LEDGER_UNMATCHED,
-                            f"ledger tension {raw} was not raised in any response file",
-                            "check the id in tensions.md or the expert's TENSION marker",
-                            pf.path, line))
-            t.ledger_status = entry.get("status") or t.ledger_status
-            t.ledger_id = ref.get("raw") or rid
-            if expert is None:
-                unqualified[rid] = t.key
-    return unqualified
+            target.names.append(_name(name, link))
+            if link.name != key:
+                tensions.pop(link.name, None)
+        if target.round is None and target.names:
+            target.round = min((n["round"] for n in target.names if n["round"] is not None),
+                               default=None)
+    judge_rows = [r for r in ident.rows if r.judge]
+    all_closed = bool(ident.rows) and all(r.status in jg.closed_statuses for r in ident.rows)
+    ambiguous = dict(ident.ambiguous)
+    for t in tensions.values():
+        if not t.expert or t.key.startswith("ledger#") or t.key in ident.links:
+            continue
+        if t.key in ambiguous:
+            diags.append(_warn(
+                LEDGER_AMBIGUOUS, f"{t.expert}'s tension {t.id} ({t.label!r}) is as like "
+                f"ledger rows {', '.join(ambiguous[t.key])}; linked to none",
+                "name the Judge's id in a later round or in the ledger", full + (t.file or ""),
+                t.line))
+        elif judge_rows:
+            closed = ident.final and all_closed
+            diags.append(_warn(
+                TENSION_UNLINKED, f"{t.expert}'s tension {t.id} ({t.label!r}) is linked to no "
+                "ledger row" + ("; the final ledger closed every row, so it is taken as "
+                                "consolidated" if closed else ""),
+                "name the raisers in the ledger or the next prompt's Key Tensions table",
+                full + (t.file or ""), t.line))
+        if ident.final and all_closed:
+            t.ledger_status = jg.identity.get("consolidated_status", "consolidated")
 
 
 # --- references, events, cycles ------------------------------------------------------------
@@ -337,8 +363,7 @@ def _find_cycles(edges: dict[str, list[str]]) -> list[list[str]]:
 
 def _metadata(d: Dialogue, files: list[ParsedFile], diags: list[Diagnostic]) -> None:
     """Question, domain, verdict, title, status, experts and rounds."""
-    board_pf = _pick_scoreboard(files)
-    board = _data(board_pf) if board_pf else {}
+    board = _merged_board(files)
     for pf in files:
         if pf.role == layout.POOL:
             data = _data(pf)
@@ -352,9 +377,10 @@ def _metadata(d: Dialogue, files: list[ParsedFile], diags: list[Diagnostic]) -> 
     title = _text(board.get("title"))
     if title:
         title = re.sub(r"^scoreboard\s*[:\-—–]\s*", "", title, flags=re.I) or title
+        if norm_words(title) in {norm_words(x) for x in
+                                 judge_grammar().scoreboard.get("generic_titles") or []}:
+            title = None  # "Alignment Scoreboard" names the file, not the dialogue
     d.title = title or (d.verdict.title if d.verdict else None) or d.id
-    d.status = ("converged" if _converged(board, d.verdict)
-                else "concluded" if d.verdict else "open")
     d.experts = build_experts(files, board)
     d.rounds = build_rounds(files, board, d.id, diags)
     for pf in files:
@@ -365,9 +391,12 @@ def _metadata(d: Dialogue, files: list[ParsedFile], diags: list[Diagnostic]) -> 
 
 
 def _link(d: Dialogue, R: Rules, resolver: Resolver, tensions: dict[str, Tension],
+          ident: Identity, link: Linker,
           diags: list[Diagnostic]) -> tuple[list[Reference], list[Event]]:
-    """Resolve every target and mention; one event per (marker, tension it touches)."""
+    """Resolve every target and mention; one event per (marker, tension it touches).
+    Events land on the canonical tension (a ledger row takes its names' events)."""
     by_key = {e.key: e for e in d.blocks}
+    g = load_grammar()
     path_of = {rel_to_dialogue(d.id, pf.path): pf.path for pf in d.files}
     refs: dict[tuple[str, str, str], Reference] = {}
     events: list[Event] = []
@@ -387,6 +416,14 @@ def _link(d: Dialogue, R: Rules, resolver: Resolver, tensions: dict[str, Tension
             for m in label_mentions:
                 key = resolver.qualified(m, e.round)
                 strong.append((m, key, LABEL if key else UNRESOLVED))
+            lead = g.parse_ref(b.label.split(" ", 1)[0].rstrip(":,-—–")) if b.label else None
+            if not strong and lead is not None:  # [REFINEMENT: T06 resolution path]
+                key, _ = resolver.resolve(lead, e.expert, e.round, [])
+                strong.append((lead, key, LABEL if key else UNRESOLVED))
+            sid = link.section_of(e) if not strong and ident.enabled(SECTION) else None
+            row = ident.row_for(sid, e.round) if sid else None
+            if row is not None:  # a targetless marker in a `### T06` section is about T06
+                strong.append((Ref(raw=sid or "", id=sid or ""), row.key, SECTION))
         parent = by_key.get(e.parent or "")
         for ref, key, rule in strong:
             sk = (e.key, ref_type, key or f"?{ref.raw}")
@@ -406,9 +443,10 @@ def _link(d: Dialogue, R: Rules, resolver: Resolver, tensions: dict[str, Tension
                 diags.append(_warn(REFERENCE_RULE, f"[{b.keyword}] {why}",
                                    "RFC 0051: RE:RESOLVE/REOPEN/ADDRESS name a tension; "
                                    "RE:REFINE an entity of its own type", full, b.line))
-            if key in tensions and key != e.key and (key, e.key) not in touched:
-                touched.add((key, e.key))
-                events.append(Event(tension=key, round=e.round, actor=e.actor,
+            tkey = ident.canonical(key) if key else None
+            if tkey in tensions and key != e.key and (tkey, e.key) not in touched:
+                touched.add((tkey, e.key))
+                events.append(Event(tension=tkey, round=e.round, actor=e.actor,
                                     kind=lifecycle or REFERENCED, file=e.file, line=b.line,
                                     block=e.key))
         strong_targets = {key for _, key, _ in strong if key}
@@ -427,6 +465,17 @@ def _link(d: Dialogue, R: Rules, resolver: Resolver, tensions: dict[str, Tension
         if t.key in by_key:
             events.append(Event(tension=t.key, round=t.round, actor=t.expert or "judge",
                                 kind=RAISED, file=t.file or "", line=t.line, block=t.key))
+        for n in t.names:  # each merged expert tension was raised by its expert
+            if n["key"] != t.key:
+                events.append(Event(tension=t.key, round=n["round"], actor=n["expert"] or "judge",
+                                    kind=RAISED, file=n["file"] or "", line=n["line"],
+                                    block=n["key"]))
+    restated = str(judge_grammar().identity.get("restatement_event", "restated"))
+    for e, row_key in ident.restated:
+        if row_key in tensions and (row_key, e.key) not in touched:
+            touched.add((row_key, e.key))
+            events.append(Event(tension=row_key, round=e.round, actor=e.actor, kind=restated,
+                                file=e.file, line=e.block.line, block=e.key))
     for cycle in _find_cycles(edges):
         first = by_key[cycle[0]]
         diags.append(_warn(
@@ -475,13 +524,26 @@ def assemble(dialogue_id: str, files: Iterable[ParsedFile]) -> Dialogue:
                                label=e.block.label, status="open", file=e.file,
                                line=e.block.line)
                 for e in d.blocks if e.expert and R.raises(e.block.kind)}
-    ledger_ids = apply_ledger(d.files, dialogue_id, tensions, diags)
+    linker = Linker(d.files, d.blocks, tensions, lambda p: rel_to_dialogue(dialogue_id, p))
+    ident = linker.run()  # restatements leave `tensions`; links name the rows' tensions
+    apply_identity(ident, dialogue_id, tensions, diags)
     cands = [Candidate(e.expert, e.block.id, e.round, e.key, i)
              for i, e in enumerate(d.blocks) if e.expert and e.block.id]
     cands += [Candidate(t.expert, t.id, t.round, t.key, len(d.blocks))
-              for t in tensions.values() if t.key.startswith("ledger#") and t.id]
-    d.references, events = _link(d, R, Resolver(cands, ledger_ids), tensions, diags)
+              for t in tensions.values() if t.key.startswith("ledger#") and t.id
+              and t.expert]
+
+    def judge_id(local: str, round_: int | None, expert: str | None) -> str | None:
+        row = ident.row_for(local, round_, expert)
+        return row.key if row else None
+
+    d.references, events = _link(d, R, Resolver(cands, judge_id), tensions, ident, linker,
+                                 diags)
     _lifecycle(tensions, events, d.rounds[-1].number if d.rounds else None)
     d.tensions = [tensions[k] for k in sorted(tensions)]
+    said = convergence.statements(dialogue_id, d.files, d.verdict, d.tensions, d.blocks,
+                                  ident.final, lambda p: rel_to_dialogue(dialogue_id, p))
+    d.status, why = convergence.decide(said)
+    d.status_reasons = [s.to_dict() for s in why]
     d.diagnostics = sorted(diags, key=lambda x: (x.file, x.line or 0, x.code, x.message))
     return d

@@ -80,6 +80,7 @@ def to_items(dialogue: Dialogue) -> Items:
         status=d.status, rounds=len(d.rounds), experts=len(d.experts),
         tensions=len(d.tensions), open_tensions=d.open_tensions, blocks=len(blocks),
         decision=d.verdict.decision if d.verdict else None,
+        status_reasons=_copy_json(d.status_reasons),
     ))
     for pf in d.files:
         rel = rel_to_dialogue(d.id, pf.path)
@@ -121,6 +122,7 @@ def to_items(dialogue: Dialogue) -> Items:
             label=t.label, status=t.status, ledger_status=t.ledger_status,
             ledger_id=t.ledger_id, file=t.file, line=t.line,
             status_by_round=dict(t.status_by_round), open=t.is_open,
+            names=_copy_json(t.names), agent=t.agent,
         ))
         for ev in t.events:
             put(_item(

@@ -46,7 +46,7 @@ CODES: dict[str, Code] = {
     # -- references, resolution, ledger (assemble: message and hint made there) -----------
     **{code: Code(WARNING, "{detail}", "{hint}") for code in (
         "unresolved-target", "reference-rule", "reference-cycle", "ledger-unmatched",
-        "ledger-ambiguous", "round-missing", "empty-response", "duplicate-key",
+        "ledger-ambiguous", "tension-unlinked", "round-missing", "empty-response", "duplicate-key",
         "duplicate-file")},
     # -- Judge files (indexer/judge) ---------------------------------------------------
     "json-invalid": Code(ERROR, "invalid JSON: {detail}", "{hint}"),

@@ -69,7 +69,8 @@ class Event:
     tension: str  # tension key
     round: int | None
     actor: str  # expert slug or "judge"
-    kind: str  # raised, addressed, resolved, reopened, acknowledged, deferred, referenced
+    kind: str  # raised, addressed, resolved, reopened, acknowledged, deferred, restated,
+    # converged, referenced
     file: str
     line: int | None
     block: str | None  # key of the source block
@@ -78,7 +79,7 @@ class Event:
 
 @dataclass(slots=True)
 class Tension:
-    key: str  # the raising block's key, or ledger#{ID} for a tension only the ledger lists
+    key: str  # the raising block's key, or ledger#{ID} for a row of the Judge's numbering
     id: str | None
     expert: str | None
     round: int | None
@@ -91,6 +92,11 @@ class Tension:
     # the experts' status after each round, from the raising round to the last one
     status_by_round: dict[str, str] = field(default_factory=dict)
     events: list[Event] = field(default_factory=list)
+    # the expert tensions merged into this one (identity.py), each with the rule and the
+    # file:line of the evidence that linked it: {key, id, expert, round, label, file, line,
+    # rule, evidence_file, evidence_line}
+    names: list[dict[str, Any]] = field(default_factory=list)
+    agent: str | None = None  # ledger rows keyed by (ID, Agent): the raiser
 
     @property
     def effective_status(self) -> str:
@@ -132,7 +138,9 @@ class Dialogue:
     title: str | None = None
     question: str | None = None
     domain: str | None = None
-    status: str = "open"  # converged | concluded (a verdict, no convergence) | open
+    status: str = "active"  # converged | active (FORMAT.md 6; convergence.py)
+    # the Judge statements that decided it: [{"source", "text", "file", "line"}]
+    status_reasons: list[dict[str, Any]] = field(default_factory=list)
     rounds: list[Round] = field(default_factory=list)
     experts: list[Expert] = field(default_factory=list)
     files: list[ParsedFile] = field(default_factory=list)  # sorted by path

@@ -28,6 +28,7 @@ import json
 from typing import Any
 
 from .items import Item, Items, of_kind
+from .views import names
 
 FORMAT = "blue-index-export"
 FORMAT_VERSION = 1
@@ -56,7 +57,8 @@ def export(items: Items) -> dict[str, Any]:
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "dialogue": _pick(meta, "id", "title", "question", "domain", "status", "rounds",
-                          "experts", "tensions", "open_tensions", "blocks", "decision"),
+                          "experts", "tensions", "open_tensions", "blocks", "decision",
+                          "status_reasons"),
         "experts": [_pick(e, "slug", "name", "role", "tier", "relevance", "emoji", "rounds",
                           "scores", "total", "sources") for e in of_kind(items, "expert")],
         "rounds": [_pick(r, "experts", "files", "summary_title", "summary", "alignment",
@@ -66,7 +68,8 @@ def export(items: Items) -> dict[str, Any]:
                          for b in blocks if b.get("block_kind") == "perspective"],
         "tensions": [
             {**_pick(t, "key", "id", "expert", "round", "label", "status", "ledger_status",
-                     "ledger_id", "file", "line", "status_by_round"),
+                     "ledger_id", "file", "line", "status_by_round", "open", "agent"),
+             "names": names(t),
              "events": [_pick(ev, "round", "actor", "file", "line", "block", kind="event")
                         for ev in events.get(t.get("key") or "", [])]}
             for t in of_kind(items, "tension")

@@ -23,8 +23,9 @@ ENV_VAR = "BLUE_INDEX_GRAMMARS"
 _REPO_DIR = Path(__file__).resolve().parent.parent / "grammars"
 DEFAULT_DIR = _REPO_DIR if _REPO_DIR.is_dir() else Path(__file__).resolve().parent / "grammars"
 
-EVENTS = frozenset({"raised", "addressed", "resolved", "reopened", "acknowledged"})
-_KEYWORD_SHAPE = re.compile(r"^[A-Z][A-Z0-9_]*(?:[ :][A-Z][A-Z0-9_]*)*$")
+EVENTS = frozenset({"raised", "addressed", "resolved", "reopened", "acknowledged", "deferred"})
+MOVES = frozenset({"converge"})
+_KEYWORD_SHAPE = re.compile(r"^[A-Z][A-Z0-9_-]*(?:[ :][A-Z][A-Z0-9_-]*)*$")
 _SPACE = re.compile(r"\s+")
 _COLON = re.compile(r"\s*:\s*")
 
@@ -48,6 +49,7 @@ class KeywordRule:
     ref: str | None = None  # reference type (RE:SUPPORT -> support)
     attach: str | None = None  # "entity": belongs to the nearest preceding entity block
     label_only: bool = False
+    move: str | None = None  # "converge": a convergence move (FORMAT.md 6)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +84,7 @@ class Grammar:
         typed_id_digits: int,
         sources: tuple[Path, ...] = (),
         addressee_prepositions: frozenset[str] = frozenset(),
+        targets_after_bracket: bool = False,
     ) -> None:
         self.keywords = keywords
         self.aliases = aliases
@@ -91,6 +94,8 @@ class Grammar:
         self.tolerated_prepositions = tolerated_prepositions
         # `[CONCESSION to Strudel on T01]`: the word after these names whom the marker answers
         self.addressee_prepositions = addressee_prepositions
+        # `[ACCEPT] T03 closed.`: targets right after the closing bracket
+        self.targets_after_bracket = targets_after_bracket
         self.id_pad = id_pad
         self.placeholders = placeholders
         self.typed_id_digits = typed_id_digits
@@ -103,6 +108,10 @@ class Grammar:
         for r in keywords.values():
             if r.id_letter:
                 self.kind_letters.setdefault(r.kind, r.id_letter)
+        # keywords (and their aliases) that are convergence moves, as blocks spell them
+        self.converge_keywords = frozenset(
+            [k for k, r in keywords.items() if r.move == "converge"]
+            + [a for a, k in aliases.items() if k in keywords and keywords[k].move == "converge"])
         self.tension_kinds = frozenset(
             [r.kind for r in keywords.values() if r.event == "raised"]
             + [t.kind for t in entity_types.values() if t.event == "raised"]
@@ -120,8 +129,11 @@ class Grammar:
         alt = "|".join(pat(k) for k in spelled)
         # Known keyword at the start of a marker's inner text (case-insensitive on input).
         self.head_re = re.compile(rf"\s*(?P<kw>{alt})(?![A-Za-z0-9_])", re.I)
-        # Known keyword right after '[' inside a sentence: upper case only, prose is noisy.
-        self.inline_re = re.compile(rf"\[\s*(?:{alt})(?![A-Za-z0-9_])")
+        # A keyword right after '[' inside a sentence: upper case only, prose is noisy. An
+        # unknown upper-case keyword is a marker too (kept as kind unknown, with a warning).
+        self.inline_re = re.compile(rf"\[\s*(?:(?:{alt})(?![A-Za-z0-9_])"
+                                    r"|(?![A-Za-z0-9_]+-[A-Za-z]\d)"
+                                    r"[A-Z][A-Z0-9_]+(?:[ :-][A-Z][A-Z0-9_]+)*\s*(?=[\]:]))")
         letters = "".join(sorted(self.entity_types)) or "PRTEC"
         placeholder = "|".join(map(re.escape, sorted(self.placeholders))) or "NEW"
         expert = r"(?![A-Za-z]\d)[A-Za-z][A-Za-z0-9_]+"
@@ -179,6 +191,11 @@ class Grammar:
         letter = self.kind_letters.get(kind or keyword.lower())
         t = self.entity_types.get(letter or "")
         return t.event if t else None
+
+    def converges(self, keyword: str) -> bool:
+        """The keyword is a convergence move (``move: converge`` in the grammar)."""
+        r = self.rule(keyword)
+        return bool(r and r.move == "converge")
 
     def raises_tension(self, kind: str) -> bool:
         return kind in self.tension_kinds
@@ -299,7 +316,7 @@ def _keyword_name(path: Path, key: str, name: Any) -> str:
 
 
 _RULE_KEYS = {"kind", "id", "entity", "targets", "prepositions", "event", "ref", "attach",
-              "label_only"}
+              "label_only", "move"}
 
 
 def _keyword_rule(path: Path, dialect: str, name: str, spec: Any) -> KeywordRule:
@@ -318,6 +335,9 @@ def _keyword_rule(path: Path, dialect: str, name: str, spec: Any) -> KeywordRule
     event = spec.get("event")
     if event is not None and event not in EVENTS:
         raise _fail(path, f"{where}.event", f"must be one of {sorted(EVENTS)}, not {event!r}")
+    move = spec.get("move")
+    if move is not None and move not in MOVES:
+        raise _fail(path, f"{where}.move", f"must be one of {sorted(MOVES)}, not {move!r}")
     attach = spec.get("attach")
     if attach not in (None, "entity"):
         raise _fail(path, f"{where}.attach", f"must be 'entity', not {attach!r}")
@@ -334,11 +354,12 @@ def _keyword_rule(path: Path, dialect: str, name: str, spec: Any) -> KeywordRule
         ref=_str(path, f"{where}.ref", spec["ref"]) if "ref" in spec else None,
         attach=attach,
         label_only=_bool(path, f"{where}.label_only", spec.get("label_only", False)),
+        move=move,
     )
 
 
 _TOP_KEYS = {"dialect", "keywords", "aliases", "tolerated_prepositions",
-             "addressee_prepositions", "ids", "entity_types",
+             "addressee_prepositions", "targets_after_bracket", "ids", "entity_types",
              "typed_id_digits", "families", "reference_rules"}
 
 
@@ -355,6 +376,7 @@ def compile_files(files: Iterable[Path]) -> Grammar:
     tolerated: set[str] = set()
     addressee: set[str] = set()
     pad, placeholders, digits = 2, {"NEW"}, 4
+    after_bracket = False
     used: list[Path] = []
     for path in files:
         try:
@@ -376,6 +398,8 @@ def compile_files(files: Iterable[Path]) -> Grammar:
             raise _fail(path, sorted(extra)[0],
                         f"unknown top-level key (known: {sorted(_TOP_KEYS)})")
         dialect = _str(path, "dialect", doc["dialect"])
+        if "targets_after_bracket" in doc:
+            after_bracket = _bool(path, "targets_after_bracket", doc["targets_after_bracket"])
         for name, spec in _map(path, "keywords", doc.get("keywords")).items():
             kw = _keyword_name(path, f"keywords.{name}", name)
             if kw in keywords:
@@ -438,7 +462,7 @@ def compile_files(files: Iterable[Path]) -> Grammar:
                                                        spec.get("same_type", False)))
     return Grammar(keywords, aliases, entity_types, rules, frozenset(families),
                    frozenset(tolerated), pad, frozenset(placeholders), digits, tuple(used),
-                   frozenset(addressee))
+                   frozenset(addressee), after_bracket)
 
 
 def grammar_dir(dir: Path | str | None = None) -> Path:

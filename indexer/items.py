@@ -45,6 +45,8 @@ SCHEMA: dict[str, dict[str, str]] = {
         "sk": "str", "kind": "str", "id": "str", "title": "str", "question": "str",
         "domain": "str", "status": "str", "rounds": "int", "experts": "int",
         "tensions": "int", "open_tensions": "int", "blocks": "int", "decision": "str",
+        # the Judge statements that made the status converged (convergence.py)
+        "status_reasons": "json",
     },
     "file": {
         "sk": "str", "kind": "str", "path": "str", "role": "str", "round": "int",
@@ -75,6 +77,8 @@ SCHEMA: dict[str, dict[str, str]] = {
         # derived once (dialogue.Tension.is_open: the ledger's word wins) so every view and
         # every backend's open_tensions() agree on what "open" means
         "open": "bool",
+        # the expert tensions merged into it, each with its link's rule and evidence
+        "names": "json", "agent": "str",
     },
     "event": {
         "sk": "str", "kind": "str", "tension": "str", "round": "int", "actor": "str",
@@ -108,12 +112,12 @@ for _kind in SCHEMA:
 
 # Dialogue text: encrypted by the envelope, searched by FTS when in clear.
 CONTENT: dict[str, tuple[str, ...]] = {
-    "dialogue": ("title", "question", "domain", "decision"),
+    "dialogue": ("title", "question", "domain", "decision", "status_reasons"),
     "file": ("data",),
     "expert": ("role",),
     "round": ("summary_title", "summary"),
     "block": ("label", "body", "targets", "mentions"),
-    "tension": ("label",),
+    "tension": ("label", "names"),
     "verdict": ("title", "text", "decision"),
     "diagnostic": ("message",),
 }

@@ -20,6 +20,7 @@ ROLES = (RESPONSE, PROMPT, PANEL, SUMMARY, LEDGER, SCOREBOARD, VERDICT, POOL, NO
 
 _ROUND_DIR = re.compile(r"^round-(\d+)$")
 _ROUND_SUMMARY = re.compile(r"^round-(\d+)\.summary\.md$")
+_SUMMARY_NAME = re.compile(r"(?:^|[-_.])summary(?:$|[-_.])", re.IGNORECASE)
 _EXPERT = re.compile(r"^[a-z][a-z0-9_-]*$")
 _TEMP = re.compile(
     r"(^\.#)|(~$)|(^\..*\.sw[a-p]$)|(^\d+$)|(\.(tmp|temp|bak|orig|part|swp|swx)$)|(^\.~lock\.)"
@@ -73,7 +74,9 @@ def classify(rel_path: str) -> Place:
         rnd = int(m.group(1))
         if name == "panel.json":
             return Place(PANEL, dialogue, rnd)
-        if name in ("summary.md",):
+        if name.endswith(".md") and not name.endswith(".prompt.md") \
+                and _SUMMARY_NAME.search(name[:-3]):
+            # round-N/summary.md, or a round's summary under another name (FORMAT.md 7)
             return Place(SUMMARY, dialogue, rnd)
         if name == "scoreboard.md":
             return Place(SCOREBOARD, dialogue, rnd)

@@ -24,7 +24,7 @@ from .model import Block, Diagnostic, ParsedFile, Ref
 
 MARKER_ROLES = frozenset({layout.RESPONSE, layout.VERDICT})
 JUDGE_ROLES = frozenset({layout.LEDGER, layout.SCOREBOARD, layout.SUMMARY, layout.VERDICT,
-                         layout.POOL, layout.PANEL})
+                         layout.POOL, layout.PANEL, layout.PROMPT})
 TEXT_ROLES = MARKER_ROLES | JUDGE_ROLES | {layout.PROMPT}
 
 _md: Any = None
@@ -298,6 +298,8 @@ class _FileParser:
         self.current: int | None = None  # block an inline marker stands in
         self.entity: int | None = None  # nearest preceding entity block
         self.setext_break: int | None = None
+        self.headings: list[tuple[int, int, str]] = []  # (line0, level, text)
+        self.level = 1  # level of the heading being read
 
     def problem(self, code: str, line0: int, col: int | None, **fields: Any) -> None:
         self.diags.append(diag.make(code, self.path, line0 + 1, col, **fields))
@@ -319,6 +321,7 @@ class _FileParser:
                     self.paragraph(t.content, t.map[0])
             elif tt == "heading_open":
                 heading = (t.map[0], t.map[1])
+                self.level = int(t.tag[1:])
                 if t.markup in ("-", "=") and t.map[1] - t.map[0] > 2:
                     # Setext underline after several lines: a paragraph then a break, as
                     # writers mean it (`text\n---`), not a multi-line heading.
@@ -341,6 +344,7 @@ class _FileParser:
 
     # -- places where markers stand ------------------------------------------------------
     def heading(self, content: str, line0: int, end0: int) -> None:
+        self.headings.append((line0, self.level, content))
         self.terminators.append(line0)
         self.current = None
         if "[" in content:
@@ -397,6 +401,7 @@ class _FileParser:
         after = after.lstrip(strip)
         if after.startswith(":"):
             after = after[1:].lstrip(strip)
+        self.targets_after(mk, after)
         idx = self.add(mk, line0, col, inline=False)
         self.terminators.append(line0)
         self.body_start[idx] = (body_from, after)
@@ -419,8 +424,28 @@ class _FileParser:
             mk = self.reader.read(ln[i + 1:close])
             if mk is None or any(diag.CODES[c].severity == "error" for c, _ in mk.problems):
                 continue  # prose that merely looks like a marker
+            self.targets_after(mk, ln[close + 1:].lstrip(" \t*_:"))
             st = ln.lstrip(" \t")
             self.add(mk, line0, self.column(line0, st, i - (len(ln) - len(st))), inline=True)
+
+    def targets_after(self, mk: _Marker, after: str) -> None:
+        """``[ACCEPT] T03 closed.``: a target-taking marker with none inside its brackets
+        takes the ids right after them (bare, ``MUFFIN-T01`` or ``MUFFIN R1-T01``; a word
+        before an id, as in ``The T01``, is prose)."""
+        rule = mk.rule
+        if not (self.g.targets_after_bracket and rule and rule.targets and not rule.label_only
+                and not mk.targets and after[:1].isalnum()):
+            return
+        word, _, rest = after.partition(" ")
+        if word.lower() in rule.prepositions or word.lower() in self.g.tolerated_prepositions:
+            after = rest.lstrip()  # `[CONCEDE-WITH-SCOPE] on T02`
+        refs, _ = self.g.parse_ref_list(after)
+        good = []
+        for r in refs:
+            if r.expert and " " in r.raw and r.round is None:
+                break
+            good.append(r)
+        mk.targets = good
 
     # -- blocks --------------------------------------------------------------------------
     def add(self, mk: _Marker, line0: int, col: int, inline: bool) -> int:
@@ -482,6 +507,20 @@ def _mentions(g: Grammar, b: Block) -> list[Ref]:
     return out
 
 
+def id_sections(fp: _FileParser, pattern: re.Pattern[str]) -> list[list[Any]]:
+    """``[first line, last line, id]`` of each section opened by a heading that starts with
+    a tension id (``### T06: ...``); it runs to the next heading of its level or above."""
+    out: list[list[Any]] = []
+    heads = fp.headings
+    for i, (line0, level, text) in enumerate(heads):
+        m = pattern.match(text.replace("*", "").replace("`", ""))
+        if not m:
+            continue
+        end = next((h[0] for h in heads[i + 1:] if h[1] <= level), len(fp.lines))
+        out.append([line0 + 1, end, m.group("id").upper()])
+    return out
+
+
 def parse_markers(text: str, grammar: Grammar | None = None, path: str = "",
                   expert: str | None = None) -> tuple[list[Block], list[Diagnostic]]:
     """Blocks and marker diagnostics of Markdown text (LF line endings)."""
@@ -502,8 +541,15 @@ def parse_text(text: str, rel_path: str, grammar: Grammar | None = None,
     if role in (layout.RESPONSE,) and not text.strip():
         out.append(diag.make("empty-file", rel_path, 1, role=role))
     if role in MARKER_ROLES:
-        blocks, d = parse_markers(text, grammar, rel_path, place.expert)
+        fp = _FileParser(text, grammar or load_grammar(), rel_path, place.expert)
+        blocks, d = fp.run(text)
         out += d
+        if role == layout.RESPONSE and fp.headings:
+            from .judge.rules import grammar as judge_grammar
+
+            sections = id_sections(fp, judge_grammar().section_heading)
+            if sections:
+                data = {"sections": sections}
     if role in JUDGE_ROLES:
         from .judge import parse_judge  # lazily: markdown-it only when a Judge file is read
 
@@ -534,7 +580,7 @@ def parse_file(rel_path: str, data: bytes, grammar: Grammar | None = None) -> Pa
             pf.diagnostics = [d for d in pf.diagnostics if d.code != "crlf"]
         if place.role in MARKER_ROLES:
             grammar = grammar or load_grammar()  # a broken grammar is loud, not per file
-        if text is not None and place.role != layout.PROMPT:
+        if text is not None:  # prompts: their Key Tensions table only, never blocks
             try:
                 pf.blocks, pf.data, d = parse_text(text, rel_path, grammar, place)
             except Exception as e:  # noqa: BLE001 - never crash the caller on one file
@@ -542,6 +588,16 @@ def parse_file(rel_path: str, data: bytes, grammar: Grammar | None = None) -> Pa
                 d = [diag.make("internal-error", rel_path, what="the file",
                                error=f"{type(e).__name__}: {e}")]
             pf.diagnostics += d
+    elif place.role == layout.NOTE and rel_path.rsplit("/", 1)[-1].endswith(".md"):
+        from .judge.rules import grammar as judge_grammar
+
+        if rel_path.rsplit("/", 1)[-1] in judge_grammar().status_notes:
+            # CONVERGENCE.md: a Judge note whose convergence statements decide the status
+            from .judge.summary import statements
+
+            text, pf.diagnostics = decode(data, rel_path)
+            said = statements(text.split("\n")) if text is not None else []
+            pf.data = {"statements": said} if said else None
     pf.diagnostics.sort(key=lambda x: (x.line or 0, x.column or 0, x.code))
     pf.good_sha256 = None if pf.has_errors else pf.sha256
     return pf

@@ -4,7 +4,8 @@ Given a target written by expert X in round r:
 
 1. ``qualified`` (``MUFFIN R1-T01``, ``MUFFIN-T01``): that expert's entity with that local id,
    in the round given, else the latest earlier one;
-2. ``ledger``: unqualified, and the Judge's ledger defines that id (a ``| T02 |`` row);
+2. ``ledger``: unqualified, and the Judge's numbering defined that id when X wrote (the
+   round's prompts or the previous summary name it; identity.py), a ``| T02 |`` row;
 3. ``mention``: unqualified, and a qualified mention in the same marker names that id
    (``[RESOLVED T01: MACARON-T01 (...)]``);
 4. ``own``: X's own entity with that local id, the latest earlier one;
@@ -16,6 +17,7 @@ Given a target written by expert X in round r:
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from .model import Ref
@@ -58,11 +60,13 @@ def latest_earlier(cands: list[Candidate], writer_round: int | None) -> Candidat
 class Resolver:
     """Entities of one dialogue indexed by (expert, local id), plus the ledger's own ids."""
 
-    def __init__(self, candidates: list[Candidate], ledger_ids: dict[str, str]) -> None:
+    def __init__(self, candidates: list[Candidate],
+                 ledger: Callable[[str, int | None, str | None], str | None]) -> None:
         self._by: dict[tuple[str | None, str], list[Candidate]] = defaultdict(list)
         for c in sorted(candidates, key=lambda c: (_round(c), c.order, c.key)):
             self._by[(c.expert, c.id)].append(c)
-        self._ledger = ledger_ids  # unqualified ledger id -> tension key
+        # (unqualified id, writer's round, whose) -> the Judge's row the writer knew by it
+        self._ledger = ledger
 
     def qualified(self, ref: Ref, writer_round: int | None) -> str | None:
         cands = self._by.get((ref.expert, ref.id), [])
@@ -77,10 +81,17 @@ class Resolver:
                 marker_mentions: list[Ref]) -> tuple[str | None, str]:
         """``(target key or None, rule that matched)``."""
         if ref.expert:
+            if not ref.raw.lower().startswith(ref.expert):
+                # `[CONCESSION to Strudel on T01]`: the id is written bare; when the Judge's
+                # numbering had it then, it is the ledger's (which holds Strudel's T01)
+                row = self._ledger(ref.id, writer_round, ref.expert)
+                if row is not None:
+                    return row, LEDGER
             key = self.qualified(ref, writer_round)
             return (key, QUALIFIED) if key else (None, UNRESOLVED)
-        if ref.id in self._ledger:
-            return self._ledger[ref.id], LEDGER
+        row = self._ledger(ref.id, writer_round, writer)
+        if row is not None:
+            return row, LEDGER
         for m in marker_mentions:
             if m.expert and m.id == ref.id:
                 key = self.qualified(m, writer_round)

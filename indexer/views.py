@@ -49,6 +49,7 @@ def show(items: Items) -> dict[str, Any]:
         "question": meta.get("question"),
         "domain": meta.get("domain"),
         "status": meta.get("status"),
+        "status_reasons": meta.get("status_reasons") or [],
         "rounds": [{"number": r.get("number"), "experts": r.get("experts") or [],
                     "summary_title": r.get("summary_title"), "alignment": r.get("alignment")}
                    for r in of_kind(items, "round")],
@@ -78,10 +79,23 @@ def tensions(items: Items, open_only: bool = False) -> list[dict[str, Any]]:
          "ledger_status": t.get("ledger_status"),
          "events": [{"round": ev.get("round"), "actor": ev.get("actor"),
                      "kind": ev.get("event"), "file": ev.get("file"), "line": ev.get("line")}
-                    for ev in events.get(t.get("key") or "", [])]}
+                    for ev in events.get(t.get("key") or "", [])],
+         # added by tension identity (FORMAT.md 6); the fields above keep their meaning
+         "ledger_id": t.get("ledger_id"), "open": is_open(t), "agent": t.get("agent"),
+         "names": names(t)}
         for t in of_kind(items, "tension")
         if not open_only or is_open(t)
     ]
+
+
+def names(t: Item) -> list[dict[str, Any]]:
+    """The expert tensions merged into ``t``, each with the rule and the file:line of the
+    evidence that linked it (``tensions --why``)."""
+    return [{"key": n.get("key"), "id": n.get("id"), "expert": n.get("expert"),
+             "round": n.get("round"), "label": n.get("label"), "file": n.get("file"),
+             "line": n.get("line"), "rule": n.get("rule"),
+             "evidence": {"file": n.get("evidence_file"), "line": n.get("evidence_line")}}
+            for n in t.get("names") or [] if isinstance(n, dict)]
 
 
 def dialogue_files(dialogues_root: Path, dialogue_id: str) -> list[tuple[str, Path]]:

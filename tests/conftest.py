@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -32,7 +34,33 @@ def corpus_dir() -> Path:
     return CORPUS
 
 
+def _corpus_folder(corpus_dir: Path, what: str, wants: Callable[[Path], bool]) -> Path:
+    """The real dialogue folder whose files show ``what`` (chosen by content, not name)."""
+    for p in sorted(corpus_dir.iterdir()):
+        if p.is_dir() and wants(p):
+            return p
+    pytest.skip(f"no real dialogue under {corpus_dir} has {what}")
+
+
+def _read(p: Path) -> str:
+    return p.read_text(encoding="utf-8") if p.is_file() else ""
+
+
 @pytest.fixture(scope="session")
 def corpus_dialogue(corpus_dir: Path) -> Path:
-    """The one complete real dialogue folder."""
-    return next(p for p in sorted(corpus_dir.iterdir()) if p.is_dir())
+    """The real dialogue with a verdict and a heading-shaped ledger of expert-qualified ids
+    (``### MACARON-T01 (R0): ...``): the worked cases of FORMAT.md 3."""
+    return _corpus_folder(corpus_dir, "a verdict and a qualified-id ledger", lambda p: (
+        (p / "verdict.md").is_file()
+        and re.search(r"^#{3,4} [A-Z]+(?:-| R\d+-)T\d+", _read(p / "tensions.md"), re.M)
+        is not None))
+
+
+@pytest.fixture(scope="session")
+def judge_numbered_dialogue(corpus_dir: Path) -> Path:
+    """The real dialogue in the Judge's own numbering: a ``| T01 |`` table ledger and round
+    prompts with a Key Tensions table (FORMAT.md 6)."""
+    return _corpus_folder(corpus_dir, "a Judge-numbered ledger and Key Tensions prompts",
+                          lambda p: re.search(r"^\| T\d+ \|", _read(p / "tensions.md"), re.M)
+                          is not None and any("Key Tensions" in _read(q)
+                                              for q in p.glob("round-*/*.prompt.md")))

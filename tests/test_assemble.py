@@ -76,10 +76,13 @@ def test_ledger_defined_unqualified_id() -> None:
         ledger(("T02", "T02", None, None, "release trains", "resolved")),
     ]
     d = assemble(D, files)
-    # Rule 2 wins over rule 4: the ledger's T02 (raised by Scone), not anything of Muffin's.
-    assert _refs_from(d, "01#muffin#resolved#n001") == [("00#scone#tension#T02", "ledger")]
-    t = _t(d, "00#scone#tension#T02")
+    # Rule 2 wins over rule 4: the ledger's T02 (which holds Scone's T02, same label), not
+    # anything of Muffin's.
+    assert _refs_from(d, "01#muffin#resolved#n001") == [("ledger#T02", "ledger")]
+    t = _t(d, "ledger#T02")
     assert (t.status, t.ledger_status, t.ledger_id) == ("resolved", "resolved", "T02")
+    assert [(n["key"], n["rule"]) for n in t.names] == [("00#scone#tension#T02", "label")]
+    assert "00#scone#tension#T02" not in {x.key for x in d.tensions}
 
 
 def test_ledger_only_tension_and_unmatched_warning() -> None:
@@ -273,11 +276,41 @@ def test_malformed_judge_data_does_not_crash() -> None:
                                                "row", {"ref": {"raw": "T01", "id": "T01"}}]}),
         pfile("verdict.md", data=None),
         pfile("round-0/muffin.md", [blk("tension", 1, "T01", "a")]),
+        # identity's inputs as a damaged store might hold them
+        pfile("round-1/muffin.md", [blk("resolved", 3, None, "x")],
+              data={"sections": [None, [1], ["a", "b", "c"], [1, 9, "T01"]]}),
+        pfile("round-1/muffin.prompt.md", data={"tensions": ["row", {"id": 5},
+                                                             {"id": "T01", "raisers": "x"}]}),
+        pfile("round-0.summary.md", data={"tensions": [{"id": "T01", "mentions": [3, None]}],
+                                          "statements": "yes"}),
+        pfile("round-1/scoreboard.md", data={"statements": [None, "x", {"text": 5}]}),
     ]
     d = assemble(D, files)
     (m,) = d.experts
     assert (m.slug, m.relevance, m.total, m.scores) == ("muffin", None, None, {"0": 2, "x": 1})
-    assert d.status == "concluded" and d.question is None
-    # The unqualified ledger T01 maps to the only T01 raised.
-    assert d.tensions[0].ledger_id == "T01"
+    assert d.status == "active" and d.question is None  # a verdict without a decision
+    # The Judge's T01 is a tension of its own; nothing links Muffin's T01 to it (no label).
+    assert {t.ledger_id for t in d.tensions} == {"T01", None}
+    assert "tension-unlinked" in _codes(d)
     to_items(d)
+
+
+def test_tracker_rows_keyed_by_id_and_agent() -> None:
+    """Rows ``| T01 | Muffin |`` and ``| T01 | Scone |`` are two tensions; a bare T01 written
+    by Scone when T01 was known is Scone's row."""
+    rows = [{"ref": {"raw": "T01", "id": "T01", "expert": None, "round": None},
+             "label": label, "status": status, "line": line, "agent": agent, "columns": {}}
+            for label, status, line, agent in (("latency", "resolved", 5, "muffin"),
+                                               ("stale flags", "open", 6, "scone"))]
+    files = [
+        pfile("round-0/muffin.md", [blk("tension", 1, "T01", "latency")]),
+        pfile("round-0/scone.md", [blk("tension", 1, "T01", "stale flags")]),
+        pfile("round-1/scone.md", [blk("refinement", 2, None, "", targets=[ref("T01", "T01")])]),
+        pfile("tensions.md", data={"shape": "table", "entries": rows}),
+    ]
+    d = assemble(D, files)
+    keyed = {t.key: t for t in d.tensions if t.ledger_id}
+    assert set(keyed) == {"ledger#T01#muffin", "ledger#T01#scone"}
+    assert (keyed["ledger#T01#scone"].agent, keyed["ledger#T01#scone"].ledger_status) == (
+        "scone", "open")
+    assert _refs_from(d, "01#scone#refinement#n001") == [("ledger#T01#scone", "ledger")]

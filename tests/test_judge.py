@@ -454,3 +454,78 @@ def test_fuzz_never_crashes(text: str, role: str) -> None:
     data, diags = parse_judge(role, text, "d/f")
     json.dumps(data)
     assert all(d.code != JUDGE_UNREADABLE for d in diags)
+
+
+# --- FORMAT.md 7: Judge files as written in the wild --------------------------------------
+SHAPES = REPO / "tests" / "data" / "judge-shapes"
+
+
+def test_ledger_shape_d_heading_states_the_status() -> None:
+    """``## All Tensions RESOLVED`` over a table without a status column (shape D)."""
+    p = SHAPES / "tensions-all-resolved.md"
+    data, diags = judge(layout.LEDGER, p)
+    want = {}
+    section = None
+    for ln in read(p).splitlines():
+        if ln.startswith("## "):
+            section = ln[3:].split()[-1].lower()
+        m = re.match(r"\| (T\d+) \|", ln)
+        if m:
+            want[m.group(1)] = section
+    assert {e["ref"]["id"]: e["status"] for e in data["entries"]} == want
+    assert set(want.values()) == {"resolved", "deferred"} and not diags
+
+
+def test_ledger_shape_c_and_final_title(samples_dir: Path) -> None:
+    """Round columns (``| Raised | Resolved |``) kept per row; a FINAL title is read."""
+    p = samples_dir / "feature-flag-service" / "tensions.md"
+    data, diags = judge(layout.LEDGER, p)
+    rows = [ln for ln in read(p).splitlines() if re.match(r"\| T\d+ \|", ln)]
+    assert len(data["entries"]) == len(rows) and data["final"] is True and not diags
+    for e, ln in zip(data["entries"], rows, strict=True):
+        cells = [c.strip() for c in ln.strip("|").split("|")]
+        assert e["columns"]["Raised"] == cells[3]
+        assert e["status"] == re.sub(r"[^a-z ]", "", cells[2].lower()).split()[0]
+
+
+def test_tracker_rows_keyed_by_id_and_agent() -> None:
+    """``| ID | Agent | ... |``: the same id twice, each row with its raiser as a slug."""
+    data, _ = judge(layout.LEDGER, SHAPES / "tensions-tracker.md")
+    assert [(e["ref"]["id"], e["agent"], e["status"]) for e in data["entries"]] == [
+        ("T01", "muffin", "resolved"), ("T01", "scone", "open")]
+
+
+def test_panel_under_panel_key_and_emoji_names() -> None:
+    p = SHAPES / "panel-under-panel.json"
+    raw = json.loads(read(p))
+    data, diags = judge(layout.PANEL, p)
+    assert not diags
+    assert [a["slug"] for a in data["agents"]] == [
+        re.sub(r"[^a-z]", "", a["name"].lower()) for a in raw["panel"]]
+
+
+def test_per_round_scoreboards_and_agent_names(samples_dir: Path) -> None:
+    """W/C/T/R columns and ``| Agent | Wisdom | ... | **Total** |``; emoji and roles in the
+    name are not part of the slug; the score is the file's round's."""
+    folder = samples_dir / "feature-flag-service"
+    for p in sorted(folder.glob("round-*/scoreboard.md")):
+        rnd = p.parent.name.split("-")[1]
+        data, diags = parse_judge(layout.SCOREBOARD, read(p), p.relative_to(samples_dir)
+                                  .as_posix())
+        rows = [ln for ln in read(p).splitlines() if ln.startswith("| ") and "🧁" in ln]
+        assert not diags and len(data["experts"]) == len(rows) == 3
+        for e, ln in zip(data["experts"], rows, strict=True):
+            cells = [c.strip() for c in ln.strip().strip("|").split("|")]
+            assert e["slug"] == re.sub(r"\(.*\)|[^A-Za-z()]", "", cells[0]).lower()
+            assert e["scores"] == {rnd: int(cells[-1].strip("*"))}
+
+
+def test_summary_numbering_in_its_three_forms(samples_dir: Path) -> None:
+    """``## Open Tensions (3)`` numbered items, ``### T01 → ...`` headings, ``- T04: ...``."""
+    folder = samples_dir / "feature-flag-service"
+    for p in (folder / "round-0.summary.md", folder / "round-1" / "summary.md"):
+        data, _ = judge(layout.SUMMARY, p)
+        text = read(p)
+        want = [f"T{int(n):02d}" for n in re.findall(r"^(\d+)\. ", text, re.M)]
+        want += re.findall(r"^(?:### |- )(T\d+)\b", text, re.M)
+        assert [t["id"] for t in data["tensions"]] == want and want

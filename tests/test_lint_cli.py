@@ -42,8 +42,10 @@ def test_lint_samples_exits_0_warnings_only_where_irregular(samples_dir: Path) -
         elif d["code"] == "crlf":
             assert b"\r" in raw
         elif d["code"] == "unknown-keyword":
-            word = line[1:].split(":")[0].split("]")[0].split()[0]
-            assert line.startswith("[") and word not in ("PERSPECTIVE", "TENSION", "RESOLVED")
+            # at the line start, or inside a sentence at the diagnostic's column
+            at = line[d["column"] - 1:] if d["column"] and not line.startswith("[") else line
+            word = at.lstrip("[").split(":")[0].split("]")[0].split()[0]
+            assert at.startswith("[") and word not in ("PERSPECTIVE", "TENSION", "RESOLVED")
         elif d["code"] == "marker-irregular":
             assert " on " in line and line.lstrip("-* ").startswith("[RESOLVED")
 

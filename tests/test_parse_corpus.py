@@ -19,11 +19,22 @@ KINDS = {  # dialect A keywords and RFC 0051 families as FORMAT.md section 2 lis
     "CONCESSION": "concession", "RESOLVED": "resolved", "RESOLUTION": "resolution",
     "ACKNOWLEDGED": "acknowledged", "MOVE": "move", "RE": "reference", "VERDICT": "verdict",
     "DISSENT": "verdict", "MINORITY": "verdict",
+    # FORMAT.md 7: markers seen beyond section 2's families
+    "ACCEPT": "accept", "DEFER": "defer", "CONCEDE-WITH-SCOPE": "concession",
+    "CONFIRM": "confirm", "CHALLENGE": "challenge", "FINAL POSITION": "position",
+    "CONVERGENCE CONFIRMED": "move", "CONVERGENCE PROPOSAL": "move",
+    "DESIGN CONVERGENCE CONFIRMED": "move",
 }
+MULTI_WORD = sorted((k for k in KINDS if " " in k), key=len, reverse=True)
 TYPED = {"P": "perspective", "R": "recommendation", "T": "tension", "E": "evidence", "C": "claim"}
 # a line's marker: optional heading, list bullet and emphasis, then `[` + upper-case word
-_START = re.compile(r"^(#{1,6} +)?(?:[-*+] +|\d+[.)] +)?([*_]{0,3})\[([A-Z][A-Z]+)")
+_START = re.compile(r"^(#{1,6} +)?(?:[-*+] +|\d+[.)] +)?([*_]{0,3})\[([A-Z][A-Z-]+)")
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+# prepositions (`on`, `to Strudel on`) and target ids (T01, T-NEW, MUFFIN R1-T01, X-T01)
+# after a keyword: what is left of the bracket after them is the label
+_ID = r"(?:[A-Za-z]+(?:-| R\d+-))?(?:R\d+-)?T(?:\d+|-[A-Z]+)(?:-[A-Z0-9]+)*"
+_AFTER_TARGETS = re.compile(rf"^\s*(?:(?:on|to|for|about|re)\s+(?:[A-Z][a-z]+\s+on\s+)?)?"
+                            rf"(?:{_ID}(?:\s*(?:,|and|&)\s*{_ID})*)?\s*")
 
 
 def expected_blocks(text: str) -> list[dict]:
@@ -62,7 +73,7 @@ def expected_blocks(text: str) -> list[dict]:
         if not m or close < 0:
             continue
         inner = ln[open_ + 1:close]
-        word = m.group(3)
+        word = next((k for k in MULTI_WORD if inner.startswith(k)), m.group(3))
         typed = re.match(r"([A-Z]+)-([PRTEC])\d{4}\b", inner)
         kind = TYPED[typed.group(2)] if typed else KINDS.get(word, "unknown")
         family = re.match(r"(MOVE|VERDICT|RE):([A-Z]+)(.*)", inner)
@@ -72,9 +83,10 @@ def expected_blocks(text: str) -> list[dict]:
                 rest if family.group(2) == "REQUEST" else "")
         elif ":" in inner:
             label = inner.split(":", 1)[1]
-        else:  # `[REFINEMENT on T03 — label]`, `[RESOLVED on T02 -- note]`
-            label = re.split(r" (?:--|—) ", inner, maxsplit=1)[1] if re.search(
-                r" (?:--|—) ", inner) else ""
+        elif re.search(r" (?:--|—) ", inner):  # `[REFINEMENT on T03 — label]`, `-- note`
+            label = re.split(r" (?:--|—) ", inner, maxsplit=1)[1]
+        else:  # `[REFINEMENT on T05 / former X T01]`: what follows the targets is kept
+            label = _AFTER_TARGETS.sub("", inner[len(word):])
         after = ln[close + 1:].lstrip("*_" if m.group(2) else "").lstrip(":").strip()
         if m.group(1):  # a heading marker: the body starts on the next line
             after = ""

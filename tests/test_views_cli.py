@@ -14,6 +14,8 @@ from indexer.cli import main
 from indexer.export import dumps, export
 from indexer.views import UnknownDialogue, items_from_files, show, tensions
 
+from .test_identity import ledger_rows
+
 TRUNK = "2026-03-02T1015Z-trunk-based-development"
 CDN = "2026-03-09T1400Z-cdn-cache-invalidation"
 CLOSED = {"resolved", "acknowledged", "deferred", "superseded"}
@@ -47,8 +49,10 @@ def test_show_json(capsys, samples_dir: Path, tmp_path: Path, name: str) -> None
     code, out, err = run(capsys, samples_dir, tmp_path, "show", name, "--json")
     assert code == 0, err
     v = json.loads(out)
-    assert set(v) == {"id", "title", "question", "domain", "status", "rounds", "experts",
-                      "counts", "verdict"}
+    assert set(v) == {"id", "title", "question", "domain", "status", "status_reasons",
+                      "rounds", "experts", "counts", "verdict"}
+    assert v["status_reasons"] and all(set(r) == {"source", "text", "file", "line"}
+                                       for r in v["status_reasons"])
     pool = json.loads((folder / "expert-pool.json").read_text(encoding="utf-8"))
     assert (v["id"], v["question"], v["domain"]) == (name, pool["question"], pool["domain"])
     assert v["title"] == _scoreboard_title(folder)
@@ -84,7 +88,10 @@ def test_tensions_json_shape_and_open_filter(capsys, samples_dir: Path, tmp_path
     rows = json.loads(out)
     for t in rows:
         assert list(t) == ["key", "id", "expert", "round", "label", "status", "ledger_status",
-                           "events"]
+                           "events", "ledger_id", "open", "agent", "names"]
+        for n in t["names"]:
+            assert set(n) == {"key", "id", "expert", "round", "label", "file", "line", "rule",
+                              "evidence"}
         for ev in t["events"]:
             assert list(ev) == ["round", "actor", "kind", "file", "line"]
     ledger = _ledger_rows(samples_dir / CDN)
@@ -130,7 +137,15 @@ def test_human_output(capsys, samples_dir: Path, tmp_path: Path, monkeypatch) ->
     col = header.index("TIER")
     assert all(len(r) > col and r[col - 1] == " " and r[col] != " " for r in rows)
     code, out, _ = run(capsys, samples_dir, tmp_path, "tensions", TRUNK, "--open")
-    assert code == 0 and out.splitlines()[0].split()[:3] == ["ROUND", "EXPERT", "ID"]
+    heads = [ln for ln in out.splitlines() if not ln.startswith(" ")]
+    want = [raw for raw, s, _ in ledger_rows(samples_dir / TRUNK) if s not in CLOSED]
+    assert code == 0 and want and all(any(h.startswith(f"{raw}  ") for h in heads)
+                                      for raw in want)
+    assert not [h for h in heads if h.split("  ")[1].split()[0] in CLOSED]
+    assert all(ln.startswith(("  names ", "  events ")) for ln in out.splitlines()
+               if ln.startswith(" "))
+    code, why, _ = run(capsys, samples_dir, tmp_path, "tensions", TRUNK, "--why")
+    assert "  why     " in why and " <- ledger-id tensions.md:" in why
 
 
 def test_unknown_dialogue_is_one_line_exit_2(capsys, samples_dir: Path, tmp_path: Path) -> None:

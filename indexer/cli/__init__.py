@@ -17,7 +17,7 @@ from ..config import ConfigError
 from .context import Context
 
 # Command groups, in the order ``--help`` shows them.
-COMMANDS = ("parse_lint", "index", "query", "watch", "hook", "admin", "key")
+COMMANDS = ("parse_lint", "index", "query", "report", "watch", "hook", "admin", "key")
 
 
 # Options of every command, accepted before the command and after it (``reindex -q``).

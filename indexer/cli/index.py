@@ -42,11 +42,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_status)
 
 
-class _Progress:
+class _Progress:  # also used by `report` (cli/report.py)
     """A rich progress bar on stderr, started only once a run proves long (terminal only)."""
 
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
+    def __init__(self, enabled: bool, label: str = "syncing") -> None:
+        self.enabled, self.label = enabled, label
         self.t0 = time.monotonic()
         self.bar: Any = None
         self.task: Any = None
@@ -62,7 +62,7 @@ class _Progress:
 
             self.bar = Progress(console=Console(stderr=True), transient=True)
             self.bar.start()
-            self.task = self.bar.add_task("syncing", total=total)
+            self.task = self.bar.add_task(self.label, total=total)
         self.bar.update(self.task, completed=done, description=dialogue[:40].ljust(40))
 
     def close(self) -> None:

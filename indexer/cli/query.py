@@ -26,6 +26,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     t = sub.add_parser("tensions", help="tensions with their lifecycle")
     t.add_argument("dialogue", metavar="DIALOGUE", help="dialogue id (its folder name)")
     t.add_argument("--open", action="store_true", help="only tensions not closed")
+    t.add_argument("--why", action="store_true",
+                   help="each merged name with the rule and file:line that linked it")
     t.add_argument("--json", action="store_true", help="machine-readable output")
     t.set_defaults(func=_tensions)
     e = sub.add_parser("export", help="the whole dialogue as JSON")
@@ -124,21 +126,27 @@ def _tensions(args: argparse.Namespace, ctx: Context) -> int:
     if not rows:
         ctx.out("no open tensions" if args.open else "no tensions")
         return 0
-    body = []
     for t in rows:
-        last = t["events"][-1] if t["events"] else None
-        body.append([
-            _s(t["round"]), _s(t["expert"]), _s(t["id"]), t["status"] or "-",
-            _s(t["ledger_status"]), str(len(t["events"])),
-            f"R{last['round']} {last['actor']} {last['kind']}" if last else "-",
-            t["label"] or "",
-        ])
-    lines = table(body, ["ROUND", "EXPERT", "ID", "STATUS", "LEDGER", "EVENTS", "LAST",
-                         "LABEL"])
-    ctx.out(lines[0])
-    for t, line in zip(rows, lines[1:], strict=True):
-        ctx.out(_paint(ctx, line, t["ledger_status"] or t["status"]))
+        status = t["ledger_status"] or t["status"] or "open"
+        experts = f" (experts: {t['status']})" if t["ledger_status"] and t["status"] \
+            and t["status"] != t["ledger_status"] else ""
+        head = t["ledger_id"] or (f"{t['expert']} R{t['round']}-{t['id']}" if t["expert"]
+                                  else _s(t["id"]))
+        ctx.out(_paint(ctx, f"{head}  {status}{experts}  {t['label'] or ''}", status))
+        if t["names"]:
+            ctx.out("  names   " + ", ".join(_name(n) for n in t["names"]))
+        if args.why:
+            for n in t["names"]:
+                where = f"{n['evidence']['file']}:{n['evidence']['line']}" \
+                    if n["evidence"]["file"] else "-"
+                ctx.out(f"  why     {_name(n)} <- {n['rule']} {where}")
+        ctx.out("  events  " + (", ".join(f"R{_s(ev['round'])} {ev['actor']} {ev['kind']}"
+                                          for ev in t["events"]) or "-"))
     return 0
+
+
+def _name(n: dict[str, Any]) -> str:
+    return f"{n['expert']} R{_s(n['round'])}-{n['id']}"
 
 
 def _export(args: argparse.Namespace, ctx: Context) -> int:

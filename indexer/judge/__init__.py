@@ -14,6 +14,7 @@ from .. import layout
 from ..model import Diagnostic
 from .ledger import parse_ledger
 from .panel import parse_panel, parse_pool
+from .prompt import parse_prompt
 from .rules import (
     CODES,
     JSON_INVALID,
@@ -38,6 +39,7 @@ _READERS: dict[str, Reader] = {
     layout.VERDICT: parse_verdict,
     layout.POOL: parse_pool,
     layout.PANEL: parse_panel,
+    layout.PROMPT: parse_prompt,
 }
 JUDGE_ROLES = frozenset(_READERS)
 

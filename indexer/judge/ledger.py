@@ -1,13 +1,18 @@
-"""tensions.md, the Judge's tension ledger, in either of its two shapes:
+"""tensions.md, the Judge's tension ledger, in the shapes of FORMAT.md 7:
 
-- headings: ``### MACARON-T01 (R0): label`` / ``#### CROISSANT R1-T01: label`` followed by
-  status lines (``**Resolved in R1** by ...``, ``**Status: OPEN** — ...``) under section
+- (A) headings: ``### MACARON-T01 (R0): label`` / ``#### CROISSANT R1-T01: label`` followed
+  by status lines (``**Resolved in R1** by ...``, ``**Status: OPEN** — ...``) under section
   headings (``## RESOLVED``) that give a default status;
-- table: ``| ID | Tension | Status | ... |`` rows (4 or 5 columns; other tables ignored).
+- (B) table: ``| ID | Tension | Status | Resolution |``; (C) the same with round columns
+  (``| ID | Tension | Status | Raised | Resolved |``); other cells are kept in ``columns``;
+- (D) a table without a status column under a heading that states the status of everything
+  below it (``## All Tensions RESOLVED`` then ``| ID | Tension | Resolution | Round |``).
 
-Data: ``{"shape": "headings"|"table"|"mixed"|None, "entries": [entry, ...]}`` where an
-entry is ``{"ref": {raw, id, expert, round}, "label", "status", "status_raw", "note",
-"resolved_round", "section", "line"}``. ``status`` is canonical (grammars/judge.yaml) or
+Data: ``{"shape": "headings"|"table"|"mixed"|None, "entries": [entry, ...], "final": bool}``
+where an entry is ``{"ref": {raw, id, expert, round}, "label", "status", "status_raw",
+"note", "resolved_round", "section", "line", "columns"[, "agent"]}``; ``final`` when the
+title says the ledger is final (``# Tensions Tracker — FINAL``); ``agent`` when rows are
+keyed by (ID, Agent). ``status`` is canonical (grammars/judge.yaml) or
 None when the words are not known (with a warning).
 """
 
@@ -18,7 +23,15 @@ from typing import Any
 
 from ..model import Diagnostic
 from . import md
-from .rules import JUDGE_UNKNOWN_SHAPE, JUDGE_UNKNOWN_STATUS, JudgeGrammar, diag, grammar
+from .names import slug_of_name
+from .rules import (
+    JUDGE_UNKNOWN_SHAPE,
+    JUDGE_UNKNOWN_STATUS,
+    JudgeGrammar,
+    diag,
+    grammar,
+    norm_words,
+)
 
 _ROUND = re.compile(r"\bR(\d+)\b")
 
@@ -127,15 +140,30 @@ def _col(g: JudgeGrammar, header: list[str], name: str) -> int | None:
     return next((i for i, h in enumerate(header) if g.column(name, h)), None)
 
 
+def _heading_status(g: JudgeGrammar, headings: list[md.Heading]) -> str | None:
+    """Shape D: a heading that states the status of everything below it, anywhere in its
+    words (``## All Tensions RESOLVED``); the innermost such heading wins."""
+    for h in reversed(headings):
+        words = f" {norm_words(h.text)} "
+        for phrase, canon in g.section_statuses:
+            if f" {phrase} " in words:
+                return canon
+    return None
+
+
 def _from_table(g: JudgeGrammar, table: md.Table, path: str,
                 diags: list[Diagnostic]) -> list[dict[str, Any]]:
     ci, cs = _col(g, table.header, "id"), _col(g, table.header, "status")
-    if ci is None or cs is None:
+    if ci is None:
         return []  # not a tension table (e.g. a category summary)
+    default = _heading_status(g, table.headings) if cs is None else None
+    if cs is None and default is None:
+        return []  # no status column and no heading that states one
     cl = _col(g, table.header, "label")
     if cl is None:
         cl = next((i for i in range(len(table.header)) if i not in (ci, cs)), None)
     cr = _col(g, table.header, "resolved_in")
+    ca = _col(g, table.header, "agent")
     section = table.headings[-1].text if table.headings else None
     out: list[dict[str, Any]] = []
     for row, line in zip(table.rows, table.row_lines, strict=False):
@@ -148,8 +176,8 @@ def _from_table(g: JudgeGrammar, table: md.Table, path: str,
                                   f"ledger row id {raw_id!r} is not a tension id",
                                   "use ids like T02, MUFFIN-T01 or MUFFIN R1-T01", path, line))
             continue
-        raw_status = cells[cs].strip()
-        status = g.status_of(raw_status)
+        raw_status = cells[cs].strip() if cs is not None else ""
+        status = g.status_of(raw_status) if cs is not None else default
         if status is None:
             diags.append(diag(JUDGE_UNKNOWN_STATUS,
                               f"ledger status {raw_status!r} of {raw_id} is not a known "
@@ -161,10 +189,12 @@ def _from_table(g: JudgeGrammar, table: md.Table, path: str,
         raw = raw_id[: m.end("id")]
         extra = {table.header[i]: cells[i] for i in range(len(table.header))
                  if i not in (ci, cs, cl) and table.header[i]}
-        out.append({"ref": _ref(g, m, raw), "label": cells[cl].strip() if cl is not None
-                    else "", "status": status, "status_raw": raw_status, "note": "",
-                    "resolved_round": rr, "section": section, "line": line,
-                    "columns": extra})
+        entry = {"ref": _ref(g, m, raw), "label": cells[cl].strip() if cl is not None
+                 else "", "status": status, "status_raw": raw_status, "note": "",
+                 "resolved_round": rr, "section": section, "line": line, "columns": extra}
+        if ca is not None and cells[ca].strip():  # rows keyed by (ID, Agent): the raiser
+            entry["agent"] = slug_of_name(cells[ca])
+        out.append(entry)
     return out
 
 
@@ -178,8 +208,11 @@ def parse_ledger(text: str, path: str) -> tuple[dict[str, Any], list[Diagnostic]
     shape = ("mixed" if headed and tabled else "headings" if headed
              else "table" if tabled else None)
     entries = sorted(headed + tabled, key=lambda e: e["line"])
+    title = next((ev.heading.text for ev in events if ev.kind == "heading" and ev.heading),
+                 "")
+    final = any(f" {w} " in f" {norm_words(title)} " for w in g.final_ledger)
     if not entries:
         diags.append(diag(JUDGE_UNKNOWN_SHAPE, "no tension entries found in the ledger",
                           "use headings like '### MUFFIN-T01 (R0): label' or a table "
                           "'| ID | Tension | Status |'", path, 1 if text.strip() else None))
-    return {"shape": shape, "entries": entries}, diags
+    return {"shape": shape, "entries": entries, "final": final}, diags

@@ -10,6 +10,7 @@ token by token, sharing only ``env`` (link reference definitions, found by the b
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -22,6 +23,23 @@ from markdown_it.token import Token
 MD = MarkdownIt("commonmark").enable("table")
 # MD without its inline core rules (they run per token in Doc.inline).
 _BLOCKS = MarkdownIt("commonmark").enable("table").disable(["inline", "text_join"])
+
+
+_LINE_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.*?)\s*#*\s*$")
+_LINE_FENCE = re.compile(r"^\s{0,3}(```|~~~)")
+
+
+def text_lines(lines: list[str], first: int = 1) -> Iterator[tuple[int, str, str | None]]:
+    """``(line number, line, ATX heading text or None)`` of the lines outside fenced code:
+    a line-by-line view for readers that need a few lines of a long file, not its tree."""
+    fence = False
+    for i, ln in enumerate(lines, first):
+        if _LINE_FENCE.match(ln):
+            fence = not fence
+            continue
+        if not fence:
+            h = _LINE_HEADING.match(ln)
+            yield i, ln, h.group(1) if h else None
 
 
 def clean(text: str) -> str:

@@ -1,8 +1,10 @@
 """expert-pool.json / *-pool.json and round-N/panel.json.
 
 pool: ``{"domain", "question", "experts": [{"role", "tier", "relevance", ...}]}`` (entries
-kept as written); panel: ``{"agents": [{"name", "slug", "emoji", "role", "tier",
-"relevance"}]}`` with slug = lower-case name. Invalid JSON is an error with its line and
+kept as written; a pool lists candidates, not the panel); panel: experts under ``agents`` or
+``panel`` (``{"round": 0, "panel": [{"name", "role", "tier", "source"}]}``), read as
+``{"agents": [{"name", "slug", "emoji", "role", "tier", "relevance"}]}`` with slug = the
+name without emoji or role. Invalid JSON is an error with its line and
 column; a valid document of the wrong shape gives what could be read and a warning."""
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 
 from ..model import Diagnostic
 from .md import clean
+from .names import slug_of_name
 from .rules import JSON_INVALID, JUDGE_BAD_VALUE, JUDGE_UNKNOWN_SHAPE, diag
 
 
@@ -52,6 +55,9 @@ def _list(doc: Any, key: str, path: str, diags: list[Diagnostic]) -> list[dict[s
     return good
 
 
+PANEL_KEYS = ("agents", "panel")
+
+
 def parse_pool(text: str, path: str) -> tuple[dict[str, Any] | None, list[Diagnostic]]:
     doc, diags = _load(text, path)
     if diags:
@@ -67,13 +73,16 @@ def parse_panel(text: str, path: str) -> tuple[dict[str, Any] | None, list[Diagn
     if diags:
         return None, diags
     agents = []
-    for a in _list(doc, "agents", path, diags):
+    # FORMAT.md 7: experts under "agents" or under "panel" ({"round": 0, "panel": [...]})
+    key = next((k for k in PANEL_KEYS if isinstance(doc, dict) and k in doc), PANEL_KEYS[0])
+    for a in _list(doc, key, path, diags):
         name = _str(a.get("name"))
         if not name or not name.strip():
             diags.append(diag(JUDGE_BAD_VALUE, "a panel agent has no name and was skipped",
                               "give every agent a \"name\"", path, 1))
             continue
-        agents.append({"name": name.strip(), "slug": re.sub(r"\s+", "-", name.strip().lower()),
+        agents.append({"name": name.strip(),
+                       "slug": slug_of_name(name) or re.sub(r"\s+", "-", name.strip().lower()),
                        "emoji": _str(a.get("emoji")), "role": _str(a.get("role")),
                        "tier": _str(a.get("tier")), "relevance": _num(a.get("relevance"))})
     return {"agents": agents}, diags

@@ -67,6 +67,22 @@ class JudgeGrammar:
     round_column: re.Pattern[str]
     total_parts: re.Pattern[str]
     verdict: dict[str, list[str]]
+    identity: dict[str, Any]  # judge.yaml `identity:` (indexer/identity.py reads it)
+    link_rules: list[dict[str, Any]]  # identity.links in order, each {"rule": name, ...}
+    own_words: list[re.Pattern[str]]
+    stopwords: frozenset[str]
+    suffixes: tuple[str, ...]
+    prompt_headings: list[str]
+    prompt_role: re.Pattern[str]
+    section_heading: re.Pattern[str]
+    summary_heading: re.Pattern[str]
+    summary_item: re.Pattern[str]
+    summary_numbered_under: list[str]
+    summary_numbered_item: re.Pattern[str]
+    final_ledger: list[str]
+    converged_patterns: list[re.Pattern[str]]
+    negation: re.Pattern[str]
+    status_notes: frozenset[str]
 
     def match_phrase(self, table: list[tuple[str, str]], text: str) -> str | None:
         words = norm_words(text)
@@ -112,7 +128,39 @@ def grammar(path: str | None = None) -> JudgeGrammar:
         round_column=re.compile(sb["round_column"], re.IGNORECASE),
         total_parts=re.compile(sb["total_parts"]),
         verdict={k: [norm_words(x) for x in v] for k, v in data["verdict"].items()},
+        **_identity(data["identity"]),
+        **_dialogue_status(data["dialogue_status"]),
     )
+
+
+def _identity(ident: dict[str, Any]) -> dict[str, Any]:
+    links = [dict(r) for r in ident.get("links") or []]
+    own = next((r.get("patterns") or [] for r in links if r.get("rule") == "own-words"), [])
+    summ = ident["summary"]
+    return {
+        "identity": ident,
+        "link_rules": links,
+        "own_words": [re.compile(p, re.IGNORECASE) for p in own],
+        "stopwords": frozenset(str(w).lower() for w in ident.get("stopwords") or []),
+        "suffixes": tuple(sorted((str(x) for x in ident.get("suffixes") or []),
+                                 key=len, reverse=True)),
+        "prompt_headings": [norm_words(h) for h in ident.get("prompt_headings") or []],
+        "prompt_role": re.compile(ident["prompt_role"]),
+        "section_heading": re.compile(ident["section_heading"]),
+        "summary_heading": re.compile(summ["heading"]),
+        "summary_item": re.compile(summ["item"]),
+        "summary_numbered_under": [norm_words(h) for h in summ.get("numbered_under") or []],
+        "summary_numbered_item": re.compile(summ["numbered_item"]),
+        "final_ledger": [norm_words(h) for h in ident.get("final_ledger") or []],
+    }
+
+
+def _dialogue_status(ds: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "converged_patterns": [re.compile(p, re.IGNORECASE) for p in ds["converged_patterns"]],
+        "negation": re.compile(ds["negation"], re.IGNORECASE),
+        "status_notes": frozenset(str(n) for n in ds.get("notes") or []),
+    }
 
 
 def to_int(text: str) -> int | None:

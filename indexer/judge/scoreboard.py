@@ -1,5 +1,9 @@
-"""scoreboard.md: the expert-by-round score table, the ALIGNMENT table, and the bold
-``**Label:** value`` lines under them (total ALIGNMENT, convergence).
+"""scoreboard.md (or one per round, round-N/scoreboard.md): the expert-by-round score table
+(``| Expert | Role | R0 | R1 | Total |``, or per round ``| Expert | Role | Tier | W | C | T | R
+| Score |`` / ``| Agent | Wisdom | ... | **Total** |``), the ALIGNMENT table, and the bold
+``**Label:** value`` lines under them (total ALIGNMENT, convergence). Names in the expert
+column carry emoji and roles (``🧁 Muffin (Architect)``): the slug is the name alone.
+``statements`` lists headings and bold lines that say convergence was achieved.
 
 Data: ``{"title", "experts": [{"name", "slug", "role", "scores": {"0": 25, ...},
 "total"}], "alignment": [{"round": 0, "<column as written>": int|str, ...}],
@@ -12,16 +16,20 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from ..layout import classify
 from ..model import Diagnostic
 from . import md
+from .names import slug_of_name
 from .rules import JUDGE_BAD_VALUE, JUDGE_UNKNOWN_SHAPE, diag, grammar, norm_words, to_int
+from .summary import says_converged
 
 
 def _is(names: list[str], header: str) -> bool:
     return norm_words(header) in {norm_words(n) for n in names}
 
 
-def _expert_rows(table: md.Table, path: str, diags: list[Diagnostic]) -> list[dict[str, Any]]:
+def _expert_rows(table: md.Table, path: str, diags: list[Diagnostic],
+                 round_: int | None = None) -> list[dict[str, Any]]:
     g = grammar()
     sb = g.scoreboard
     rounds = {i: int(m.group(1)) for i, h in enumerate(table.header)
@@ -52,7 +60,13 @@ def _expert_rows(table: md.Table, path: str, diags: list[Diagnostic]) -> list[di
         if total_i is not None and total is None and cells[total_i].strip():
             diags.append(diag(JUDGE_BAD_VALUE, f"total {cells[total_i]!r} of {name} is not a "
                               "whole number", "write the sum of the round scores", path, line))
-        out.append({"name": name, "slug": re.sub(r"\s+", "-", name.lower()),
+        if not rounds and round_ is not None and total_i is not None:
+            # a per-round board (round-N/scoreboard.md): its score column is that round's
+            value = to_int(cells[total_i])
+            if value is not None:
+                scores[str(round_)] = value
+            total = None  # that column is the round's score, not a total
+        out.append({"name": name, "slug": slug_of_name(name) or name.lower(),
                     "role": cells[role_i].strip() if role_i is not None else None,
                     "scores": scores, "total": total, "line": line})
     return out
@@ -88,14 +102,20 @@ def parse_scoreboard(text: str, path: str) -> tuple[dict[str, Any], list[Diagnos
     fields: dict[str, str] = {}
     totals: dict[str, int] = {}
     convergence: str | None = None
+    said: list[dict[str, Any]] = []  # headings and bold lines saying convergence was achieved
+    round_ = classify(path).round if path else None
     for ev in md.walk(md.parse(text)):
-        if ev.kind == "heading" and ev.heading and title is None and ev.heading.level == 1:
-            title = ev.heading.text
+        if ev.kind == "heading" and ev.heading:
+            if title is None and ev.heading.level == 1:
+                title = ev.heading.text
+            if says_converged(ev.heading.text):
+                said.append({"text": ev.heading.text, "line": ev.heading.line})
         elif ev.kind == "table" and ev.table and ev.table.header:
             t = ev.table
-            if any(_is(sb["expert_column"], h) for h in t.header) and \
-                    any(g.round_column.match(h.strip()) for h in t.header):
-                experts += _expert_rows(t, path, diags)
+            named = any(_is(sb["expert_column"], h) for h in t.header)
+            if named and (any(g.round_column.match(h.strip()) for h in t.header)
+                          or sum(_is(sb["score_columns"], h) for h in t.header) >= 2):
+                experts += _expert_rows(t, path, diags, round_)
             elif _is(sb["alignment_first_column"], t.header[0]):
                 alignment += _alignment_rows(t, path, diags)
         elif ev.kind == "line" and ev.line and ev.line.lead and ev.line.lead.endswith(":"):
@@ -110,10 +130,12 @@ def parse_scoreboard(text: str, path: str) -> tuple[dict[str, Any], list[Diagnos
                     totals[k] = int(v)
             elif _is(sb["convergence_label"], label) and convergence is None:
                 convergence = value
+            if says_converged(f"{label}: {value}"):
+                said.append({"text": ev.line.text, "line": ev.line.line})
     if not experts and not alignment:
         diags.append(diag(JUDGE_UNKNOWN_SHAPE, "no expert score table and no ALIGNMENT table",
                           "use '| Expert | Role | R0 | R1 | Total |' and "
                           "'| Round | W | C | T | R | Score | ...'", path,
                           1 if text.strip() else None))
     return {"title": title, "experts": experts, "alignment": alignment, "totals": totals,
-            "fields": fields, "convergence": convergence}, diags
+            "fields": fields, "convergence": convergence, "statements": said}, diags

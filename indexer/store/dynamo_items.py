@@ -167,6 +167,8 @@ class Keys:
         tail = {"S": bounded(f"{dialogue_id}#{phys}", MAX_INDEX_KEY_BYTES)}
         out: dict[str, dict[str, str]] = {}
         status = item.get("status")
+        if kind == "tension":  # the Judge's word wins (FORMAT.md 6), as in views and exports
+            status = item.get("ledger_status") or status
         if kind == "dialogue":
             out["_cat"], out["_cat_sk"] = {"S": self.ns("dialogue")}, tail
         if kind in ("dialogue", "tension") and isinstance(status, str):
