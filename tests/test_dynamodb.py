@@ -27,21 +27,9 @@ from indexer.store.base import StoreUnavailable
 from indexer.store.sqlite import SQLiteStore
 from indexer.sync import Syncer
 from tests.support.dynamo import *  # noqa: F403 - the server fixtures
-from tests.support.dynamo import REGION, count_requests, free_port
+from tests.support.dynamo import REGION, count_requests, free_port, raw_partition
 from tests.support.stores import make_item, synthetic_dialogue
 from tests.support.sync import cli, expected_items
-
-
-def raw_partition(store, did: str) -> list[dict]:
-    """The partition as DynamoDB holds it (low-level client, independent of the codec)."""
-    out, kw = [], {"TableName": store.table, "KeyConditionExpression": "pk = :p",
-                   "ExpressionAttributeValues": {":p": {"S": f"dialogue#{did}"}}}
-    while True:
-        r = store.client.query(**kw)
-        out += r["Items"]
-        if "LastEvaluatedKey" not in r:
-            return out
-        kw["ExclusiveStartKey"] = r["LastEvaluatedKey"]
 
 
 def noise(n: int, seed: int = 7) -> str:

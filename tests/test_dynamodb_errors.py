@@ -31,20 +31,26 @@ class SilentServer:
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
         self.sock.listen(16)
+        self.sock.settimeout(0.1)  # so that close() ends the accepting thread promptly
         self.port = self.sock.getsockname()[1]
         self.accepted: list[socket.socket] = []
+        self.stopping = threading.Event()
         self.thread = threading.Thread(target=self._accept, daemon=True)
         self.thread.start()
 
     def _accept(self) -> None:
-        while True:
+        while not self.stopping.is_set():
             try:
                 conn, _ = self.sock.accept()
+            except TimeoutError:
+                continue
             except OSError:
                 return
             self.accepted.append(conn)
 
     def close(self) -> None:
+        self.stopping.set()
+        self.thread.join(5)
         self.sock.close()
         for c in self.accepted:
             c.close()

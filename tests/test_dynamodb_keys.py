@@ -12,6 +12,7 @@ from indexer.export import dumps, export
 from indexer.store.sqlite import SQLiteStore
 from indexer.sync import Syncer
 from tests.support.dynamo import *  # noqa: F403 - the server fixtures
+from tests.support.dynamo import raw_partition
 from tests.support.sync import expected_items
 
 
@@ -52,24 +53,13 @@ def test_1023_byte_path_syncs_with_a_bounded_key(tmp_path, samples_dir, dynamo_s
     assert got == expected_items(dd_cfg.dialogues, did)
     assert any(it.get("path") == rel for it in got.values() if it["kind"] == "file")
     assert dumps(export(got)) == dumps(export(sq.load(did)))
-    raw = store_raw(dd, did)
+    raw = raw_partition(dd, did)
     assert max(len(a["sk"]["S"].encode()) for a in raw) <= 1024
     (hashed,) = [a for a in raw if a.get("path", {}).get("S") == rel]
     assert hashed["_sk"]["S"] == f"file#{rel}" and hashed["sk"]["S"] != f"file#{rel}"
     assert Syncer(dd_cfg, dd, workers=0).run().items_written == 0
     assert Syncer(dd_cfg, dd, workers=0).run(check=True).drift == []
     sq.close()
-
-
-def store_raw(store, did: str) -> list[dict]:
-    out, kw = [], {"TableName": store.table, "KeyConditionExpression": "pk = :p",
-                   "ExpressionAttributeValues": {":p": {"S": f"dialogue#{did}"}}}
-    while True:
-        r = store.client.query(**kw)
-        out += r["Items"]
-        if "LastEvaluatedKey" not in r:
-            return out
-        kw["ExclusiveStartKey"] = r["LastEvaluatedKey"]
 
 
 def test_file_that_cannot_be_stored_is_reported_and_the_rest_syncs(tmp_path, samples_dir,
@@ -122,7 +112,7 @@ def test_decisions_read_the_base_table_and_file_index_is_sharded(tmp_path, sampl
     assert indexed == store.all_file_hashes()
     keys = set()
     for did in indexed:
-        for a in store_raw(store, did):
+        for a in raw_partition(store, did):
             if "_file" in a:
                 keys.add(a["_file"]["S"])
     assert len(keys) > 1 and all(k.startswith("file#") for k in keys)

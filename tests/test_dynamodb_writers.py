@@ -56,6 +56,29 @@ def _winner(store, writers: list[Writer], did: str) -> Writer:
     return matches[0]
 
 
+def _while_b_holds_its_first_load(b: Writer, a_run) -> None:
+    """Start B's sync; once B has loaded its first dialogue, run ``a_run`` to its end, then
+    let B go on: B's write now races a commit that its load did not see."""
+    a_done, held = threading.Event(), []
+
+    def pause_b(point: str, did: str) -> None:
+        if point == "loaded" and not held:
+            held.append(did)
+            assert a_done.wait(60), "A never finished"
+
+    b.dynamo.hook = pause_b
+    t = threading.Thread(target=Race._sync, args=(b,))
+    t.start()
+    while not held and t.is_alive():
+        t.join(0.01)
+    try:
+        a_run()
+    finally:
+        a_done.set()
+        t.join(60)
+    assert not t.is_alive() and b.error is None, b.error
+
+
 def _check_converged(make, key_file, encrypted: bool, writers: list[Writer]) -> None:
     fresh = _store(make, key_file, encrypted)  # no caches: what another machine sees
     for did in DIALOGUES:
@@ -105,23 +128,10 @@ def test_load_then_other_writer_commits_then_write(tmp_path, table_factory, key_
             f = w.cfg.dialogues / did / "round-0" / ("muffin.md" if w is a else "eclair.md")
             f.write_text(f.read_text(encoding="utf-8") + f"\nEdited by {w.name}.\n",
                          encoding="utf-8")
-    a_done = threading.Event()
-    held = []
+    def run_a() -> None:
+        a.report = Syncer(a.cfg, a.store, workers=0).run()
 
-    def pause_b(point: str, did: str) -> None:
-        if point == "loaded" and not held:
-            held.append(did)
-            assert a_done.wait(60), "A never finished"
-
-    b.dynamo.hook = pause_b
-    t = threading.Thread(target=Race._sync, args=(b,))
-    t.start()
-    while not held and t.is_alive():
-        t.join(0.01)
-    a.report = Syncer(a.cfg, a.store, workers=0).run()
-    a_done.set()
-    t.join(60)
-    assert not t.is_alive() and b.error is None, b.error
+    _while_b_holds_its_first_load(b, run_a)
     assert a.report.dialogues_written == 2 and b.report.conflicts >= 1
     fresh = _store(table_factory, key_file, encrypted)
     for did in DIALOGUES:
@@ -172,22 +182,8 @@ def test_full_reindex_rekey_races_a_writer(tmp_path, table_factory, key_file):
     for did in DIALOGUES:
         f = b.cfg.dialogues / did / "round-0" / "eclair.md"
         f.write_text(f.read_text(encoding="utf-8") + "\nB's edit.\n", encoding="utf-8")
-    a_done, held = threading.Event(), []
-
-    def pause_b(point: str, did: str) -> None:
-        if point == "loaded" and not held:
-            held.append(did)
-            assert a_done.wait(60), "A never finished"
-
-    b.dynamo.hook = pause_b
-    t = threading.Thread(target=Race._sync, args=(b,))
-    t.start()
-    while not held and t.is_alive():
-        t.join(0.01)
-    Syncer(a.cfg, a.store, workers=0).run(full=True)
-    a_done.set()
-    t.join(60)
-    assert not t.is_alive() and b.error is None, b.error
+    _while_b_holds_its_first_load(
+        b, lambda: Syncer(a.cfg, a.store, workers=0).run(full=True))
     assert b.report.conflicts >= 1
     fresh = _store(table_factory, key_file, True)
     for did in DIALOGUES:

@@ -64,8 +64,10 @@ def aad(dialogue_id: str, kind: str, sk: str) -> bytes:
 
 
 def canonical_json(value: Any) -> bytes:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"),
-                      ensure_ascii=False).encode()
+    """Compact JSON that keeps key order: what is decrypted is the item as written (its
+    ``json`` fields included, as the plain stores keep them), so views and exports from an
+    encrypted store equal the plain store's byte for byte."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def _where(dialogue_id: str, item: Item) -> str:

@@ -48,7 +48,7 @@ REGION = os.environ.get("AWS_REGION", "us-east-1") if REAL else "us-east-1"
 
 __all__ = ["MotoServer", "FaultProxy", "DynaliteServer", "dynamo_endpoint",
            "dynalite_endpoint", "dynamo_store_factory", "dynalite_store_factory",
-           "fake_aws_credentials", "free_port", "count_requests"]
+           "fake_aws_credentials", "free_port", "count_requests", "raw_partition"]
 DYNALITE_VERSION = "4.0.0"  # pinned; .ci/run installs the same into DYNALITE_DIR
 DYNALITE_DIR = Path(__file__).resolve().parents[2] / ".ci" / "node"  # git-ignored
 
@@ -59,9 +59,10 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-class MotoServer:
-    """moto's server as a subprocess (one request at a time: see moto_serial.py);
-    restartable on the same port."""
+class _ServerProcess:
+    """A local server subprocess on a loopback port: started, awaited, stopped."""
+
+    name = "server"
 
     def __init__(self, port: int | None = None, log: Path | None = None) -> None:
         self.port = port or free_port()
@@ -72,27 +73,32 @@ class MotoServer:
     def endpoint(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 60.0) -> MotoServer:
+    def command(self) -> list[str]:
+        raise NotImplementedError
+
+    def ready(self) -> bool:
+        """The server answers (called until true or the start times out)."""
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                return True
+        except OSError:
+            return False
+
+    def start(self, timeout: float = 60.0) -> Any:
         out = open(self.log, "ab") if self.log else subprocess.DEVNULL  # noqa: SIM115
-        self.proc = subprocess.Popen(
-            [sys.executable, str(Path(__file__).with_name("moto_serial.py")),
-             "-H", "127.0.0.1", "-p", str(self.port)],
-            stdout=out, stderr=subprocess.STDOUT,
-            env={**os.environ, **FAKE_CREDENTIALS},
-        )
+        self.proc = subprocess.Popen(self.command(), stdout=out, stderr=subprocess.STDOUT,
+                                     env={**os.environ, **FAKE_CREDENTIALS})
         if out is not subprocess.DEVNULL:
             out.close()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"moto server exited with {self.proc.returncode}")
-            try:
-                urllib.request.urlopen(f"{self.endpoint}/moto-api/", timeout=1).close()
+                raise RuntimeError(f"{self.name} exited with {self.proc.returncode}")
+            if self.ready():
                 return self
-            except (urllib.error.URLError, OSError):
-                time.sleep(0.05)
+            time.sleep(0.05)
         self.stop()
-        raise RuntimeError(f"moto server did not answer on {self.endpoint}")
+        raise RuntimeError(f"{self.name} did not answer on {self.endpoint} within {timeout:g} s")
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
@@ -104,24 +110,39 @@ class MotoServer:
                 self.proc.wait(10)
         self.proc = None
 
+
+class MotoServer(_ServerProcess):
+    """moto's server as a subprocess (one request at a time: see moto_serial.py);
+    restartable on the same port."""
+
+    name = "moto server"
+
+    def command(self) -> list[str]:
+        return [sys.executable, str(Path(__file__).with_name("moto_serial.py")),
+                "-H", "127.0.0.1", "-p", str(self.port)]
+
+    def ready(self) -> bool:
+        try:
+            urllib.request.urlopen(f"{self.endpoint}/moto-api/", timeout=1).close()
+            return True
+        except (urllib.error.URLError, OSError):
+            return False
+
     def restart(self) -> None:
         self.stop()
         self.start()
 
 
-class DynaliteServer:
+class DynaliteServer(_ServerProcess):
     """dynalite (an independent DynamoDB implementation on node.js, in memory) as a
     subprocess on loopback. ``ensure_installed`` runs the pinned ``npm install`` when
     ``.ci/run`` has not."""
 
-    def __init__(self, log: Path | None = None) -> None:
-        self.port = free_port()
-        self.log = log
-        self.proc: subprocess.Popen[bytes] | None = None
+    name = "dynalite"
 
-    @property
-    def endpoint(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+    def command(self) -> list[str]:
+        return ["node", str(self.cli()), "--host", "127.0.0.1", "--port", str(self.port),
+                "--createTableMs", "0", "--deleteTableMs", "0", "--updateTableMs", "0"]
 
     @staticmethod
     def cli() -> Path:
@@ -147,36 +168,6 @@ class DynaliteServer:
         if r.returncode != 0 or not cls.cli().exists():
             raise RuntimeError(f"npm install dynalite@{DYNALITE_VERSION} failed: "
                                f"{r.stderr.strip()[-500:]}")
-
-    def start(self, timeout: float = 30.0) -> DynaliteServer:
-        out = open(self.log, "ab") if self.log else subprocess.DEVNULL  # noqa: SIM115
-        self.proc = subprocess.Popen(
-            ["node", str(self.cli()), "--host", "127.0.0.1", "--port", str(self.port),
-             "--createTableMs", "0", "--deleteTableMs", "0", "--updateTableMs", "0"],
-            stdout=out, stderr=subprocess.STDOUT)
-        if out is not subprocess.DEVNULL:
-            out.close()
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"dynalite exited with {self.proc.returncode}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
-                    return self
-            except OSError:
-                time.sleep(0.05)
-        self.stop()
-        raise RuntimeError(f"dynalite did not listen on {self.endpoint} within {timeout:g} s")
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
-        self.proc = None
 
 
 @pytest.fixture(scope="session")
@@ -267,6 +258,19 @@ def _store_factory(dynamo_endpoint: str | None) -> Iterator[Callable[..., Any]]:
         admin.close()
     for s in made:
         s.close()
+
+
+def raw_partition(store: Any, did: str) -> list[dict[str, Any]]:
+    """The partition as DynamoDB holds it (low-level client, independent of the codec)."""
+    out: list[dict[str, Any]] = []
+    kw: dict[str, Any] = {"TableName": store.table, "KeyConditionExpression": "pk = :p",
+                          "ExpressionAttributeValues": {":p": {"S": f"dialogue#{did}"}}}
+    while True:
+        r = store.client.query(**kw)
+        out += r["Items"]
+        if "LastEvaluatedKey" not in r:
+            return out
+        kw["ExclusiveStartKey"] = r["LastEvaluatedKey"]
 
 
 def count_requests(store: Any) -> dict[str, int]:
