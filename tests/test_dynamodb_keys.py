@@ -90,14 +90,14 @@ def test_file_that_cannot_be_stored_is_reported_and_the_rest_syncs(tmp_path, sam
         assert store.load(did) == expected_items(cfg.dialogues, did)
 
 
-def test_decisions_read_the_base_table_and_file_index_is_sharded(tmp_path, samples_dir,
+def test_decisions_read_the_base_table_and_file_index_is_sharded(tmp_path,
                                                                  dynamo_store_factory):
     """Change detection and --check never read an (eventually consistent) index; file items
-    spread over several index keys."""
-    cfg = _tree(tmp_path / "t", samples_dir)
-    for i in range(6):  # more dialogues, so that several shards are used
-        shutil.copytree(next(p for p in sorted(cfg.dialogues.iterdir()) if p.is_dir()),
-                        cfg.dialogues / f"2026-04-0{i + 1}T1000Z-copy-{i}")
+    of different dialogues spread over several index keys."""
+    from tests.support.writers import write_tree
+
+    ids = tuple(f"2026-04-{i + 1:02d}T1000Z-small-{i}" for i in range(8))
+    cfg = write_tree(tmp_path / "t", 1, ids)
     store = dynamo_store_factory()
     queries: list[dict] = []
     store.client.meta.events.register("before-parameter-build.dynamodb.Query",
@@ -109,10 +109,6 @@ def test_decisions_read_the_base_table_and_file_index_is_sharded(tmp_path, sampl
     Syncer(cfg, store, workers=0).run(check=True)
     assert queries and all("IndexName" not in q and q.get("ConsistentRead") for q in queries)
     indexed = store.indexed_files()
-    assert indexed == store.all_file_hashes()
-    keys = set()
-    for did in indexed:
-        for a in raw_partition(store, did):
-            if "_file" in a:
-                keys.add(a["_file"]["S"])
+    assert sorted(indexed) == sorted(ids) and indexed == store.all_file_hashes()
+    keys = {a["_file"]["S"] for did in ids for a in raw_partition(store, did) if "_file" in a}
     assert len(keys) > 1 and all(k.startswith("file#") for k in keys)
