@@ -96,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
         idents.append(SPENT.pop("identity"))
         del t0
     judge_numbered = sum(1 for did in ids if any(
-        f.role == "prompt" and f.data for f in parsed[did]))
+        f.role == "prompt" and (f.data or {}).get("tensions") for f in parsed[did]))
     print(f"corpus: {len(files)} files, {len(ids)} dialogues ({judge_numbered} in the Judge's "
           f"numbering), bench/gen_corpus.py seed 0; parse once: {parse_s:.2f} s")
     print(f"assemble stage (all dialogues), best of {a.repeat}: {min(runs):.3f} s "

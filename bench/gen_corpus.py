@@ -9,6 +9,12 @@ raisers, summaries listing the ids), so tension linking has work to do. All text
 lists below and a seeded RNG: the same arguments give the same bytes.
 
     python bench/gen_corpus.py OUT --dialogues 250 --rounds 4 --experts 8 [--seed 0]
+    python bench/gen_corpus.py OUT --single-file ...   # one <id>.dialogue.md per dialogue
+
+``generate_single_files`` writes the same kind of dialogues in the older single-file format
+(FORMAT.md 8): the Alignment Dialogue template with its Expert Panel, scoreboard and
+Tensions Tracker tables, rounds as H2, experts as H3 headings (emoji before or after the name,
+with or without the role), the Judge's 💙 sections, dialect A markers.
 """
 
 from __future__ import annotations
@@ -256,6 +262,56 @@ def generate(out: Path, dialogues: int = 250, rounds: int = 4, experts: int = 8,
     return sorted(files)
 
 
+def _single_file(root: Path, idx: int, rounds: int, experts: int, rng: random.Random) -> Path:
+    t = _Text(rng)
+    topic = rng.choice(TOPICS)
+    stamp = f"2026-{1 + idx % 12:02d}-{1 + idx % 28:02d}T{idx % 24:02d}00Z"
+    did = f"{stamp}-{topic.replace(' ', '-')}-{idx:04d}"
+    slugs = _slugs(experts)
+    roles = {s: ROLES[i % len(ROLES)] for i, s in enumerate(slugs)}
+    heading = (lambda s: f"### 🧁 {s.capitalize()}", lambda s: f"### {s.capitalize()} 🧁",
+               lambda s: f"### 🧁 {s.capitalize()} ({roles[s]})")
+    raised: dict[str, list[int]] = {}
+    tracker: list[str] = []
+    body: list[str] = []
+    for rnd in range(rounds):
+        body.append(f"## Round {rnd}: {t.label()}" if rnd else "## Opening Arguments (Round 0)")
+        for i, s in enumerate(slugs):
+            text, new = _response(t, rnd, s, slugs, raised, dialect_b=False)
+            body += [heading[(i + rnd) % 3](s), "", text]
+            if new:
+                raised.setdefault(s, []).append(rnd)
+                status = "Resolved" if rnd < rounds - 1 and rng.random() < 0.7 else "Open"
+                tracker.append(f"| T01 | 🧁 {s.capitalize()} | {t.label()} | {status} | {rnd} |")
+        body += [f"## 💙 Judge: Round {rnd} Assessment", "", t.paragraph(rng.randint(3, 6)), ""]
+    panel = ["| Agent | Role | Tier | Relevance | Emoji |", "|---|---|---|---|---|",
+             "| 💙 Judge | Orchestrator | — | — | 💙 |"]
+    panel += [f"| 🧁 {s.capitalize()} | {roles[s]} | {TIERS[i % 3].capitalize()} | "
+              f"{0.95 - i * 0.05:.2f} | 🧁 |" for i, s in enumerate(slugs)]
+    board = ["| Agent | Wisdom | Consistency | Truth | Relationships | **Total** |",
+             "|---|---|---|---|---|---|"]
+    for s in slugs:
+        w = [rng.randint(2, 9) for _ in range(4)]
+        board.append(f"| 🧁 {s.capitalize()} | " + " | ".join(map(str, w)) + f" | **{sum(w)}** |")
+    head = [f"# Alignment Dialogue: {topic.title()} {idx}", "",
+            f"**Date**: {stamp}", "**Status**: In Progress", "", "## Expert Panel", "", *panel,
+            "", "## Alignment Scoreboard", "", *board, "", "## Tensions Tracker", "",
+            "| ID | Agent | Tension | Status | Round |", "|---|---|---|---|---|", *tracker, ""]
+    path = root / f"{did}.dialogue.md"
+    path.write_text("\n".join(head + body) + "\n", encoding="utf-8")
+    return path
+
+
+def generate_single_files(out: Path, dialogues: int = 250, rounds: int = 4, experts: int = 8,
+                          seed: int = 0) -> list[Path]:
+    """The same dialogues as ``generate`` makes, each as one ``<id>.dialogue.md`` under
+    ``out`` (a dialogues root)."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    return sorted(_single_file(out, i, rounds, experts, random.Random(f"{seed}:{i}"))
+                  for i in range(dialogues))
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("out", type=Path, help="dialogues root to write into")
@@ -263,8 +319,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--rounds", type=int, default=4)
     p.add_argument("--experts", type=int, default=8)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--single-file", action="store_true",
+                   help="one <id>.dialogue.md per dialogue (FORMAT.md 8)")
     a = p.parse_args(argv)
-    files = generate(a.out, a.dialogues, a.rounds, a.experts, a.seed)
+    make = generate_single_files if a.single_file else generate
+    files = make(a.out, a.dialogues, a.rounds, a.experts, a.seed)
     print(f"{len(files)} files under {a.out}", file=sys.stderr)
     return 0
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from typing import Any
 
 from . import convergence, diagnostics, layout
@@ -21,7 +22,7 @@ from .items import rr
 from .judge.rules import grammar as judge_grammar
 from .judge.rules import norm_words
 from .lifecycle import RAISED, REFERENCED, Rules, replay, rules
-from .model import Diagnostic, ParsedFile, Ref
+from .model import Diagnostic, ParsedFile, Ref, SectionFile
 from .resolve import QUALIFIED, UNRESOLVED, Candidate, Resolver
 
 # Dialogue-level diagnostic codes (stable; documented in the README).
@@ -82,7 +83,9 @@ def place_blocks(dialogue_id: str, files: list[ParsedFile],
                     pf.path, b.line))
             seen.add(key)
             keys.append(key)
-        for i, (b, key) in enumerate(zip(pf.blocks, keys, strict=True)):
+        # a single file's part: ordinals are positions in the real file (codec rebuilds it)
+        ordinals_in_file = pf.indices if isinstance(pf, SectionFile) else range(len(keys))
+        for i, b, key in zip(ordinals_in_file, pf.blocks, keys, strict=True):
             parent = keys[b.parent] if b.parent is not None and 0 <= b.parent < len(keys) else None
             entries.append(Entry(key=key, file=rel, ordinal=i, round=pf.round, expert=expert,
                                  block=b, parent=parent))
@@ -232,10 +235,11 @@ def build_rounds(files: list[ParsedFile], scoreboard: dict[str, Any], dialogue_i
     for pf in files:
         if pf.round is None:
             continue
-        if re.match(r"round-\d+/", rel_to_dialogue(dialogue_id, pf.path)):
+        part = isinstance(pf, SectionFile)  # a round of a single-file dialogue
+        if part or re.match(r"round-\d+/", rel_to_dialogue(dialogue_id, pf.path)):
             folders.add(pf.round)
         r = rounds.setdefault(pf.round, Round(number=pf.round))
-        r.files += 1
+        r.files += not part
         if pf.role == layout.RESPONSE and pf.expert and pf.expert not in r.experts:
             r.experts.append(pf.expert)
         if pf.role == layout.SUMMARY and r.summary is None:
@@ -247,7 +251,9 @@ def build_rounds(files: list[ParsedFile], scoreboard: dict[str, Any], dialogue_i
             rounds.setdefault(row["round"], Round(number=row["round"])).alignment = row
     for r in rounds.values():
         r.experts.sort()
-    for n in range(0, max(rounds) + 1 if rounds else 0):
+    # a single file may number its rounds from 1: its gaps are only those between rounds
+    first = min(folders) if folders and any(isinstance(f, SectionFile) for f in files) else 0
+    for n in range(first, max(rounds) + 1 if rounds else 0):
         if n not in folders:
             known = "no files" if n not in rounds else "a summary or scoreboard row but no folder"
             diags.append(_warn(
@@ -260,10 +266,13 @@ def build_rounds(files: list[ParsedFile], scoreboard: dict[str, Any], dialogue_i
 # --- tensions and the ledger ---------------------------------------------------------------
 
 def _name(t: Tension, link: Link) -> dict[str, Any]:
-    """An expert tension as one of the names of the tension it was merged into."""
-    return {"key": t.key, "id": t.id, "expert": t.expert, "round": t.round, "label": t.label,
-            "file": t.file, "line": t.line, "rule": link.rule, "evidence_file": link.file,
-            "evidence_line": link.line}
+    """An expert tension as one of the names of the tension it was merged into (keys in
+    sorted order: a store that sorts JSON keys, like the encryption envelope, gives it back
+    the same)."""
+    return dict(sorted({
+        "key": t.key, "id": t.id, "expert": t.expert, "round": t.round, "label": t.label,
+        "file": t.file, "line": t.line, "rule": link.rule, "evidence_file": link.file,
+        "evidence_line": link.line}.items()))
 
 
 def apply_identity(ident: Identity, dialogue_id: str, tensions: dict[str, Tension],
@@ -384,7 +393,8 @@ def _metadata(d: Dialogue, files: list[ParsedFile], diags: list[Diagnostic]) -> 
     d.experts = build_experts(files, board)
     d.rounds = build_rounds(files, board, d.id, diags)
     for pf in files:
-        if pf.role == layout.RESPONSE and not pf.blocks and not pf.has_errors:
+        if pf.role == layout.RESPONSE and not pf.blocks and not pf.has_errors \
+                and not isinstance(pf, SectionFile):  # the single file says it once (info)
             diags.append(_warn(EMPTY_RESPONSE, f"{pf.expert}'s response has no markers",
                                "tag the contributions ([PERSPECTIVE P01: ...], [TENSION T01: ...])",
                                pf.path, None))
@@ -502,6 +512,25 @@ def _lifecycle(tensions: dict[str, Tension], events: list[Event], last_round: in
                                              t.round, last_round)
 
 
+def _single_files(files: list[ParsedFile]) -> tuple[list[ParsedFile], list[ParsedFile]]:
+    """(the dialogue's files, the files assembly reads). A single-file dialogue is read as
+    its parts (single_file.sections). When the dialogue also has a folder, the folder is the
+    dialogue and a single file of the same id is its ``recording``: kept as a file, its
+    blocks not read (not counted twice). Of two single files, the first path is the source."""
+    from .single_file import sections
+
+    singles = [f for f in files if f.role in layout.SINGLE_FILE_ROLES]
+    if not singles:
+        return files, files
+    source = None if len(singles) < len(files) else next(
+        (f for f in singles if f.role == layout.DIALOGUE_FILE), None)
+    ids = {id(f) for f in singles}
+    kept = [f if f is source or f.role == layout.RECORDING or id(f) not in ids
+            else replace(f, role=layout.RECORDING, blocks=[]) for f in files]
+    parts = [f for f in files if id(f) not in ids] + (sections(source) if source else [])
+    return kept, parts
+
+
 def assemble(dialogue_id: str, files: Iterable[ParsedFile]) -> Dialogue:
     """Assemble one dialogue from its parsed files (any order; ignored files are skipped)."""
     R = rules()
@@ -516,15 +545,16 @@ def assemble(dialogue_id: str, files: Iterable[ParsedFile]) -> Dialogue:
             continue
         by_path[pf.path] = pf
     d = Dialogue(id=dialogue_id, files=list(by_path.values()))
-    d.blocks = place_blocks(dialogue_id, d.files, diags)
-    _metadata(d, d.files, diags)
+    d.files, parts = _single_files(d.files)
+    d.blocks = place_blocks(dialogue_id, parts, diags)
+    _metadata(d, parts, diags)
 
     # Raised tensions: TENSION markers (and typed X-T ids) in experts' response files.
     tensions = {e.key: Tension(key=e.key, id=e.block.id, expert=e.expert, round=e.round,
                                label=e.block.label, status="open", file=e.file,
                                line=e.block.line)
                 for e in d.blocks if e.expert and R.raises(e.block.kind)}
-    linker = Linker(d.files, d.blocks, tensions, lambda p: rel_to_dialogue(dialogue_id, p))
+    linker = Linker(parts, d.blocks, tensions, lambda p: rel_to_dialogue(dialogue_id, p))
     ident = linker.run()  # restatements leave `tensions`; links name the rows' tensions
     apply_identity(ident, dialogue_id, tensions, diags)
     cands = [Candidate(e.expert, e.block.id, e.round, e.key, i)
@@ -541,7 +571,7 @@ def assemble(dialogue_id: str, files: Iterable[ParsedFile]) -> Dialogue:
                                  diags)
     _lifecycle(tensions, events, d.rounds[-1].number if d.rounds else None)
     d.tensions = [tensions[k] for k in sorted(tensions)]
-    said = convergence.statements(dialogue_id, d.files, d.verdict, d.tensions, d.blocks,
+    said = convergence.statements(dialogue_id, parts, d.verdict, d.tensions, d.blocks,
                                   ident.final, lambda p: rel_to_dialogue(dialogue_id, p))
     d.status, why = convergence.decide(said)
     d.status_reasons = [s.to_dict() for s in why]

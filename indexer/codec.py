@@ -16,6 +16,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from . import layout
 from .assemble import rel_to_dialogue
 from .dialogue import Dialogue
 from .items import SCHEMA, Item, Items, rr
@@ -162,7 +163,7 @@ def parsed_files_from_items(items: Items) -> dict[str, ParsedFile]:
             continue
         rel = item["path"]
         files[rel] = ParsedFile(
-            path=f"{did}/{rel}" if did else rel, role=item["role"], dialogue=did,
+            path=layout.parse_path(did, rel) if did else rel, role=item["role"], dialogue=did,
             round=item.get("round"), expert=item.get("expert"),
             data=_copy_json(item.get("data")),
             sha256=item.get("sha256") or "", size=item.get("size") or 0,

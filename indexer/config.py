@@ -1,4 +1,9 @@
-"""Where things are: repository root, dialogues folder, ``.blue/config.yaml`` and env overrides.
+"""Where things are: repository root, dialogue roots, ``.blue/config.yaml`` and env overrides.
+
+Dialogue roots: ``--dialogues`` (repeatable), else ``dialogues:`` in the config (a list, or
+one string), else both defaults, ``.blue/dialogues`` (round folders) and
+``.blue/docs/dialogues`` (single-file dialogues and folders). A default root that does not
+exist is skipped; one given explicitly must exist.
 
 Environment overrides (for CI and servers): ``BLUE_INDEX_BACKEND``, ``BLUE_INDEX_SQLITE_PATH``,
 ``BLUE_INDEX_DYNAMODB_TABLE``, ``BLUE_INDEX_DYNAMODB_REGION``, ``BLUE_INDEX_DYNAMODB_ENDPOINT``,
@@ -18,16 +23,39 @@ class ConfigError(Exception):
     """A configuration problem the user must fix (exit code 2)."""
 
 
+DEFAULT_ROOTS = (Path(".blue/dialogues"), Path(".blue/docs/dialogues"))
+
+
 @dataclass(slots=True)
 class Config:
     root: Path
-    dialogues: Path
+    dialogues: Path  # the first dialogue root (where new dialogues go; status shows it)
     backend: str = "sqlite"
     sqlite_path: Path | None = None
     dynamodb: dict[str, Any] = field(default_factory=dict)
     encryption: dict[str, Any] | None = None
     hook: dict[str, Any] = field(default_factory=dict)
     source: Path | None = None  # the config file read, if any
+    # every dialogue root in order (the first wins when an id is found in two); [dialogues]
+    # when not given
+    dialogue_roots: list[Path] = field(default_factory=list)
+    roots_explicit: bool = True  # given by --dialogues or the config: must exist
+
+    def __post_init__(self) -> None:
+        if not self.dialogue_roots:
+            self.dialogue_roots = [self.dialogues]
+
+    @property
+    def existing_roots(self) -> list[Path]:
+        """The dialogue roots to read: those that are folders."""
+        return [r for r in self.dialogue_roots if r.is_dir()]
+
+    def missing_roots(self) -> list[Path]:
+        """Roots that must exist and do not: any explicit one; the first default one when
+        no default root exists (nothing to read is a mistake worth saying)."""
+        if self.roots_explicit:
+            return [r for r in self.dialogue_roots if not r.is_dir()]
+        return [] if self.existing_roots else self.dialogue_roots[:1]
 
     @property
     def state_dir(self) -> Path:
@@ -56,9 +84,28 @@ def _section(data: dict[str, Any], key: str, where: Path) -> dict[str, Any]:
     return value
 
 
+def _roots(root: Path, given: Any, data: dict[str, Any], where: Path) -> tuple[list[Path], bool]:
+    """The dialogue roots, absolute, without repeats; and whether they were given."""
+    if isinstance(given, str | Path):
+        given = [given]
+    if given:
+        paths = [Path(p).resolve() for p in given]
+    else:
+        conf = data.get("dialogues")
+        if isinstance(conf, str):
+            conf = [conf]
+        if conf is not None and (not isinstance(conf, list) or not conf
+                                 or not all(isinstance(p, str) and p for p in conf)):
+            raise ConfigError(f"{where}: 'dialogues' must be a folder or a list of folders")
+        paths = [p if p.is_absolute() else root / p for p in map(Path, conf or [])]
+    explicit = bool(paths)
+    paths = paths or [root / p for p in DEFAULT_ROOTS]
+    return list(dict.fromkeys(paths)), explicit
+
+
 def load(
     root: Path | None = None,
-    dialogues: Path | None = None,
+    dialogues: Path | list[Path] | None = None,
     config_file: Path | None = None,
     env: dict[str, str] | None = None,
 ) -> Config:
@@ -99,16 +146,15 @@ def load(
                      ("namespace", "BLUE_INDEX_DYNAMODB_NAMESPACE")):
         if env.get(var):
             ddb[key] = env[var]
-    dlg = dialogues or (Path(data["dialogues"]) if data.get("dialogues") else None)
-    dlg = dlg or Path(".blue/dialogues")
-    if not dlg.is_absolute():
-        dlg = (root / dlg) if dialogues is None else dlg.resolve()
+    roots, explicit = _roots(root, dialogues, data, path)
     enc = data.get("encryption")
     if enc is not None and not isinstance(enc, dict):
         raise ConfigError(f"{path}: 'encryption' must be a mapping")
     return Config(
         root=root,
-        dialogues=dlg,
+        dialogues=roots[0],
+        dialogue_roots=roots,
+        roots_explicit=explicit,
         backend=backend,
         sqlite_path=sqlite_path,
         dynamodb=ddb,

@@ -39,7 +39,8 @@ class Statement:
     line: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"source": self.source, "text": self.text, "file": self.file, "line": self.line}
+        """Keys in sorted order (stores that sort JSON keys give it back the same)."""
+        return {"file": self.file, "line": self.line, "source": self.source, "text": self.text}
 
 
 def decide(statements: list[Statement]) -> tuple[str, list[Statement]]:

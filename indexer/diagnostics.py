@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from .model import ERROR, WARNING, Diagnostic
+from .model import ERROR, INFO, WARNING, Diagnostic
 
 
 class Code(NamedTuple):
@@ -57,6 +57,14 @@ CODES: dict[str, Code] = {
     # -- store (sync) -----------------------------------------------------------------------
     "store-rejected": Code(ERROR, "the store cannot hold this file: {reason}",
                            "rename the file; the rest of the dialogue is stored without it"),
+    # -- single-file dialogues and dialogue roots ------------------------------------------
+    "single-file-no-markers": Code(INFO, "no markers found in this {family} dialogue; indexed "
+                                   "with its title, rounds and experts",
+                                   "tag contributions ([PERSPECTIVE P01: ...], [TENSION T01: "
+                                   "...]) to index them as blocks"),
+    "dialogue-duplicate": Code(ERROR, "dialogue {id} is found twice: {kept} and {dropped}; "
+                               "only {kept} is indexed",
+                               "rename or remove one of them (dialogue roots are read in order)"),
     # -- robustness ------------------------------------------------------------------------
     "internal-error": Code(ERROR, "could not read {what}: {error}",
                            "report this as a bug with the file attached; rerun with -v"),

@@ -20,8 +20,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from . import layout
 from .layout import IGNORED, classify
 from .model import ERROR, WARNING, Diagnostic
+from .roots import Conflict, Found, entry, merge
 
 if TYPE_CHECKING:
     from .config import Config
@@ -99,9 +101,11 @@ def parse_raw_diff(out: bytes) -> list[Change]:
     return changes
 
 
-def staged_changes(root: Path, folder: str) -> list[Change]:
-    """Staged changes under ``folder`` (repository-relative, "" = everything), renames found."""
-    spec = [f"{folder}/"] if folder else []
+def staged_changes(root: Path, folder: str | Sequence[str]) -> list[Change]:
+    """Staged changes under ``folder`` (repository-relative, "" = everything; or a list of
+    folders, one git process for all), renames found."""
+    folders = [folder] if isinstance(folder, str) else list(folder)
+    spec = [] if "" in folders else [f"{f}/" for f in folders]
     out = _git(root, "diff", "--cached", "--raw", "-z", "-M", "--no-abbrev",
                "--no-ext-diff", "--ignore-submodules", "--", *spec)
     return parse_raw_diff(out)
@@ -145,7 +149,8 @@ def read_blobs(root: Path, blobs: Iterable[str]) -> dict[str, bytes]:
     return found
 
 
-def indexed_paths(root: Path, folder: str, paths: Sequence[str]) -> list[Change]:
+def indexed_paths(root: Path, folder: str | Sequence[str], paths: Sequence[str]
+                  ) -> list[Change]:
     """Index entries of ``paths`` (files or folders, relative to the current folder) that
     lie under ``folder``, as changes to check. One ``ls-files`` of the folder, filtered here
     (thousands of pathspecs from ``pre-commit run --all-files`` would be slow in git)."""
@@ -162,7 +167,8 @@ def indexed_paths(root: Path, folder: str, paths: Sequence[str]) -> list[Change]
             dirs.append("" if rel == "." else f"{rel}/")
         else:
             files.add(rel)
-    entries = index_entries(root, [folder or "."], prefixes=False)
+    folders = [folder] if isinstance(folder, str) else list(folder)
+    entries = index_entries(root, [f or "." for f in folders], prefixes=False)
     return [Change("M", path, blob, mode) for path, (mode, blob) in sorted(entries.items())
             if path in files or any(path.startswith(d) for d in dirs)]
 
@@ -193,8 +199,9 @@ def require_work_tree(root: Path) -> None:
 class StagedSet:
     """What the hook checks: the staged files and the index versions of their dialogues.
 
-    Paths in ``sources``/``only`` are relative to the dialogues folder (what the parser and
-    lint take); ``folder`` is the dialogues folder relative to the repository root.
+    Paths in ``sources``/``only`` are relative to the dialogue root each file lies in (what
+    the parser and lint take); ``paths`` maps them to repository paths; ``folder`` is the
+    first dialogues folder relative to the repository root.
     """
 
     folder: str
@@ -202,18 +209,43 @@ class StagedSet:
     sources: dict[str, bytes] = field(default_factory=dict)
     only: list[str] = field(default_factory=list)
     dialogues: list[str] = field(default_factory=list)
+    paths: dict[str, str] = field(default_factory=dict)
+    conflicts: list[Conflict] = field(default_factory=list)
 
     def repo_path(self, rel: str) -> str:
+        if rel in self.paths:
+            return self.paths[rel]
         return f"{self.folder}/{rel}" if self.folder else rel
 
 
+def dialogues_folders(config: Config) -> list[str]:
+    """The dialogue roots relative to the repository root, POSIX, in order (those outside
+    the repository are left out: git knows nothing of them)."""
+    out = []
+    top = config.root.resolve()
+    for r in config.dialogue_roots:
+        try:
+            rel = r.resolve().relative_to(top)
+        except ValueError:
+            continue
+        out.append("" if str(rel) == "." else rel.as_posix())
+    return list(dict.fromkeys(out))
+
+
 def dialogues_folder(config: Config) -> str | None:
-    """The dialogues folder relative to the repository root, POSIX; None if outside it."""
-    try:
-        rel = config.dialogues.resolve().relative_to(config.root.resolve())
-    except ValueError:
-        return None
-    return "" if str(rel) == "." else rel.as_posix()
+    """The first dialogues folder relative to the repository root; None if outside it."""
+    folders = dialogues_folders(config)
+    return folders[0] if folders else None
+
+
+def _split(path: str, folders: list[str]) -> tuple[str, str] | None:
+    """(folder, path in it) of a repository path under one of the folders (the first)."""
+    for f in folders:
+        if not f:
+            return f, path
+        if path.startswith(f + "/"):
+            return f, path[len(f) + 1:]
+    return None
 
 
 def staged_set(config: Config, paths: Sequence[str] | None = None) -> StagedSet | None:
@@ -223,42 +255,79 @@ def staged_set(config: Config, paths: Sequence[str] | None = None) -> StagedSet 
     Without ``paths``: the files the commit adds, modifies or renames. With ``paths`` (files
     or folders, relative to the current folder, as the pre-commit framework passes them):
     the index version of those files, staged or not (``pre-commit run --all-files`` in CI).
+    Every dialogue root is covered; a dialogue's files are looked up in all of them.
     """
-    folder = dialogues_folder(config)
-    if folder is None:
+    folders = dialogues_folders(config)
+    if not folders:
         return None
     root = config.root
-    changes = (staged_changes(root, folder) if paths is None
-               else indexed_paths(root, folder, paths))
+    changes = (staged_changes(root, folders) if paths is None
+               else indexed_paths(root, folders, paths))
     if not changes:
         return None
-    cut = len(folder) + 1 if folder else 0
-    prefix = f"{folder}/" if folder else ""
     dialogues: set[str] = set()
-    singles: dict[str, str] = {}  # files outside any dialogue folder (pools): rel -> blob
-    only: list[str] = []
+    singles: dict[str, str] = {}  # files outside any dialogue (pools): rel -> blob
+    only: dict[str, str] = {}  # rel -> repository path
     for ch in changes:
-        rel = ch.path[cut:]
+        where = _split(ch.path, folders)
+        if where is None:
+            continue
+        folder, rel = where
         place = classify(rel)
         if place.dialogue is not None:
             dialogues.add(place.dialogue)
-        if ch.old_path and ch.old_path.startswith(prefix):  # a rename changes both dialogues
-            old = classify(ch.old_path[cut:]).dialogue
-            if old is not None:
-                dialogues.add(old)
+        old = _split(ch.old_path, folders) if ch.old_path else None
+        if old is not None:  # a rename changes both dialogues
+            old_did = classify(old[1]).dialogue
+            if old_did is not None:
+                dialogues.add(old_did)
         if ch.status not in _CHECKED or ch.mode == _GITLINK or place.role == IGNORED:
             continue
-        only.append(rel)
         if place.dialogue is None:
             singles[rel] = ch.blob
+            only[rel] = ch.path
+        else:
+            only[layout.parse_path(place.dialogue, _in_dialogue(place.dialogue, rel))] = ch.path
+    specs = [f"{f}/{d}/" if f else f"{d}/" for f in folders for d in sorted(dialogues)]
+    specs += [f"{f}/{d}{suffix}" if f else f"{d}{suffix}" for f in folders
+              for d in sorted(dialogues) for suffix in layout.SINGLE_FILE_SUFFIXES]
+    entries = index_entries(root, specs, prefixes=False) if specs else {}
+    found = []
+    for f in folders:
+        dirs: dict[str, dict[str, tuple[str, str]]] = {}
+        files: dict[str, dict[str, tuple[str, str]]] = {}
+        for path, (mode, blob) in entries.items():
+            where = _split(path, [f])
+            if where is None or mode == _GITLINK or _split(path, folders) != where:
+                continue
+            rel = where[1]
+            head, _, rest = rel.partition("/")
+            what = entry(head, bool(rest))
+            if what is None or what[0] not in dialogues or classify(rel).role == IGNORED:
+                continue
+            if rest:
+                dirs.setdefault(head, {})[rest] = (path, blob)
+            else:
+                files.setdefault(what[0], {})[rel] = (path, blob)
+        found.append(Found(f or ".", dirs, files))
+    merged, conflicts = merge(found)
     blobs: dict[str, str] = dict(singles)
-    for path, (mode, blob) in index_entries(root, (prefix + d for d in sorted(dialogues))).items():
-        rel = path[cut:]
-        if mode != _GITLINK and classify(rel).role != IGNORED:
-            blobs[rel] = blob
+    repo_paths: dict[str, str] = {rel: only[rel] for rel in singles}
+    for did, files_of in merged.items():
+        for rel, (path, blob) in files_of.items():
+            key = layout.parse_path(did, rel)
+            blobs[key] = blob
+            repo_paths[key] = path
     content = read_blobs(root, blobs.values())
     sources = {rel: content[b] for rel, b in sorted(blobs.items()) if b in content}
-    return StagedSet(folder, changes, sources, sorted(only), sorted(dialogues))
+    checked = sorted(k for k, p in only.items() if repo_paths.get(k, p) == p)
+    repo_paths.update({k: p for k, p in only.items() if k not in repo_paths})
+    return StagedSet(folders[0], changes, sources, checked, sorted(dialogues), repo_paths,
+                     conflicts)
+
+
+def _in_dialogue(did: str, rel: str) -> str:
+    return rel[len(did) + 1:] if rel.startswith(did + "/") else rel
 
 
 # ------------------------------------------------------------------------------ the check
@@ -327,6 +396,7 @@ def check_staged(config: Config, strict: bool = False,
         diags = lint_sources(staged.sources, only=staged.only)
         result.diagnostics = [replace(d, file=staged.repo_path(d.file)) if d.file else d
                               for d in diags]
+    result.diagnostics += [c.diagnostic() for c in staged.conflicts]
     return result
 
 

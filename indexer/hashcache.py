@@ -31,7 +31,7 @@ def sha256_bytes(data: bytes) -> str:
 class HashCache:
     """``{dialogue}/{path} -> [size, mtime_ns, sha256]`` for one dialogues root."""
 
-    def __init__(self, folder: Path, root: Path) -> None:
+    def __init__(self, folder: Path, root: Path | str) -> None:
         self.folder = folder
         self.root = str(root)
         self.shards: dict[str, dict[str, list]] = {}

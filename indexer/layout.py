@@ -1,4 +1,10 @@
-"""A path under ``.blue/dialogues`` -> its role, dialogue id, round and expert (FORMAT.md 1)."""
+"""A path under a dialogues root -> its role, dialogue id, round and expert (FORMAT.md 1, 8).
+
+Paths are relative to the dialogues root they were found in. A folder directly under a root
+is a folder dialogue; a file ``<id>.dialogue.md`` or ``<id>.dialogue.recorded.md`` directly
+under a root is a single-file dialogue with that id (the older format, FORMAT.md 8). Which
+root a dialogue comes from, and what happens when an id is found twice, is roots.py's.
+"""
 
 from __future__ import annotations
 
@@ -16,10 +22,16 @@ VERDICT = "verdict"
 POOL = "pool"
 NOTE = "note"
 IGNORED = "ignored"
-ROLES = (RESPONSE, PROMPT, PANEL, SUMMARY, LEDGER, SCOREBOARD, VERDICT, POOL, NOTE, IGNORED)
+DIALOGUE_FILE = "dialogue-file"  # a whole dialogue in one Markdown file
+RECORDING = "recording"  # that file when a folder of the same id is the dialogue
+ROLES = (RESPONSE, PROMPT, PANEL, SUMMARY, LEDGER, SCOREBOARD, VERDICT, POOL, NOTE, IGNORED,
+         DIALOGUE_FILE, RECORDING)
+SINGLE_FILE_ROLES = frozenset({DIALOGUE_FILE, RECORDING})
 
 _ROUND_DIR = re.compile(r"^round-(\d+)$")
 _ROUND_SUMMARY = re.compile(r"^round-(\d+)\.summary\.md$")
+SINGLE_FILE_SUFFIXES = (".dialogue.md", ".dialogue.recorded.md")
+_SINGLE_FILE = re.compile(r"^(?P<id>[^/]+?)\.dialogue(?:\.recorded)?\.md$")
 _SUMMARY_NAME = re.compile(r"(?:^|[-_.])summary(?:$|[-_.])", re.IGNORECASE)
 _EXPERT = re.compile(r"^[a-z][a-z0-9_-]*$")
 _TEMP = re.compile(
@@ -47,6 +59,20 @@ def is_temp(name: str) -> bool:
     return bool(_TEMP.search(name))
 
 
+def single_file_id(name: str) -> str | None:
+    """``<id>.dialogue.md`` / ``<id>.dialogue.recorded.md`` -> ``<id>``; else None."""
+    if name.startswith(".") or is_temp(name):
+        return None
+    m = _SINGLE_FILE.match(name)
+    return m.group("id") if m else None
+
+
+def parse_path(dialogue: str, rel: str) -> str:
+    """The path (relative to its dialogues root) of a dialogue's file given its path in the
+    dialogue (``round-0/x.md`` -> ``{id}/round-0/x.md``; a single file is its own name)."""
+    return rel if "/" not in rel and single_file_id(rel) == dialogue else f"{dialogue}/{rel}"
+
+
 def classify(rel_path: str) -> Place:
     """Role of a file given its path relative to the dialogues root (POSIX separators).
 
@@ -59,7 +85,10 @@ def classify(rel_path: str) -> Place:
         return Place(IGNORED)
     if name.startswith(".") or not (name.endswith(".md") or name.endswith(".json")):
         return Place(IGNORED)
-    if len(parts) == 1:  # pool files directly under .blue/dialogues
+    if len(parts) == 1:  # single-file dialogues and pool files directly under the root
+        did = single_file_id(name)
+        if did is not None:
+            return Place(DIALOGUE_FILE, did)
         return Place(POOL if name.endswith(".json") else NOTE)
     dialogue = parts[0]
     if len(parts) == 2:

@@ -14,6 +14,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 
 from . import diagnostics as diag
+from . import layout
 from .assemble import assemble
 from .model import Diagnostic, ParsedFile
 from .parse import parse_file
@@ -56,25 +57,32 @@ def lint_sources(sources: Mapping[str, bytes], only: Collection[str] | None = No
 
 
 def looks_like_dialogues_root(folder: Path) -> bool:
-    """A folder with a child that has round-N folders."""
+    """A folder with a child that has round-N folders, or a single-file dialogue."""
     try:
-        return any(c.is_dir() and any(_ROUND_DIR.match(g.name) and g.is_dir()
-                                      for g in c.iterdir())
+        return any((c.is_dir() and any(_ROUND_DIR.match(g.name) and g.is_dir()
+                                       for g in c.iterdir()))
+                   or (c.is_file() and layout.single_file_id(c.name) is not None)
                    for c in folder.iterdir() if not c.name.startswith("."))
     except OSError:
         return False
 
 
-def find_dialogues_root(path: Path, configured: Path | None = None) -> Path:
+def _roots(configured: Path | Sequence[Path] | None) -> list[Path]:
+    if configured is None:
+        return []
+    return [configured] if isinstance(configured, Path) else list(configured)
+
+
+def find_dialogues_root(path: Path, configured: Path | Sequence[Path] | None = None) -> Path:
     """The dialogues root a file or folder belongs to.
 
-    ``configured`` when ``path`` is under it; else the nearest folder (``path`` itself
-    included) that looks like a dialogues root; else a folder with round-N children is a
-    dialogue whose parent is the root; else the folder itself (or a file's folder).
+    A configured root when ``path`` is under it (or is it); else the nearest folder
+    (``path`` itself included) that looks like a dialogues root; else a folder with round-N
+    children is a dialogue whose parent is the root; else the folder itself (or a file's
+    folder).
     """
     path = path.resolve()
-    if configured is not None:
-        conf = configured.resolve()
+    for conf in (c.resolve() for c in _roots(configured)):
         if path == conf or conf in path.parents:
             return conf
     start = path if path.is_dir() else path.parent
@@ -93,39 +101,71 @@ def _walk(folder: Path) -> Iterable[Path]:
             yield Path(dirpath, name)
 
 
-def collect(paths: Sequence[Path], dialogues_root: Path | None = None
+def collect(paths: Sequence[Path], dialogues_root: Path | Sequence[Path] | None = None
             ) -> dict[Path, tuple[set[str], dict[str, Path]]]:
-    """Per dialogues root: the relative paths asked for, and every file to read (context)."""
+    """Per dialogues root: the relative paths asked for, and every file to read (context):
+    every file of each dialogue touched, in every configured root (roots.py)."""
+    from .sync import scan_roots
+
+    configured = [c.resolve() for c in _roots(dialogues_root)]
     roots: dict[Path, tuple[set[str], dict[str, Path]]] = {}
     for p in paths:
         p = Path(p).resolve()
         if not p.exists():
             raise FileNotFoundError(f"{p}: no such file or folder")
-        root = find_dialogues_root(p, dialogues_root)
+        root = find_dialogues_root(p, configured)
         asked, files = roots.setdefault(root, (set(), {}))
         targets = list(_walk(p)) if p.is_dir() else [p]
         for f in targets:
             rel = f.relative_to(root).as_posix()
             asked.add(rel)
             files[rel] = f
-        # context: every file of each dialogue touched
-        for dialogue in {Path(r).parts[0] for r in asked if len(Path(r).parts) > 1}:
-            folder = root / dialogue
-            if folder.is_dir():
-                for f in _walk(folder):
-                    files.setdefault(f.relative_to(root).as_posix(), f)
+        # context: every file of each dialogue touched, from each root that holds it
+        touched = {d for r in asked if (d := layout.classify(r).dialogue) is not None}
+        context = [root, *(c for c in configured if c != root)] if root in configured \
+            else [root]
+        if touched:
+            found, _ = scan_roots(context, touched)
+            for did, entries in found.items():
+                for rel, st in entries.items():
+                    files.setdefault(layout.parse_path(did, rel), Path(st.path))
     return roots
 
 
-def lint_paths(paths: Sequence[Path], dialogues_root: Path) -> list[Diagnostic]:
+def conflicts_of(paths: Sequence[Path], dialogues_root: Path | Sequence[Path]
+                 ) -> list[Diagnostic]:
+    """dialogue-duplicate errors for the dialogues of the configured roots that ``paths``
+    cover (a whole root, or a dialogue met twice)."""
+    from .sync import scan_roots
+
+    configured = [c.resolve() for c in _roots(dialogues_root)]
+    if len(configured) < 2:
+        return []
+    asked = [Path(p).resolve() for p in paths]
+    _, conflicts = scan_roots([c for c in configured if c.is_dir()])
+    out = []
+    for c in conflicts:
+        d = c.diagnostic()
+        both = (Path(c.kept.rstrip("/")), Path(c.dropped.rstrip("/")))
+        if any(a == b or a in b.parents or b in a.parents for a in asked for b in both):
+            out.append(d)
+    return out
+
+
+def lint_paths(paths: Sequence[Path], dialogues_root: Path | Sequence[Path]
+               ) -> list[Diagnostic]:
     """Diagnostics of files and folders on disk, with their dialogues as context.
 
-    Paths outside ``dialogues_root`` are read against the nearest folder that looks like a
+    Paths outside the dialogue roots are read against the nearest folder that looks like a
     dialogues root (else their own folder). ``file`` in the result is the path relative to
     the current folder when it lies below it, else absolute, so users can open it.
     """
     out: list[Diagnostic] = []
     cwd = Path.cwd().resolve()
+
+    def shown(full: Path) -> str:
+        return full.relative_to(cwd).as_posix() if cwd in full.parents else full.as_posix()
+
     for root, (asked, files) in collect(paths, dialogues_root).items():
         sources = {}
         for rel, f in files.items():
@@ -134,7 +174,9 @@ def lint_paths(paths: Sequence[Path], dialogues_root: Path) -> list[Diagnostic]:
             except OSError as e:
                 out.append(diag.make("internal-error", rel, what="the file", error=str(e)))
         for d in lint_sources(sources, asked):
-            full = root / d.file if d.file else root
-            d.file = full.relative_to(cwd).as_posix() if cwd in full.parents else full.as_posix()
+            d.file = shown(files.get(d.file) or (root / d.file if d.file else root))
             out.append(d)
+    for d in conflicts_of(paths, dialogues_root):
+        d.file = shown(Path(d.file.rstrip("/")))
+        out.append(d)
     return sorted(out, key=sort_key)

@@ -11,6 +11,7 @@ from typing import Any
 
 ERROR = "error"
 WARNING = "warning"
+INFO = "info"  # worth knowing, never a problem (a single-file dialogue without markers)
 
 
 @dataclass(slots=True)
@@ -18,7 +19,7 @@ class Diagnostic:
     """One problem found in a file or a dialogue. ``file`` is relative to the dialogues root."""
 
     code: str
-    severity: str  # ERROR or WARNING
+    severity: str  # ERROR, WARNING or INFO
     message: str
     hint: str = ""
     file: str = ""
@@ -161,3 +162,13 @@ class ParsedFile:
             size=d.get("size", 0),
             good_sha256=d.get("good_sha256"),
         )
+
+
+@dataclass(slots=True)
+class SectionFile(ParsedFile):
+    """A part of a single-file dialogue seen as the folder file it stands for (one expert's
+    response in one round, a round's Judge summary, the panel, the tracker as ledger): built
+    in memory by single_file.sections, never stored. ``path`` is the real file's; ``indices``
+    are the positions of ``blocks`` in the real file's block list."""
+
+    indices: list[int] = field(default_factory=list)

@@ -23,9 +23,10 @@ from .grammar import load as load_grammar
 from .model import Block, Diagnostic, ParsedFile, Ref
 
 MARKER_ROLES = frozenset({layout.RESPONSE, layout.VERDICT})
+SINGLE_ROLES = layout.SINGLE_FILE_ROLES  # markers and structure: indexer/single_file.py
 JUDGE_ROLES = frozenset({layout.LEDGER, layout.SCOREBOARD, layout.SUMMARY, layout.VERDICT,
                          layout.POOL, layout.PANEL, layout.PROMPT})
-TEXT_ROLES = MARKER_ROLES | JUDGE_ROLES | {layout.PROMPT}
+TEXT_ROLES = MARKER_ROLES | JUDGE_ROLES | SINGLE_ROLES | {layout.PROMPT}
 
 _md: Any = None
 
@@ -300,12 +301,13 @@ class _FileParser:
         self.setext_break: int | None = None
         self.headings: list[tuple[int, int, str]] = []  # (line0, level, text)
         self.level = 1  # level of the heading being read
+        self.tokens: list[Any] = []  # markdown-it's block tokens (single_file.py reads them too)
 
     def problem(self, code: str, line0: int, col: int | None, **fields: Any) -> None:
         self.diags.append(diag.make(code, self.path, line0 + 1, col, **fields))
 
     def run(self, text: str) -> tuple[list[Block], list[Diagnostic]]:
-        tokens = markdown().parse(text)
+        tokens = self.tokens = markdown().parse(text)
         cell = False
         heading: tuple[int, int] | None = None
         for t in tokens:
@@ -528,6 +530,15 @@ def parse_markers(text: str, grammar: Grammar | None = None, path: str = "",
     return _FileParser(text, g, path, expert).run(text)
 
 
+def parse_markers_tokens(text: str, grammar: Grammar | None = None, path: str = ""
+                         ) -> tuple[list[Block], list[Diagnostic], list[Any]]:
+    """parse_markers, plus the markdown-it block tokens it walked (one parse of the text
+    serves both the markers and the structure of a single-file dialogue)."""
+    fp = _FileParser(text, grammar or load_grammar(), path, None)
+    blocks, diags = fp.run(text)
+    return blocks, diags, fp.tokens
+
+
 # -- files -----------------------------------------------------------------------------------
 def parse_text(text: str, rel_path: str, grammar: Grammar | None = None,
                place: layout.Place | None = None) -> tuple[list[Block], dict[str, Any] | None,
@@ -550,6 +561,11 @@ def parse_text(text: str, rel_path: str, grammar: Grammar | None = None,
             sections = id_sections(fp, judge_grammar().section_heading)
             if sections:
                 data = {"sections": sections}
+    if role in SINGLE_ROLES:
+        from .single_file import read_single_file
+
+        blocks, data, d = read_single_file(text, rel_path, grammar)
+        out += d
     if role in JUDGE_ROLES:
         from .judge import parse_judge  # lazily: markdown-it only when a Judge file is read
 
@@ -578,7 +594,7 @@ def parse_file(rel_path: str, data: bytes, grammar: Grammar | None = None) -> Pa
         text, pf.diagnostics = decode(data, rel_path)
         if rel_path.endswith(".json"):  # line endings only matter to Markdown
             pf.diagnostics = [d for d in pf.diagnostics if d.code != "crlf"]
-        if place.role in MARKER_ROLES:
+        if place.role in MARKER_ROLES or place.role in SINGLE_ROLES:
             grammar = grammar or load_grammar()  # a broken grammar is loud, not per file
         if text is not None:  # prompts: their Key Tensions table only, never blocks
             try:

@@ -59,17 +59,18 @@ def expand_namespace(template: str, dialogues: Path) -> str:
 class Checkout:
     """The git state of the checkout holding a dialogues folder (all None outside git)."""
 
-    dialogues: Path
+    dialogues: Path  # the first dialogue root (git is asked from there)
     top: Path | None = None
     repository: str | None = None
     branch: str | None = None
     commit: str | None = None
     dirty: set[str] = field(default_factory=set)  # dialogue ids with uncommitted changes
+    roots: list[Path] = field(default_factory=list)  # every dialogue root
     _contains: dict[str, bool] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, dialogues: Path) -> Checkout:
-        co = cls(dialogues)
+    def of(cls, dialogues: Path, roots: list[Path] | None = None) -> Checkout:
+        co = cls(dialogues, roots=list(roots or [dialogues]))
         if not dialogues.is_dir():
             return co
         top = _out(dialogues, "rev-parse", "--show-toplevel")
@@ -79,25 +80,27 @@ class Checkout:
         co.commit = _out(dialogues, "rev-parse", "-q", "--verify", "HEAD")
         co.branch = current_branch(dialogues)
         co.repository = _out(dialogues, "config", "--get", "remote.origin.url") or top
-        status = _git(dialogues, "status", "--porcelain", "-z", "--untracked-files=all",
-                      "--", ".")
+        status = _git(co.top, "status", "--porcelain", "-z", "--untracked-files=all", "--",
+                      *(str(r) for r in co.roots if r.is_dir()))
         if status is not None and status.returncode == 0:
-            prefix = co.rel("")
+            prefixes = [co.rel("", r) for r in co.roots]
             entries = iter(status.stdout.split("\0"))
             for entry in entries:  # "XY path" (renames and copies: then the old path)
                 paths = [entry[3:]]
                 if entry[:1] in ("R", "C"):
                     paths.append(next(entries, ""))
                 for path in paths:
-                    if path.startswith(prefix):
-                        co.dirty.add(path[len(prefix):].split("/", 1)[0])
+                    for prefix in prefixes:
+                        if path.startswith(prefix):
+                            name = path[len(prefix):].split("/", 1)[0]
+                            co.dirty.update({name, name.removesuffix(".md")})
         return co
 
-    def rel(self, dialogue_id: str) -> str:
-        """A dialogue folder's path in the repository (``dialogues/<id>``, or the dialogues
-        folder itself with a trailing slash for an empty id)."""
+    def rel(self, dialogue_id: str, root: Path | None = None) -> str:
+        """A dialogue's path in the repository (``<root>/<id>``; the root itself with a
+        trailing slash for an empty id)."""
         assert self.top is not None
-        base = os.path.relpath(self.dialogues.resolve(), self.top.resolve())
+        base = os.path.relpath((root or self.dialogues).resolve(), self.top.resolve())
         base = "" if base == "." else base.replace(os.sep, "/") + "/"
         return base + dialogue_id
 
@@ -120,10 +123,15 @@ class Checkout:
         return self._contains[commit]
 
     def had(self, commit: str, dialogue_id: str) -> bool:
-        """The dialogue's folder existed in ``commit``."""
-        p = _git(self.top or self.dialogues, "cat-file", "-e",
-                 f"{commit}:{self.rel(dialogue_id)}")
-        return p is not None and p.returncode == 0
+        """The dialogue (a folder, or a single file) existed in ``commit`` in some root."""
+        if self.top is None:
+            return False
+        for root in self.roots:
+            for name in (dialogue_id, f"{dialogue_id}.md"):
+                p = _git(self.top, "cat-file", "-e", f"{commit}:{self.rel(name, root)}")
+                if p is not None and p.returncode == 0:
+                    return True
+        return False
 
 
 def stored_commit(provenance: dict[str, Any] | None) -> str | None:

@@ -32,7 +32,7 @@ import random
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -41,7 +41,9 @@ from typing import TYPE_CHECKING, Any
 from . import layout
 from .hashcache import HashCache, sha256_bytes
 from .items import Items, diff
-from .store.base import Conflict, ItemRejected, Revision
+from .roots import FOLDER, Conflict, Found, entry, merge
+from .store.base import Conflict as WriteConflict
+from .store.base import ItemRejected, Revision
 
 if TYPE_CHECKING:
     from .config import Config
@@ -65,7 +67,7 @@ class SyncReport:
     (re)assembled in this run, by severity; ``drift`` lists differences (``check=True``).
     Shared stores: ``refused`` (one line per dialogue this checkout may not overwrite),
     ``kept`` (dialogues absent here that this checkout's history does not show deleted),
-    ``rejected`` (files whose items the store cannot hold), ``conflicts`` (writes retried
+    ``rejected`` (files whose items the store cannot hold), ``retries`` (writes retried
     because another writer committed first)."""
 
     files_seen: int = 0
@@ -80,10 +82,12 @@ class SyncReport:
     seconds: float = 0.0
     dialogues: list[str] = field(default_factory=list)
     drift: list[str] = field(default_factory=list)
+    # dialogue ids met twice across the roots (an error each; the first root is indexed)
+    conflicts: list[str] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)
     kept: list[str] = field(default_factory=list)
     rejected: list[str] = field(default_factory=list)
-    conflicts: int = 0
+    retries: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -99,25 +103,63 @@ class _Disk:
 
 
 def scan(root: Path, only: Collection[str] | None = None) -> dict[str, dict[str, _Disk]]:
-    """``{dialogue id: {path in the dialogue folder: stat}}`` of every indexable file.
+    """``{dialogue id: {path in the dialogue: stat}}`` of every indexable file of one root."""
+    return scan_roots([root], only)[0]
 
-    Files directly under the root (shared pool files) belong to no dialogue and are skipped.
+
+def scan_roots(roots: Sequence[Path], only: Collection[str] | None = None
+               ) -> tuple[dict[str, dict[str, _Disk]], list[Conflict]]:
+    """Every dialogue of the roots, merged in root order (roots.py), and the ids met twice.
+
+    Folders are folder dialogues, ``<id>.dialogue.md`` files single-file dialogues; other
+    files directly under a root (shared pool files) belong to no dialogue and are skipped.
     """
-    out: dict[str, dict[str, _Disk]] = {}
+    found = []
+    for root in roots:
+        folders: dict[str, dict[str, _Disk]] = {}
+        singles: dict[str, dict[str, _Disk]] = {}
+        for e in _entries(root):
+            what = dialogue_entry(e)
+            if what is None or (only is not None and what[0] not in only):
+                continue
+            did, kind = what
+            if kind == FOLDER:
+                files: dict[str, _Disk] = {}
+                _walk(e.path, "", did, files)
+                if files:
+                    folders[did] = files
+            else:
+                st = _stat(e)
+                if st is not None:
+                    singles.setdefault(did, {})[e.name] = st
+        found.append(Found(str(root), folders, singles))
+    return merge(found)
+
+
+def _entries(root: Path) -> list[os.DirEntry[str]]:
     try:
-        top = list(os.scandir(root))
-    except FileNotFoundError:
-        return out
-    for entry in top:
-        if not entry.is_dir() or entry.name.startswith("."):
-            continue
-        if only is not None and entry.name not in only:
-            continue
-        files: dict[str, _Disk] = {}
-        _walk(entry.path, "", entry.name, files)
-        if files:
-            out[entry.name] = files
-    return out
+        return list(os.scandir(root))
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+
+
+def dialogue_entry(e: os.DirEntry[str]) -> tuple[str, str] | None:
+    """(id, FOLDER | FILE) when an entry directly under a root is a dialogue."""
+    try:
+        return entry(e.name, e.is_dir())
+    except OSError:
+        return None
+
+
+def _stat(e: os.DirEntry[str]) -> _Disk | None:
+    """The stat of one file entry (None when it vanished or is no regular file)."""
+    try:
+        if not e.is_file():
+            return None
+        st = e.stat()
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    return _Disk(e.path, st.st_size, st.st_mtime_ns)
 
 
 def _walk(folder: str, prefix: str, did: str, files: dict[str, _Disk]) -> None:
@@ -170,25 +212,27 @@ def build_items(did: str, rels: list[str], changed: dict[str, bytes], old_items:
     from .parse import parse_file
 
     old = {_in_dialogue(did, p): pf for p, pf in parsed_files_from_items(old_items).items()}
+    folder = any(layout.parse_path(did, rel) != rel for rel in rels)  # not only single files
     files: list[ParsedFile] = []
     parsed = 0
     for rel in rels:
         if rel in changed:
-            pf = parse_file(f"{did}/{rel}", changed[rel])
+            pf = parse_file(layout.parse_path(did, rel), changed[rel])
             parsed += 1
             prev = old.get(rel)
             if pf.has_errors and prev is not None and prev.good_sha256 is not None:
                 # keep the last good content; the new sha256 and diagnostics are stored
                 pf.blocks, pf.data, pf.good_sha256 = prev.blocks, prev.data, prev.good_sha256
             files.append(pf)
-        elif rel in old:
+        elif rel in old and (old[rel].role != layout.RECORDING or folder):
             files.append(old[rel])
-        else:  # a stored hash without a rebuildable parse: read the file again
+        else:  # no rebuildable parse (or a recording whose folder is gone: its blocks are
+            # not stored, and now it is the dialogue): read it again
             try:
                 data = Path(paths[rel]).read_bytes()
             except (FileNotFoundError, IsADirectoryError):
                 continue
-            files.append(parse_file(f"{did}/{rel}", data))
+            files.append(parse_file(layout.parse_path(did, rel), data))
             parsed += 1
     return to_items(assemble(did, files)), parsed
 
@@ -234,7 +278,7 @@ def _workers() -> int:
 
 
 class Syncer:
-    """Brings the store in line with the files under ``config.dialogues``."""
+    """Brings the store in line with the files under the dialogue roots of ``config``."""
 
     def __init__(self, config: Config, store: Store, workers: int | None = None) -> None:
         self.config = config
@@ -253,7 +297,8 @@ class Syncer:
         if self._checkout is None:
             from .provenance import Checkout
 
-            self._checkout = Checkout.of(self.config.dialogues)
+            roots = list(self.config.existing_roots) or [self.config.dialogues]
+            self._checkout = Checkout.of(roots[0], roots)
         return self._checkout
 
     @property
@@ -272,22 +317,26 @@ class Syncer:
         overwrites and deletes on a shared store whatever its provenance says."""
         self.force = force
         self._checkout = None
-        if not self.config.dialogues.is_dir():
+        missing = self.config.missing_roots()
+        if missing:
             # A mistyped or unmounted folder must not read as "every dialogue deleted".
             from .config import ConfigError
 
-            raise ConfigError(f"{self.config.dialogues}: dialogues folder not found; check "
+            raise ConfigError(f"{missing[0]}: dialogues folder not found; check "
                               "--dialogues or 'dialogues:' in the config (create the folder "
                               "if it is new)")
         t0 = time.perf_counter()
         rep = SyncReport()
         only = set(dialogues) if dialogues is not None else None
-        on_disk = scan(self.config.dialogues, only)
+        roots = self.config.existing_roots
+        on_disk, conflicts = scan_roots(roots, only)
+        rep.conflicts = [c.message for c in conflicts]
+        rep.diagnostics["error"] += len(conflicts)
         if only is None:
             stored = self.store.all_file_hashes()
         else:
             stored = {d: h for d in sorted(only) if (h := self.store.file_hashes(d))}
-        cache = self._cache = HashCache(self.cache_dir, self.config.dialogues)
+        cache = self._cache = HashCache(self.cache_dir, os.pathsep.join(map(str, roots)))
         ids = sorted(set(on_disk) | set(stored))
         pool: Any = None
         window: deque[_Job] = deque()
@@ -412,10 +461,10 @@ class Syncer:
             try:
                 n = self.store.delete_dialogue(
                     did, rev, self.checkout.record(did) if self.shared else None)
-            except Conflict:
+            except WriteConflict:
                 if attempt == CONFLICT_RETRIES:
                     raise self._gave_up(did, attempt) from None
-                rep.conflicts += 1
+                rep.retries += 1
                 continue
             finally:
                 _unlock(lock)
@@ -426,8 +475,8 @@ class Syncer:
             return
 
     @staticmethod
-    def _gave_up(did: str, attempt: int) -> Conflict:
-        return Conflict(f"dialogue {did}: other writers kept changing it; gave up after "
+    def _gave_up(did: str, attempt: int) -> WriteConflict:
+        return WriteConflict(f"dialogue {did}: other writers kept changing it; gave up after "
                         f"{attempt + 1} attempts; run the sync again")
 
     def _start(self, did: str, disk: dict[str, _Disk], changed: dict[str, bytes],
@@ -449,7 +498,7 @@ class Syncer:
         """After a Conflict: detect, load and build one dialogue afresh (None: nothing left
         to write, another writer stored exactly these files). The caller holds the lock."""
         stored = self.store.file_hashes(did)
-        disk = scan(self.config.dialogues, {did}).get(did, {})
+        disk = scan_roots(self.config.existing_roots, {did})[0].get(did, {})
         if not disk:
             return None
         assert self._cache is not None
@@ -473,10 +522,10 @@ class Syncer:
             try:
                 self._apply_once(job, full, check, rep)
                 return
-            except Conflict:
+            except WriteConflict:
                 if check or attempt == CONFLICT_RETRIES:
                     raise self._gave_up(job.did, attempt) from None
-                rep.conflicts += 1
+                rep.retries += 1
                 time.sleep(random.uniform(0, 0.02 * 2**attempt))  # let the winner finish
                 again = self._again(job.did, full, rep)
                 if again is None:
@@ -532,10 +581,11 @@ class Syncer:
             if it.get("kind") == "diagnostic" and it.get("severity") in rep.diagnostics:
                 rep.diagnostics[it["severity"]] += 1
         if check:
-            drift = [f"{did}/{rel}: " + ("changed since the last sync" if rel in job.stored
-                                         else "not in the store")
+            where = functools.partial(layout.parse_path, did)  # as users see the path
+            drift = [f"{where(rel)}: " + ("changed since the last sync" if rel in job.stored
+                                          else "not in the store")
                      for rel in sorted(job.differs)]
-            drift += [f"{did}/{rel}: deleted, still in the store" for rel in job.gone]
+            drift += [f"{where(rel)}: deleted, still in the store" for rel in job.gone]
             if (puts or deletes) and not drift:
                 drift.append(f"{did}: {len(puts)} items to write, {len(deletes)} to delete")
             rep.drift += drift
@@ -574,6 +624,7 @@ class Syncer:
         state = {
             "last_sync": datetime.now(UTC).isoformat(timespec="seconds"),
             "dialogues_root": str(self.config.dialogues),
+            "dialogue_roots": [str(r) for r in self.config.dialogue_roots],
             "report": rep.to_dict(),
         }
         path = state_file(self.config)

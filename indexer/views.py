@@ -9,6 +9,7 @@ there is one).
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -98,24 +99,24 @@ def names(t: Item) -> list[dict[str, Any]]:
             for n in t.get("names") or [] if isinstance(n, dict)]
 
 
-def dialogue_files(dialogues_root: Path, dialogue_id: str) -> list[tuple[str, Path]]:
-    """``(path relative to the dialogues root, absolute path)`` of the files to index."""
-    folder = dialogues_root / dialogue_id
-    if not dialogue_id or "/" in dialogue_id or dialogue_id.startswith(".") \
-            or not folder.is_dir():
-        raise UnknownDialogue(dialogue_id, str(dialogues_root))
-    out = []
-    for p in sorted(folder.rglob("*")):
-        if not p.is_file():
-            continue
-        rel = p.relative_to(dialogues_root).as_posix()
-        if layout.classify(rel).role != layout.IGNORED:
-            out.append((rel, p))
-    return out
+def dialogue_files(dialogues_root: Path | Sequence[Path], dialogue_id: str
+                   ) -> list[tuple[str, Path]]:
+    """``(path relative to its dialogues root, absolute path)`` of the files to index: the
+    dialogue's folder and single files in every root (roots.py: the first root wins)."""
+    from .sync import scan_roots
+
+    roots = [dialogues_root] if isinstance(dialogues_root, Path) else list(dialogues_root)
+    if not dialogue_id or "/" in dialogue_id or dialogue_id.startswith("."):
+        raise UnknownDialogue(dialogue_id, ", ".join(map(str, roots)))
+    found = scan_roots(roots, {dialogue_id})[0].get(dialogue_id)
+    if not found:
+        raise UnknownDialogue(dialogue_id, ", ".join(map(str, roots)))
+    return sorted((layout.parse_path(dialogue_id, rel), Path(st.path))
+                  for rel, st in found.items())
 
 
-def items_from_files(dialogues_root: Path, dialogue_id: str) -> Items:
-    """Read, parse and assemble one dialogue folder (no store involved)."""
+def items_from_files(dialogues_root: Path | Sequence[Path], dialogue_id: str) -> Items:
+    """Read, parse and assemble one dialogue (no store involved)."""
     from .assemble import assemble
     from .codec import to_items
     from .parse import parse_file

@@ -3,8 +3,9 @@
 One code path: every sync, the start-up reconcile included, is ``Syncer.run(dialogues=...)``
 (``None`` = the whole tree). The daemon only decides *which* dialogues to sync and *when*:
 
-- an event's dialogue is the first path component under the dialogues root; events on
-  the root itself, on files directly under it, or outside it ask for a full reconcile;
+- an event's dialogue is the first path component under its dialogue root (or the id of a
+  single-file dialogue ``<id>.dialogue.md`` directly under a root); events on a root
+  itself, on other files directly under it, or outside every root ask for a full reconcile;
   editor leftovers (``x.md~``, ``4913``, ``.x.swp``...) and hidden folders are ignored;
 - a dialogue is settled after ``debounce`` of quiet; settled dialogues are synced together
   once every pending dialogue is quiet (one sync for a multi-dialogue ``git checkout``),
@@ -75,9 +76,18 @@ def route(root: str, path: str, is_directory: bool) -> str | None:
     if not is_directory:
         if layout.classify(str(PurePosixPath(*parts))).role == layout.IGNORED:
             return None
-        if len(parts) == 1:  # a file directly under the root (a pool file)
-            return RECONCILE
+        if len(parts) == 1:  # a single-file dialogue, else a pool file: the whole tree
+            return layout.single_file_id(parts[0]) or RECONCILE
     return parts[0]
+
+
+def route_roots(roots: list[str], path: str, is_directory: bool) -> str | None:
+    """``route`` against the root the path lies in (the first that holds it); a path
+    outside every root asks for a reconcile."""
+    for root in roots:
+        if path == root or path.startswith(root.rstrip(os.sep) + os.sep):
+            return route(root, path, is_directory)
+    return RECONCILE if path else None
 
 
 class _Handler:
@@ -86,6 +96,7 @@ class _Handler:
     def __init__(self, daemon: Daemon) -> None:
         self.daemon = daemon
         self.root = str(daemon.root)
+        self.roots = [str(r) for r in daemon.roots]
 
     def dispatch(self, event: Any) -> None:
         kind = event.event_type
@@ -97,9 +108,9 @@ class _Handler:
         if src == self.root and kind == "deleted":
             self.daemon.root_lost()
             return
-        keys = {route(self.root, src, event.is_directory)}
+        keys = {route_roots(self.roots, src, event.is_directory)}
         if kind == "moved":
-            keys.add(route(self.root, os.fsdecode(event.dest_path), event.is_directory))
+            keys.add(route_roots(self.roots, os.fsdecode(event.dest_path), event.is_directory))
         keys.discard(None)
         if keys:
             self.daemon.changed(keys)  # type: ignore[arg-type]
@@ -293,18 +304,24 @@ def _native_observer(report: Callable[[str, OSError | None], None]) -> Any:
 
 
 class Daemon:
-    """Watch ``root`` and keep the store in step through ``open_sync()``'s function.
+    """Watch ``root`` (and ``more_roots``) and keep the store in step through
+    ``open_sync()``'s function.
 
     ``open_sync`` is called in the worker thread (SQLite connections belong to the thread
-    that opened them); if its result has ``close()``, that is called on exit.
+    that opened them); if its result has ``close()``, that is called on exit. ``root`` is
+    the primary root: its loss and return are followed (wait, re-arm, reconcile); the other
+    roots are watched when they exist at start (a root created later needs a restart).
     """
 
     def __init__(self, root: Path, open_sync: Callable[[], SyncFn], *,
+                 more_roots: Iterable[Path] = (),
                  debounce: float = 0.1, log: Log | None = None,
                  status_file: Path | None = None, polling: bool = False,
                  poll_interval: float = POLL_INTERVAL,
                  extra_status: dict[str, Any] | None = None) -> None:
         self.root = Path(os.path.abspath(root))
+        self.roots = [self.root] + [p for p in (Path(os.path.abspath(r)) for r in more_roots)
+                                    if p != self.root]
         self.open_sync = open_sync
         self.debounce = debounce
         self.log = log or Log()
@@ -518,8 +535,7 @@ class Daemon:
             obs = None
             try:
                 obs = _native_observer(self._report)
-                obs.schedule(handler, str(self.root), recursive=True,
-                             event_filter=_event_filter())
+                self._schedule(obs, handler)
                 obs.start()
             except OSError as e:
                 self._stop_observer(obs)
@@ -534,10 +550,16 @@ class Daemon:
         from watchdog.observers.polling import PollingObserver
 
         obs = PollingObserver(timeout=self.poll_interval)
-        obs.schedule(handler, str(self.root), recursive=True, event_filter=_event_filter())
+        self._schedule(obs, handler)
         obs.start()
         self._observer = obs
         self._set_status(observer="polling")
+
+    def _schedule(self, obs: Any, handler: _Handler) -> None:
+        """Watch the primary root, and each other root that is a folder now."""
+        for root in self.roots:
+            if root == self.root or root.is_dir():
+                obs.schedule(handler, str(root), recursive=True, event_filter=_event_filter())
 
     @staticmethod
     def _stop_observer(obs: Any) -> None:
@@ -635,10 +657,12 @@ def watch(config: Config, *, debounce_ms: int = 100, json_log: bool = False,
             "stop it first or check `blue-index status`", error=True)
         return 2
     try:
-        daemon = Daemon(config.dialogues, lambda: StoreSync(config),
+        roots = config.existing_roots or config.dialogue_roots[:1]
+        daemon = Daemon(roots[0], lambda: StoreSync(config), more_roots=roots[1:],
                         debounce=max(debounce_ms, 0) / 1000, log=log,
                         status_file=status_path(config), polling=polling,
-                        extra_status={"dialogues": str(config.dialogues),
+                        extra_status={"dialogues": str(roots[0]),
+                                      "dialogue_roots": [str(r) for r in roots],
                                       "backend": config.backend})
         return daemon.run_forever()
     finally:

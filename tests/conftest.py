@@ -13,6 +13,7 @@ REPO = Path(__file__).resolve().parent.parent
 SAMPLES = REPO / "sample_dialogues"
 SHARED = Path(os.environ.get("BLUE_INDEX_SHARED", REPO.parent / "shared"))
 CORPUS = SHARED / "corpus" / "blue-dialogues"
+LEGACY = SHARED / "corpus" / "blue-legacy"
 
 
 @pytest.fixture(scope="session")
@@ -64,3 +65,11 @@ def judge_numbered_dialogue(corpus_dir: Path) -> Path:
                           lambda p: re.search(r"^\| T\d+ \|", _read(p / "tensions.md"), re.M)
                           is not None and any("Key Tensions" in _read(q)
                                               for q in p.glob("round-*/*.prompt.md")))
+
+
+@pytest.fixture(scope="session")
+def legacy_dir() -> Path:
+    """The real single-file dialogues (``../shared/corpus/blue-legacy``), when present."""
+    if not LEGACY.is_dir():
+        pytest.skip(f"single-file corpus not available at {LEGACY} (../shared is not shipped)")
+    return LEGACY

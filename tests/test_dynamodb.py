@@ -29,7 +29,7 @@ from indexer.sync import Syncer
 from tests.support.dynamo import *  # noqa: F403 - the server fixtures
 from tests.support.dynamo import REGION, count_requests, free_port, raw_partition
 from tests.support.stores import make_item, synthetic_dialogue
-from tests.support.sync import cli, expected_items
+from tests.support.sync import cli, dialogue_ids, expected_items
 
 
 def noise(n: int, seed: int = 7) -> str:
@@ -301,7 +301,7 @@ def _parity(tmp_path: Path, source: Path, make) -> None:
     counts = count_requests(dd)
     Syncer(sq_cfg, sq).run()
     rep = Syncer(dd_cfg, dd).run()
-    ids = sorted(p.name for p in source.iterdir() if p.is_dir())
+    ids = dialogue_ids(source)  # folders and single files
     assert [d["dialogue_id"] for d in dd.dialogues()] == ids
     for did in ids:
         want = expected_items(dd_cfg.dialogues, did)  # parse + assemble, no store

@@ -110,7 +110,7 @@ def test_concurrent_writers_leave_one_writers_tree(tmp_path, table_factory, key_
     assert seen and all(ok for _, ok in seen), \
         f"a reader saw a partial partition: {[d for d, ok in seen if not ok]}"
     # every writer finished; all but the last to commit a dialogue had to retry
-    assert sum(w.report.conflicts for w in writers) >= n - 1
+    assert sum(w.report.retries for w in writers) >= n - 1
     _check_converged(table_factory, key_file, encrypted, writers)
 
 
@@ -132,7 +132,7 @@ def test_load_then_other_writer_commits_then_write(tmp_path, table_factory, key_
         a.report = Syncer(a.cfg, a.store, workers=0).run()
 
     _while_b_holds_its_first_load(b, run_a)
-    assert a.report.dialogues_written == 2 and b.report.conflicts >= 1
+    assert a.report.dialogues_written == 2 and b.report.retries >= 1
     fresh = _store(table_factory, key_file, encrypted)
     for did in DIALOGUES:
         assert fresh.load(did) == b.expected(did)
@@ -184,7 +184,7 @@ def test_full_reindex_rekey_races_a_writer(tmp_path, table_factory, key_file):
         f.write_text(f.read_text(encoding="utf-8") + "\nB's edit.\n", encoding="utf-8")
     _while_b_holds_its_first_load(
         b, lambda: Syncer(a.cfg, a.store, workers=0).run(full=True))
-    assert b.report.conflicts >= 1
+    assert b.report.retries >= 1
     fresh = _store(table_factory, key_file, True)
     for did in DIALOGUES:
         assert fresh.load(did) == b.expected(did)
@@ -197,7 +197,7 @@ def test_first_full_reindex_encrypted(tmp_path, table_factory, key_file):
     in the same run (the re-key reloads what the write just committed)."""
     (w,) = [Writer("w", write_tree(tmp_path / "w", 1), _store(table_factory, key_file, True))]
     rep = Syncer(w.cfg, w.store, workers=0).run(full=True)
-    assert sorted(rep.dialogues) == sorted(DIALOGUES) and rep.conflicts == 0
+    assert sorted(rep.dialogues) == sorted(DIALOGUES) and rep.retries == 0
     fresh = _store(table_factory, key_file, True)
     for did in DIALOGUES:
         assert fresh.load(did) == w.expected(did)

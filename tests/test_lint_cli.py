@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -31,6 +32,12 @@ def test_lint_samples_exits_0_warnings_only_where_irregular(samples_dir: Path) -
     r = run("lint", "sample_dialogues", "--json")
     assert r.returncode == 0, r.stdout + r.stderr
     diags = json.loads(r.stdout)
+    # notes (info) only for the single files without markers: the stub and the narrative
+    notes = [d for d in diags if d["severity"] == "info"]
+    assert {d["code"] for d in notes} <= {"single-file-no-markers"}
+    for d in notes:
+        assert not re.search(r"^\s*[-*]?\s*\**\[[A-Z]{2,}", (REPO / d["file"]).read_text(), re.M)
+    diags = [d for d in diags if d["severity"] != "info"]
     assert diags and all(d["severity"] == "warning" for d in diags)
     # each parse-level warning points at something irregular in the file itself
     for d in diags:

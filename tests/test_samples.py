@@ -76,11 +76,14 @@ def test_three_dialogues_with_three_rounds_of_three_or_four_experts() -> None:
             assert role(SAMPLES / d / name) == r
 
 
-def test_every_role_is_present_and_no_top_level_markdown() -> None:
+def test_every_role_is_present_and_top_level_markdown_is_single_file_dialogues() -> None:
     roles = {role(p) for p in files_of(SAMPLES)}
     assert roles == {layout.RESPONSE, layout.PROMPT, layout.PANEL, layout.SUMMARY,
-                     layout.LEDGER, layout.SCOREBOARD, layout.VERDICT, layout.POOL, layout.NOTE}
-    assert not list(SAMPLES.glob("*.md"))
+                     layout.LEDGER, layout.SCOREBOARD, layout.VERDICT, layout.POOL, layout.NOTE,
+                     layout.DIALOGUE_FILE}
+    top = sorted(p.name for p in SAMPLES.glob("*.md"))
+    assert top and all(re.fullmatch(r".+\.dialogue(\.recorded)?\.md", n) for n in top)
+    assert {role(SAMPLES / n) for n in top} == {layout.DIALOGUE_FILE}
     assert role(SAMPLES / "pm-repo-sync-pool.json") == layout.POOL
     assert role(SAMPLES / HEADED / "background.md") == layout.NOTE
     assert role(SAMPLES / TABLED / "round-1" / "context-brief.md") == layout.NOTE

@@ -13,7 +13,7 @@ from indexer.store.sqlite import SQLiteStore
 from tests.support.dynamo import *  # noqa: F403 - the server fixtures
 from tests.support.dynamo import REGION
 from tests.support.stores import synthetic_dialogue
-from tests.support.sync import cli
+from tests.support.sync import cli, dialogue_ids
 
 
 def _exports(store) -> dict[str, str]:
@@ -71,8 +71,7 @@ def test_switch_backends_with_one_command_and_roll_back(tmp_path, samples_dir,
     copied = json.loads(r.stdout)
     sq = SQLiteStore(root / ".blue" / "blue.db")
     want = _exports(sq)
-    assert copied["dialogues"] == len(want) == sum(1 for p in samples_dir.iterdir()
-                                                   if p.is_dir())
+    assert copied["dialogues"] == len(want) == len(dialogue_ids(samples_dir))
     assert copied["written"] == sum(sq.counts()[k] for k in sq.counts() if k != "dialogues")
     use("dynamodb")
     r = cli(root, "reindex", "--json")

@@ -23,7 +23,9 @@ COMMANDS = ("parse_lint", "index", "query", "report", "watch", "hook", "admin", 
 # Options of every command, accepted before the command and after it (``reindex -q``).
 GLOBAL_OPTIONS: tuple[tuple[tuple[str, ...], dict[str, Any]], ...] = (
     (("--root",), {"type": Path, "help": "repository root (default: git top-level or cwd)"}),
-    (("--dialogues",), {"type": Path, "help": "dialogues folder (default ROOT/.blue/dialogues)"}),
+    (("--dialogues",), {"type": Path, "action": "append",
+                        "help": "a dialogues folder; repeat for several (default "
+                                "ROOT/.blue/dialogues and ROOT/.blue/docs/dialogues)"}),
     (("--config",), {"type": Path, "help": "config file (default: ROOT/.blue/config.yaml)"}),
     (("-v", "--verbose"), {"action": "store_true", "help": "show tracebacks and detail"}),
     (("-q", "--quiet"), {"action": "store_true", "help": "print only errors"}),

@@ -30,8 +30,8 @@ def _install(args: argparse.Namespace, ctx: Context) -> int:
 
     # Global options given at install time are baked into the hook (as absolute paths).
     options: list[str] = []
-    if args.dialogues is not None:
-        options += ["--dialogues", str(args.dialogues.resolve())]
+    for folder in getattr(args, "dialogues", None) or []:
+        options += ["--dialogues", str(folder.resolve())]
     if args.config is not None:
         options += ["--config", str(args.config.resolve())]
     try:

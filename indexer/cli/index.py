@@ -88,9 +88,11 @@ def cmd_reindex(args: argparse.Namespace, ctx: Context) -> int:
         ctx.json(rep.to_dict())
     else:
         _print_report(ctx, rep, args.check)
-    for line in rep.refused + rep.rejected:  # one line each, also with --json
+    for line in rep.conflicts:  # an id in two roots: one line each, naming both
+        ctx.err(line)
+    for line in rep.refused + rep.rejected:  # shared stores: one line each, also with --json
         ctx.err(f"blue-index: {line}")
-    problems = rep.refused or rep.rejected or (args.check and rep.drift)
+    problems = rep.conflicts or rep.refused or rep.rejected or (args.check and rep.drift)
     return 1 if problems else 0
 
 
@@ -99,7 +101,7 @@ def _print_report(ctx: Context, rep: SyncReport, check: bool) -> None:
         ("files seen", rep.files_seen), ("parsed", rep.parsed), ("unchanged", rep.unchanged),
         ("deleted", rep.deleted), ("dialogues written", rep.dialogues_written),
         ("items written", rep.items_written), ("items deleted", rep.items_deleted),
-        ("kept (elsewhere)", len(rep.kept)), ("conflicts", rep.conflicts),
+        ("kept (elsewhere)", len(rep.kept)), ("write retries", rep.retries),
         ("errors", rep.diagnostics.get("error", 0)),
         ("warnings", rep.diagnostics.get("warning", 0)),
     ]
@@ -173,7 +175,8 @@ def cmd_status(args: argparse.Namespace, ctx: Context) -> int:
 
     cfg = ctx.config
     doc: dict[str, Any] = {
-        "root": str(cfg.root), "dialogues": str(cfg.dialogues), "backend": cfg.backend,
+        "root": str(cfg.root), "dialogues": str(cfg.dialogues),
+        "dialogue_roots": [str(r) for r in cfg.dialogue_roots], "backend": cfg.backend,
         "encrypted": bool(cfg.encryption), "store": None, "counts": None,
         "last_sync": None, "daemon": _daemon(cfg), "error": None,
     }
@@ -200,7 +203,9 @@ def cmd_status(args: argparse.Namespace, ctx: Context) -> int:
             where += " (not built yet: run 'blue-index reindex')"
         ctx.out(f"{'backend':<10} {cfg.backend}{' (encrypted)' if doc['encrypted'] else ''}")
         ctx.out(f"{'store':<10} {where}")
-        ctx.out(f"{'dialogues':<10} {cfg.dialogues}")
+        for n, r in enumerate(cfg.dialogue_roots):
+            note = "" if r.is_dir() else " (not there)"
+            ctx.out(f"{'dialogues' if n == 0 else '':<10} {r}{note}")
         if doc["counts"] is not None:
             c = doc["counts"]
             ctx.out(f"{'counts':<10} {c.get('dialogues', 0)} dialogues, {c.get('file', 0)} "

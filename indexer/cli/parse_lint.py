@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from ..model import ERROR, Diagnostic, ParsedFile, Ref
+from ..model import ERROR, WARNING, Diagnostic, ParsedFile, Ref
 from .context import Context
 
 
@@ -73,7 +73,8 @@ def diagnostic_lines(diags: list[Diagnostic], color: bool = False) -> list[str]:
     for d in diags:
         sev = f"{d.severity:<7}"
         if color:
-            sev = f"\x1b[{'31' if d.severity == ERROR else '33'}m{sev}\x1b[0m"
+            code = "31" if d.severity == ERROR else "33" if d.severity == WARNING else "36"
+            sev = f"\x1b[{code}m{sev}\x1b[0m"
         out.append(f"{where(d):<{ww}} {sev} {d.code:<{cw}} {d.message}")
         if d.hint:
             out.append(f"    hint: {d.hint}")
@@ -82,15 +83,17 @@ def diagnostic_lines(diags: list[Diagnostic], color: bool = False) -> list[str]:
 
 def summary_line(diags: list[Diagnostic]) -> str:
     e = sum(d.severity == ERROR for d in diags)
-    w = len(diags) - e
+    w = sum(d.severity == WARNING for d in diags)
+    i = len(diags) - e - w
     files = len({d.file for d in diags})
-    return f"{e} error{'s' * (e != 1)}, {w} warning{'s' * (w != 1)} in {files} file" \
+    notes = f", {i} note{'s' * (i != 1)}" if i else ""
+    return f"{e} error{'s' * (e != 1)}, {w} warning{'s' * (w != 1)}{notes} in {files} file" \
            f"{'s' * (files != 1)}"
 
 
-def _configured_dialogues(ctx: Context) -> Path | None:
+def _configured_dialogues(ctx: Context) -> list[Path] | None:
     try:
-        return ctx.config.dialogues
+        return ctx.config.dialogue_roots
     except Exception:  # noqa: BLE001 - parse/lint of explicit paths works without a config
         if ctx.verbose:
             raise
@@ -146,10 +149,11 @@ def lint_diagnostics(args: argparse.Namespace, ctx: Context) -> list[Diagnostic]
     paths = list(args.paths)
     configured = _configured_dialogues(ctx)
     if not paths:
-        if configured is None or not configured.is_dir():
-            raise _Usage(f"{configured or 'dialogues folder'}: not found; give PATH or "
-                         "set --dialogues")
-        paths = [configured]
+        existing = [r for r in configured or [] if r.is_dir()]
+        if not existing:
+            first = configured[0] if configured else "dialogues folder"
+            raise _Usage(f"{first}: not found; give PATH or set --dialogues")
+        paths = existing
     missing = [p for p in paths if not p.exists()]
     if missing:
         raise _Usage(f"{missing[0]}: no such file or folder")

@@ -44,7 +44,7 @@ def _items(ctx: Context, dialogue_id: str) -> Items:
         items = ctx.store(create=False).load(dialogue_id)
         if items:
             return items
-    return items_from_files(ctx.config.dialogues, dialogue_id)
+    return items_from_files(ctx.config.existing_roots, dialogue_id)
 
 
 def _load(ctx: Context, dialogue_id: str) -> Items | None:

@@ -125,7 +125,9 @@ def _extra(value: Any, link: Any) -> list[tuple[str, str | None]]:
     for v in value:
         if isinstance(v, dict):
             text = ", ".join(f"{k}: {x}" for k, x in v.items() if x not in (None, ""))
-            href = next((h for x in v.values() if isinstance(x, str) and (h := link(x))), None)
+            own = v.get("key")  # a merged name links to its own block first
+            href = (link(own) if isinstance(own, str) else None) or next(
+                (h for x in v.values() if isinstance(x, str) and (h := link(x))), None)
         else:
             text, href = str(v), link(str(v))
         out.append((text, href))

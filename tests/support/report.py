@@ -53,9 +53,12 @@ def build_site(root: Path, dialogues: Path) -> BuiltSite:
 
 
 def folder_ids(dialogues: Path) -> list[str]:
-    """Dialogue ids of a dialogues folder, read here: its sub-folders (FORMAT.md 1)."""
-    return sorted(p.name for p in dialogues.iterdir() if p.is_dir()
-                  and not p.name.startswith("."))
+    """Dialogue ids of a dialogues folder, read here: its sub-folders (FORMAT.md 1) and its
+    single-file dialogues ``<id>.dialogue[.recorded].md`` (FORMAT.md 8)."""
+    ids = {p.name for p in dialogues.iterdir() if p.is_dir() and not p.name.startswith(".")}
+    ids |= {m.group(1) for p in dialogues.iterdir() if p.is_file()
+            and (m := re.fullmatch(r"([^.].*?)\.dialogue(?:\.recorded)?\.md", p.name))}
+    return sorted(ids)
 
 
 @pytest.fixture(scope="session")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -39,6 +40,9 @@ def dialogue_files(dialogues: Path, did: str) -> dict[str, bytes]:
         rel = p.relative_to(dialogues).as_posix()
         if p.is_file() and layout.classify(rel).role != layout.IGNORED:
             out[rel] = p.read_bytes()
+    for name in (f"{did}.dialogue.md", f"{did}.dialogue.recorded.md"):  # FORMAT.md 8
+        if (dialogues / name).is_file():
+            out[name] = (dialogues / name).read_bytes()
     return out
 
 
@@ -65,7 +69,12 @@ def store_export(store, did: str) -> str:
 
 
 def dialogue_ids(dialogues: Path) -> list[str]:
-    return sorted(p.name for p in dialogues.iterdir() if p.is_dir() and not p.name.startswith("."))
+    """Folder names and single-file dialogue ids (``<id>.dialogue[.recorded].md``): an
+    independent reading of FORMAT.md 1 and 8, not layout.py's."""
+    ids = {p.name for p in dialogues.iterdir() if p.is_dir() and not p.name.startswith(".")}
+    ids |= {m.group(1) for p in dialogues.iterdir() if p.is_file()
+            and (m := re.fullmatch(r"([^.].*?)\.dialogue(?:\.recorded)?\.md", p.name))}
+    return sorted(ids)
 
 
 def cli(root: Path, *args: str, env: dict[str, str] | None = None,
