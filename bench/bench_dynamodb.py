@@ -6,11 +6,13 @@
 Without ``--endpoint`` a moto server is started on a free port (fake credentials). Prints,
 per backend and phase (full reindex, no-op reindex, one file edited in each of ``--edits``
 dialogues): files, items written, DynamoDB requests by operation (counted with a boto3
-event hook), seconds. Then checks, per edited dialogue, the requests against the model
-"1 partition Query + ceil(non-file changes / 25) + ceil(file changes / 25) batch writes"
-(file items go in their own, final batches so an interrupted sync is redone). moto is an
-in-process Python emulator: its seconds say nothing about AWS latency, only the request
-and item counts carry over.
+event hook), seconds. Then checks, per edited dialogue, the requests against the model of
+the revision protocol, "1 partition Query + ceil(changes / 25) BatchWriteItem + 2
+UpdateItem (begin, commit)", plus 1 registry Query per run, and prints beside it what the
+model before revisions was ("1 partition Query + ceil(non-file changes / 25) + ceil(file
+changes / 25) batch writes", file items in their own final batches, + 1 index Query per
+run). moto is an in-process Python emulator: its seconds say nothing about AWS latency,
+only the request and item counts carry over.
 """
 
 from __future__ import annotations
@@ -115,13 +117,14 @@ def main(argv: list[str] | None = None) -> int:
         pre = dict(counts)
         run("edit", "dynamodb", dd)
         got = {k: counts.get(k, 0) - pre.get(k, 0) for k in counts}
-        expected_batches = 0
+        expected_batches = old_batches = 0
         for did, (puts, deletes) in changes.items():
             sks = [i["sk"] for i in puts] + deletes
             nf = sum(1 for s in sks if not s.startswith("file#"))
             fi = len(sks) - nf
-            b = math.ceil(nf / 25) + math.ceil(fi / 25)
+            b = math.ceil(len(sks) / 25)
             expected_batches += b
+            old_batches += math.ceil(nf / 25) + math.ceil(fi / 25)
             per_dialogue.append((did, nf, fi, b))
 
         print(f"corpus: {a.dialogues} dialogues x {a.rounds} rounds x {a.experts} experts = "
@@ -131,19 +134,25 @@ def main(argv: list[str] | None = None) -> int:
         for phase, name, f, items, sent, req, secs in rows:
             reqs = ", ".join(f"{k} {v}" for k, v in sorted(req.items())) or "-"
             print(f"{phase:<6} {name:<9} {f:>6} {items:>7} {sent!s:>6} {secs:>8.2f}  {reqs}")
-        print("edited dialogues (non-file changes, file changes, expected batch writes):")
+        print("edited dialogues (non-file changes, file changes -> requests now):")
         for did, nf, fi, b in per_dialogue:
-            print(f"  {did}: {nf} + {fi} -> 1 Query + {b} BatchWriteItem")
-        q_ok = got.get("Query", 0) == len(ids) + 1  # + the file-hash index Query of the run
-        b_ok = got.get("BatchWriteItem", 0) == expected_batches
-        print(f"model: {len(ids) + 1} Query (1 per changed dialogue + 1 index read), "
-              f"{expected_batches} BatchWriteItem; measured {got.get('Query', 0)} Query, "
-              f"{got.get('BatchWriteItem', 0)} BatchWriteItem -> "
-              f"{'OK' if q_ok and b_ok else 'MISMATCH'}")
+            print(f"  {did}: {nf} + {fi} -> 1 Query + {b} BatchWriteItem + 2 UpdateItem")
+        n = len(ids)
+        want = {"Query": n + 1, "BatchWriteItem": expected_batches, "UpdateItem": 2 * n}
+        measured = {k: got.get(k, 0) for k in want}
+        ok = measured == want and not got.get("GetItem") and not got.get("Scan")
+        print(f"{'':<8}{'model before revisions':>24} {'model now':>12} {'measured now':>14}")
+        for k, old in (("Query", n + 1), ("BatchWriteItem", old_batches), ("UpdateItem", 0)):
+            print(f"{k:<16}{old:>16} {want[k]:>12} {measured[k]:>14}")
+        total_old = n + 1 + old_batches
+        print(f"{'requests':<16}{total_old:>16} {sum(want.values()):>12} "
+              f"{sum(measured.values()):>14}  -> {'OK' if ok else 'MISMATCH'}")
+        noop = next(r for r in rows if r[0] == "no-op" and r[1] == "dynamodb")[5]
+        print(f"no-op run: {noop} (model: 1 Query, before and now)")
         sq.close()
         dd.delete_table()
         dd.close()
-        return 0 if q_ok and b_ok else 1
+        return 0 if ok and noop == {"Query": 1} else 1
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
         if server is not None:

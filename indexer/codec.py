@@ -66,6 +66,9 @@ def _diag_item(sk: str, d: Diagnostic) -> Item:
                  severity=d.severity, message=d.message, hint=d.hint)
 
 
+diagnostic_item = _diag_item  # public: the sync engine adds store-level diagnostics
+
+
 def to_items(dialogue: Dialogue) -> Items:
     d = dialogue
     items: Items = {}

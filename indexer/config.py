@@ -6,7 +6,8 @@ one string), else both defaults, ``.blue/dialogues`` (round folders) and
 exist is skipped; one given explicitly must exist.
 
 Environment overrides (for CI and servers): ``BLUE_INDEX_BACKEND``, ``BLUE_INDEX_SQLITE_PATH``,
-``BLUE_INDEX_DYNAMODB_TABLE``, ``BLUE_INDEX_DYNAMODB_REGION``, ``BLUE_INDEX_DYNAMODB_ENDPOINT``.
+``BLUE_INDEX_DYNAMODB_TABLE``, ``BLUE_INDEX_DYNAMODB_REGION``, ``BLUE_INDEX_DYNAMODB_ENDPOINT``,
+``BLUE_INDEX_DYNAMODB_NAMESPACE``.
 """
 
 from __future__ import annotations
@@ -151,7 +152,8 @@ def load(
     ddb.setdefault("endpoint_url", None)
     for key, var in (("table", "BLUE_INDEX_DYNAMODB_TABLE"),
                      ("region", "BLUE_INDEX_DYNAMODB_REGION"),
-                     ("endpoint_url", "BLUE_INDEX_DYNAMODB_ENDPOINT")):
+                     ("endpoint_url", "BLUE_INDEX_DYNAMODB_ENDPOINT"),
+                     ("namespace", "BLUE_INDEX_DYNAMODB_NAMESPACE")):
         if env.get(var):
             ddb[key] = env[var]
     roots, explicit = _roots(root, dialogues, data, path)

@@ -36,6 +36,8 @@ SCHEMA: dict[str, Any] = _section({
             "profile": _STR_OR_NULL, "max_attempts": {"type": "integer", "minimum": 1},
             "retry_mode": {"enum": ["standard", "adaptive", "legacy"]},
             "connect_timeout": _POSITIVE, "read_timeout": _POSITIVE,
+            # many writers (issue 14): a per-branch view, a writer's lease, a reader's wait
+            "namespace": _STR_OR_NULL, "lease_s": _POSITIVE, "wait_s": _POSITIVE,
         }),
     }),
     "hook": _section({"sync": _BOOL, "strict": _BOOL}),
@@ -46,7 +48,7 @@ SCHEMA: dict[str, Any] = _section({
     "limits": _section({"max_file_size": {"type": "integer", "minimum": 1}}),
 })
 # Bump with any change to SCHEMA, so remembered results of the old schema are not trusted.
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 
 
 def problem(data: Any) -> str | None:

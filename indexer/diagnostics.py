@@ -76,6 +76,9 @@ CODES: dict[str, Code] = {
                            ".blue/config.yaml"),
     "name-not-utf8": Code(ERROR, "name is not valid UTF-8 (shown as {name}); not read",
                           "rename it with a UTF-8 name"),
+    # -- store (sync) -----------------------------------------------------------------------
+    "store-rejected": Code(ERROR, "the store cannot hold this file: {reason}",
+                           "rename the file; the rest of the dialogue is stored without it"),
     # -- single-file dialogues and dialogue roots ------------------------------------------
     "single-file-no-markers": Code(INFO, "no markers found in this {family} dialogue; indexed "
                                    "with its title, rounds and experts",

@@ -225,7 +225,9 @@ class KmsKeySource:
         import botocore.config
 
         self._errors = _boto_errors()
-        cfg = botocore.config.Config(retries={"mode": "standard", "max_attempts": 5})
+        # bounded like the DynamoDB client: a KMS endpoint that never answers fails in ~20 s
+        cfg = botocore.config.Config(retries={"mode": "standard", "max_attempts": 3},
+                                     connect_timeout=3, read_timeout=6)
         self._client: Any = boto3.client(
             "kms", region_name=region or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1",
             endpoint_url=endpoint_url, config=cfg)

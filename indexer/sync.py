@@ -12,6 +12,13 @@ A file whose content has errors is indexed from its clean version at git HEAD, e
 what parses (FORMAT.md 5: the store depends on the files and HEAD alone); other files are
 never affected by it. Entries that cannot be read are diagnostics (fsread).
 
+Many writers: each dialogue is written as one revision against the revision it was loaded
+at (``store.write(expect=...)``); when another writer committed first the write is refused
+(Conflict) and this engine re-detects, reloads, re-diffs and retries, ``CONFLICT_RETRIES``
+times at most. On a shared store (DynamoDB) the provenance rules of ``provenance.py`` decide
+whether this checkout may overwrite or delete a dialogue (``force`` lifts them), and an item
+the store cannot hold is reported against its file while the rest of the tree syncs.
+
 Big runs (``PARALLEL_MIN`` files to parse, e.g. a first or ``--full`` reindex) parse and
 assemble dialogues in forked worker processes while this process hashes, diffs and writes;
 never from a threaded process (the watch daemon), where forking is unsafe.
@@ -22,6 +29,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import random
 import threading
 import time
 from collections import deque
@@ -37,10 +45,13 @@ from .hashcache import HashCache, sha256_bytes
 from .headrev import Head, head_of
 from .items import Item, Items, diff
 from .roots import FOLDER, Conflict, Found, entry, merge
+from .store.base import Conflict as WriteConflict
+from .store.base import ItemRejected, Revision
 
 if TYPE_CHECKING:
     from .config import Config
     from .model import ParsedFile
+    from .provenance import Checkout
     from .store.base import Store
 
 Progress = Callable[[int, int, str], None]
@@ -50,12 +61,17 @@ KILL_ENV = "BLUE_INDEX_TEST_KILL_AFTER_WRITES"
 # PARALLEL_MIN files to parse.
 WORKERS_ENV = "BLUE_INDEX_WORKERS"
 PARALLEL_MIN = 256
+CONFLICT_RETRIES = 6  # reload + re-diff + retry when another writer committed first
 
 
 @dataclass(slots=True)
 class SyncReport:
     """What one run saw and did. ``diagnostics`` counts the diagnostics of the dialogues
-    (re)assembled in this run, by severity; ``drift`` lists differences (``check=True``)."""
+    (re)assembled in this run, by severity; ``drift`` lists differences (``check=True``).
+    Shared stores: ``refused`` (one line per dialogue this checkout may not overwrite),
+    ``kept`` (dialogues absent here that this checkout's history does not show deleted),
+    ``rejected`` (files whose items the store cannot hold), ``retries`` (writes retried
+    because another writer committed first)."""
 
     files_seen: int = 0
     parsed: int = 0
@@ -71,6 +87,10 @@ class SyncReport:
     drift: list[str] = field(default_factory=list)
     # dialogue ids met twice across the roots (an error each; the first root is indexed)
     conflicts: list[str] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)
+    rejected: list[str] = field(default_factory=list)
+    retries: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -351,6 +371,8 @@ class _Job:
     gone: list[str]
     old_items: Items
     pending: Any  # a Future, or the (items, parsed) result when built in this process
+    args: tuple[Any, ...]  # build_items' arguments (to rebuild without a rejected file)
+    rev: Revision = field(default_factory=Revision)  # what the load saw
     lock: int | None = None  # the dialogue's lock, held from load to write
 
 
@@ -377,6 +399,23 @@ class Syncer:
         self._kill_after = int(kill) if kill and kill.isdigit() else None
         self._writes = 0
         self.workers = workers if workers is not None else _workers()
+        self.force = False
+        self._checkout: Checkout | None = None
+        self._cache: HashCache | None = None
+
+    @property
+    def checkout(self) -> Checkout:
+        """The git state of this checkout (read once per Syncer, only when needed)."""
+        if self._checkout is None:
+            from .provenance import Checkout
+
+            roots = list(self.config.existing_roots) or [self.config.dialogues]
+            self._checkout = Checkout.of(roots[0], roots)
+        return self._checkout
+
+    @property
+    def shared(self) -> bool:
+        return bool(getattr(self.store, "shared", False))
 
     @property
     def cache_dir(self) -> Path:
@@ -384,12 +423,16 @@ class Syncer:
 
     def run(self, full: bool = False, check: bool = False,
             dialogues: Collection[str] | None = None,
-            progress: Progress | None = None, repair: bool = False) -> SyncReport:
+            progress: Progress | None = None, repair: bool = False,
+            force: bool = False) -> SyncReport:
         """Sync every dialogue (or only ``dialogues``). ``full`` re-reads and re-parses every
         file (and re-seals an encrypted store). ``check`` writes nothing: it rebuilds every
         dialogue from the files in memory and lists each difference from the stored items in
         ``drift``. ``repair`` rebuilds every dialogue the same way and writes exactly the
-        dialogues whose items differ."""
+        dialogues whose items differ. ``force`` overwrites and deletes on a shared store
+        whatever its provenance says."""
+        self.force = force
+        self._checkout = None
         rekey = full
         full = full or check or repair
         missing = self.config.missing_roots()
@@ -411,7 +454,7 @@ class Syncer:
             stored = self.store.all_file_hashes()
         else:
             stored = {d: h for d in sorted(only) if (h := self.store.file_hashes(d))}
-        cache = HashCache(self.cache_dir, os.pathsep.join(map(str, roots)))
+        cache = self._cache = HashCache(self.cache_dir, os.pathsep.join(map(str, roots)))
         ids = sorted(set(on_disk) | set(stored))
         self._head = head_of(roots)
         self._touched: dict[str, set[str] | None] = {}
@@ -542,17 +585,7 @@ class Syncer:
         if not changed and not gone and not review:
             return None
         if not disk:  # folder gone or emptied: the whole partition goes
-            if check:
-                rep.drift.append(f"{did}: dialogue no longer on disk, still in the store")
-                return None
-            lock = self._lock(did)
-            try:
-                rep.items_deleted += self.store.delete_dialogue(did)
-            finally:
-                _unlock(lock)
-            rep.dialogues_written += 1
-            rep.dialogues.append(did)
-            self._after_write()
+            self._delete(did, check, rep)
             return None
         return disk, changed, differs, review
 
@@ -570,20 +603,73 @@ class Syncer:
         touched = self._touched[last]
         return touched is None or did in touched
 
+    def _delete(self, did: str, check: bool, rep: SyncReport) -> None:
+        """A dialogue gone from disk: delete its partition (on a shared store only if this
+        checkout's history shows it deleted, see provenance.py)."""
+        from .provenance import may_delete
+
+        for attempt in range(CONFLICT_RETRIES + 1):
+            rev = self.store.revision(did)
+            if self.shared and not self.force and \
+                    not may_delete(rev.provenance, self.checkout, did):
+                rep.kept.append(did)
+                return
+            if check:
+                rep.drift.append(f"{did}: dialogue no longer on disk, still in the store")
+                return
+            lock = self._lock(did)
+            try:
+                n = self.store.delete_dialogue(
+                    did, rev, self.checkout.record(did) if self.shared else None)
+            except WriteConflict:
+                if attempt == CONFLICT_RETRIES:
+                    raise self._gave_up(did, attempt) from None
+                rep.retries += 1
+                continue
+            finally:
+                _unlock(lock)
+            rep.items_deleted += n
+            rep.dialogues_written += 1
+            rep.dialogues.append(did)
+            self._after_write()
+            return
+
+    @staticmethod
+    def _gave_up(did: str, attempt: int) -> WriteConflict:
+        return WriteConflict(f"dialogue {did}: other writers kept changing it; gave up after "
+                        f"{attempt + 1} attempts; run the sync again")
+
     def _start(self, did: str, disk: dict[str, _Disk],
                changed: dict[str, bytes | fsread.Problem], differs: set[str],
-               stored: dict[str, str], pool: Any, check: bool, review: bool = False) -> _Job:
-        lock = None if check else self._lock(did)
+               stored: dict[str, str], pool: Any, check: bool, review: bool = False,
+               lock: bool = True) -> _Job:
+        fd = None if check or not lock else self._lock(did)
         try:
-            old_items = self.store.load(did)
+            old_items, rev = self.store.load_for_update(did)
         except BaseException:
-            _unlock(lock)
+            _unlock(fd)
             raise
         args = (did, sorted(disk), changed, old_items, disk, self._head, review,
                 self.config.max_file_size)
         pending = pool.submit(build_items, *args) if pool is not None else build_items(*args)
         gone = sorted(p for p in stored if p not in disk)
-        return _Job(did, stored, differs, gone, old_items, pending, lock)
+        return _Job(did, stored, differs, gone, old_items, pending, args, rev, fd)
+
+    def _again(self, did: str, full: bool, rep: SyncReport) -> _Job | None:
+        """After a Conflict: detect, load and build one dialogue afresh (None: nothing left
+        to write, another writer stored exactly these files). The caller holds the lock."""
+        stored = self.store.file_hashes(did)
+        disk = scan_roots(self.config.existing_roots, {did}, self.config.root,
+                          self.config.max_file_size)[0].get(did, {})
+        if not disk:
+            return None
+        assert self._cache is not None
+        found = self._detect(did, disk, stored, self._cache, full, False, SyncReport())
+        if found is None:
+            return None
+        disk, changed, differs, review = found
+        job = self._start(did, disk, changed, differs, stored, None, False, review, lock=False)
+        return job
 
     def _finish(self, job: _Job, full: bool, check: bool, rep: SyncReport) -> None:
         try:
@@ -593,15 +679,69 @@ class Syncer:
             job.lock = None
 
     def _apply(self, job: _Job, full: bool, check: bool, rep: SyncReport) -> None:
-        """Diff the rebuilt items against the loaded partition; write (or report) the diff."""
+        """Write (or report) one dialogue's diff; on Conflict start that dialogue again."""
+        for attempt in range(CONFLICT_RETRIES + 1):
+            try:
+                self._apply_once(job, full, check, rep)
+                return
+            except WriteConflict:
+                if check or attempt == CONFLICT_RETRIES:
+                    raise self._gave_up(job.did, attempt) from None
+                rep.retries += 1
+                time.sleep(random.uniform(0, 0.02 * 2**attempt))  # let the winner finish
+                again = self._again(job.did, full, rep)
+                if again is None:
+                    return
+                job = again
+
+    def _built(self, job: _Job, rep: SyncReport) -> Items:
         pending = job.pending
         new_items, parsed = pending.result() if hasattr(pending, "result") else pending
+        job.pending = (new_items, 0)  # counted once, even when the write is retried
         rep.parsed += parsed
+        return new_items
+
+    def _apply_once(self, job: _Job, full: bool, check: bool, rep: SyncReport) -> None:
+        """Diff the rebuilt items against the loaded partition; write (or report) the diff."""
+        did = job.did
+        new_items = self._built(job, rep)
+        puts, deletes = diff(job.old_items, new_items)
+        rejected: list[tuple[str, str]] = []  # (file, reason) the store could not hold
+        while not check and (puts or deletes or job.rev.repair):
+            if self.shared and not self.force:
+                from .provenance import refuse_overwrite
+
+                reason = refuse_overwrite(job.rev.provenance, self.checkout)
+                if reason is not None:
+                    rep.refused.append(f"{did}: {reason}")
+                    return
+            try:
+                self.store.write(did, puts, deletes, job.rev,
+                                 self.checkout.record(did) if self.shared else None)
+            except ItemRejected as e:
+                rel = _file_of(did, new_items.get(e.sk))
+                if rel is None or rel not in job.args[1]:  # not one file's: skip the dialogue
+                    rep.rejected.append(f"{did}: {e}")
+                    return
+                safe = _printable(rel)
+                rep.rejected.append(f"{did}/{safe}: {e.reason}; rename it")
+                rejected.append((safe, e.reason))
+                args = list(job.args)
+                args[1] = [r for r in args[1] if r != rel]
+                job.args = tuple(args)
+                new_items = build_items(*job.args)[0]
+                new_items.update(_rejection_items(did, rejected))
+                puts, deletes = diff(job.old_items, new_items)
+                continue
+            rep.items_written += len(puts)
+            rep.items_deleted += len(deletes)
+            rep.dialogues_written += 1
+            rep.dialogues.append(did)
+            self._after_write()
+            break
         for it in new_items.values():
             if it.get("kind") == "diagnostic" and it.get("severity") in rep.diagnostics:
                 rep.diagnostics[it["severity"]] += 1
-        did = job.did
-        puts, deletes = diff(job.old_items, new_items)
         if check:
             where = functools.partial(layout.parse_path, did)  # as users see the path
             drift = [f"{where(rel)}: " + ("changed since the last sync" if rel in job.stored
@@ -612,13 +752,6 @@ class Syncer:
                 drift = item_drift(did, job.old_items, puts, deletes)
             rep.drift += drift
             return
-        if puts or deletes:
-            self.store.write(did, puts, deletes)
-            rep.items_written += len(puts)
-            rep.items_deleted += len(deletes)
-            rep.dialogues_written += 1
-            rep.dialogues.append(did)
-            self._after_write()
         if full and hasattr(self.store, "rekey"):  # encrypted: re-seal under a fresh data key
             self.store.rekey(did)
 
@@ -731,6 +864,37 @@ def item_drift(did: str, old: Items, puts: list[Item], deletes: list[str]) -> li
     if len(lines) > DRIFT_LINES:
         lines[DRIFT_LINES:] = [f"{did}: ... and {len(lines) - DRIFT_LINES} more differences"]
     return lines
+
+
+def _printable(name: str) -> str:
+    """A file name as text, the bytes that are not UTF-8 as ``\\xNN`` escapes."""
+    try:
+        raw = name.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return name.encode("utf-8", "backslashreplace").decode()
+    return raw.decode("utf-8", "backslashreplace")
+
+
+def _rejection_items(did: str, rejected: list[tuple[str, str]]) -> Items:
+    """``store-rejected`` diagnostics (dialogue level, so their keys never hold the name
+    that could not be stored) for the files left out of a dialogue."""
+    from .codec import DIALOGUE_DIAG, diagnostic_item
+    from .diagnostics import make
+
+    out: Items = {}
+    for n, (rel, reason) in enumerate(rejected, 1):
+        sk = f"diag#{DIALOGUE_DIAG}#r{n:04d}"
+        out[sk] = diagnostic_item(sk, make("store-rejected", file=f"{did}/{rel}",
+                                           reason=reason))
+    return out
+
+
+def _file_of(did: str, item: dict[str, Any] | None) -> str | None:
+    """The file (path in the dialogue folder) an item came from."""
+    if item is None:
+        return None
+    path = item.get("path") if item.get("kind") == "file" else item.get("file")
+    return _in_dialogue(did, path) if isinstance(path, str) else None
 
 
 def _unlock(fd: int | None) -> None:

@@ -541,6 +541,8 @@ class Daemon:
                  f"{fields.get('items_deleted', 0)} deleted, {ms} ms",
                  full=batch.full, reason=batch.reason, dialogues=sorted(batch.dialogues),
                  ms=ms, syncs=self.syncs, **fields)
+        for line in [*getattr(report, "refused", ()), *getattr(report, "rejected", ())]:
+            self.log("warning", line, error=True)  # shared store: not written (provenance)
         self._set_status(syncs=self.syncs, reconciles=self.reconciles, last_sync=_now_iso(),
                          last_sync_dialogues=(["*"] if batch.full else dialogues)[:50],
                          last_sync_ms=ms, state="watching")

@@ -27,21 +27,9 @@ from indexer.store.base import StoreUnavailable
 from indexer.store.sqlite import SQLiteStore
 from indexer.sync import Syncer
 from tests.support.dynamo import *  # noqa: F403 - the server fixtures
-from tests.support.dynamo import REGION, count_requests, free_port
+from tests.support.dynamo import REGION, count_requests, free_port, raw_partition
 from tests.support.stores import make_item, synthetic_dialogue
 from tests.support.sync import cli, dialogue_ids, expected_items
-
-
-def raw_partition(store, did: str) -> list[dict]:
-    """The partition as DynamoDB holds it (low-level client, independent of the codec)."""
-    out, kw = [], {"TableName": store.table, "KeyConditionExpression": "pk = :p",
-                   "ExpressionAttributeValues": {":p": {"S": f"dialogue#{did}"}}}
-    while True:
-        r = store.client.query(**kw)
-        out += r["Items"]
-        if "LastEvaluatedKey" not in r:
-            return out
-        kw["ExclusiveStartKey"] = r["LastEvaluatedKey"]
 
 
 def noise(n: int, seed: int = 7) -> str:
@@ -152,7 +140,10 @@ def test_parts_left_by_an_interrupted_write_are_ignored_then_cleaned(dynamo_stor
 # --------------------------------------------------------------------------- requests
 
 
-def test_requests_per_write_and_file_items_last(dynamo_store_factory):
+def test_requests_per_revision(dynamo_store_factory):
+    """A writer: 1 GetItem (the revision read before the load, or the run's registry Query),
+    1 Query, then 2 UpdateItem (begin, commit) around ceil(items/25) BatchWriteItem; a data
+    key goes first, alone."""
     store = dynamo_store_factory()
     counts = count_requests(store)
     sent: list[list[str]] = []
@@ -161,27 +152,29 @@ def test_requests_per_write_and_file_items_last(dynamo_store_factory):
         lambda params, **_: sent.append([
             (r.get("PutRequest", {}).get("Item") or r.get("DeleteRequest", {}).get("Key"))
             ["sk"]["S"] for r in params["RequestItems"][store.table]]))
-    items = synthetic_dialogue("d1", blocks=60)  # 70 non-file items, 2 file items
-    store.load("d1")
-    store.write("d1", list(items.values()), [])
-    non_file = sum(1 for sk in items if not sk.startswith("file#"))
-    # + the partition marker (new partition); files in their own, final batch
-    assert counts["BatchWriteItem"] == math.ceil((non_file + 1) / 25) + 1
-    assert counts["items"] == len(items) and counts["internal"] == 1
-    assert all(sk.startswith("file#") for sk in sent[-1])
-    assert not any(sk.startswith("file#") for batch in sent[:-1] for sk in batch)
+    items = synthetic_dialogue("d1", blocks=60)  # 71 items and a data key
+    old, rev = store.load_for_update("d1")
+    assert old == {} and rev.number == 0
+    store.write("d1", list(items.values()), [], rev)
+    assert counts["GetItem"] == 1 and counts["Query"] == 1 and counts["UpdateItem"] == 2
+    assert counts["BatchWriteItem"] == 1 + math.ceil((len(items) - 1) / 25)
+    assert sent[0] == ["datakey"]
+    assert counts["items"] == len(items) and counts.get("internal", 0) == 0
     assert "Scan" not in counts
-    # an edit: one Query to load, then only the changed items
+    # an edit: one GetItem + one Query to load, then only the changed items, 2 for commit
     before = dict(counts)
-    new = {sk: dict(it) for sk, it in store.load("d1").items()}
+    loaded, rev = store.load_for_update("d1")
+    assert loaded == items and rev.number == 1
+    new = {sk: dict(it) for sk, it in loaded.items()}
     new["block#00#muffin#perspective#P07"]["body"] = "edited"
     new["file#verdict.md"]["sha256"] = "f" * 64
     puts, deletes = diff(items, new)
-    store.write("d1", puts, deletes)
-    assert counts["Query"] - before["Query"] == 1
-    assert counts["BatchWriteItem"] - before["BatchWriteItem"] == 2
-    assert counts["items"] - before["items"] == 2
-    assert counts["internal"] == 1  # counts unchanged: the marker is not rewritten
+    store.write("d1", puts, deletes, rev)
+    delta = {k: counts[k] - before.get(k, 0) for k in counts}
+    assert delta == {"GetItem": 1, "Query": 1, "BatchWriteItem": 1, "UpdateItem": 2,
+                     "items": 2}
+    assert store.revision("d1").number == 2
+    assert store.file_hashes("d1") == {"round-0/muffin.md": "a" * 64, "verdict.md": "f" * 64}
 
 
 def test_no_scan_on_any_read(dynamo_store_factory):
@@ -258,7 +251,8 @@ def _bare_cli(root: Path, *args: str, **env: str) -> subprocess.CompletedProcess
                           capture_output=True, text=True, env={**base, **env}, check=False)
 
 
-def test_unreachable_endpoint_and_missing_credentials_are_one_line_exit_3(tmp_path):
+def test_unreachable_endpoint_and_missing_credentials_are_one_line_exit_3(tmp_path,
+                                                                       fake_aws_credentials):
     root = _repo(tmp_path, f"http://127.0.0.1:{free_port()}", "t")
     r = cli(root, "reindex")
     assert r.returncode == 3 and len(r.stderr.strip().splitlines()) == 1

@@ -21,7 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from indexer.keys import FileKeySource, KeyError_
-from indexer.store.base import IntegrityError, StoreUnavailable
+from indexer.store.base import Conflict, IntegrityError, Revision, StoreUnavailable
 from indexer.store.envelope import EncryptedStore
 
 
@@ -30,6 +30,7 @@ class DictStore:
 
     def __init__(self) -> None:
         self.parts: dict[str, dict[str, str]] = {}
+        self.revs: dict[str, int] = {}
         self.writes = 0
 
     def load(self, did):
@@ -39,8 +40,17 @@ class DictStore:
         return {it["path"]: it["sha256"] for it in self.load(did).values()
                 if it["kind"] == "file"}
 
-    def write(self, did, puts, deletes):
+    def load_for_update(self, did):
+        return self.load(did), Revision(self.revs.get(did, 0))
+
+    def revision(self, did):
+        return Revision(self.revs.get(did, 0))
+
+    def write(self, did, puts, deletes, expect=None, provenance=None):
+        if expect is not None and expect.number != self.revs.get(did, 0):
+            raise Conflict(f"{did} changed")
         self.writes += 1
+        self.revs[did] = self.revs.get(did, 0) + 1
         part = self.parts.setdefault(did, {})
         for sk in deletes:
             part.pop(sk, None)
@@ -48,7 +58,13 @@ class DictStore:
             part[it["sk"]] = json.dumps(it)
         return len(puts) + len(deletes)
 
-    def delete_dialogue(self, did):
+    def put_if_absent(self, did, item):
+        part = self.parts.setdefault(did, {})
+        part.setdefault(item["sk"], json.dumps(item))
+        return json.loads(part[item["sk"]])
+
+    def delete_dialogue(self, did, expect=None, provenance=None):
+        self.revs[did] = self.revs.get(did, 0) + 1
         return len(self.parts.pop(did, {}))
 
     def _all(self, pred):

@@ -22,7 +22,7 @@ from tests.support.sync import (
 
 REINDEX_KEYS = {"files_seen", "parsed", "unchanged", "hashed", "deleted", "dialogues_written",
                 "items_written", "items_deleted", "diagnostics", "seconds", "dialogues", "drift",
-                "conflicts"}
+                "conflicts", "refused", "kept", "rejected", "retries"}  # the last four: issue 14
 
 
 @pytest.fixture

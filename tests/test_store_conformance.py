@@ -204,3 +204,38 @@ def test_counts(store):
     assert counts["file"] == 4
     assert counts["dialogue"] == 2
     assert set(SCHEMA) <= set(counts)
+
+
+# --------------------------------------------------------------------------- revisions
+
+
+def test_write_against_a_stale_revision_conflicts(store):
+    from indexer.store.base import Conflict
+
+    items = synthetic_dialogue("d1")
+    empty, r0 = store.load_for_update("d1")
+    assert empty == {} and r0.number == 0
+    _write_all(store, "d1", items)  # another writer commits first
+    with pytest.raises(Conflict):
+        store.write("d1", [make_item("verdict", "verdict", title="late")], [], r0)
+    assert store.load("d1") == items  # nothing of the refused write landed
+    loaded, r1 = store.load_for_update("d1")
+    assert loaded == items and r1.number > r0.number == 0
+    changed = copy.deepcopy(items)
+    changed["meta"]["title"] = "now"
+    store.write("d1", *diff(items, changed), r1, {"commit": "c0ffee", "dirty": False})
+    r2 = store.revision("d1")
+    assert r2.number > r1.number and r2.provenance == {"commit": "c0ffee", "dirty": False}
+    with pytest.raises(Conflict):
+        store.delete_dialogue("d1", r1)
+    assert store.load("d1") == changed
+    assert store.delete_dialogue("d1", r2) == len(items)
+    assert store.load("d1") == {} and store.revision("d1").number > r2.number
+
+
+def test_put_if_absent_first_writer_wins(store):
+    first = make_item("datakey", "datakey", wrapped="first")
+    second = make_item("datakey", "datakey", wrapped="second")
+    assert store.put_if_absent("d1", first) == first
+    assert store.put_if_absent("d1", second) == first
+    assert store.load("d1") == {"datakey": first}

@@ -24,6 +24,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--repair", action="store_true",
                    help="rebuild every dialogue in memory and rewrite those that differ "
                         "(a damaged SQLite file is moved aside and rebuilt)")
+    p.add_argument("--force", action="store_true",
+                   help="shared store: overwrite and delete whatever checkout wrote it")
     p.add_argument("--json", action="store_true", help="print the counts as JSON")
     p.set_defaults(func=cmd_reindex)
 
@@ -97,7 +99,8 @@ def cmd_reindex(args: argparse.Namespace, ctx: Context) -> int:
     progress = _Progress(sys.stderr.isatty() and not ctx.quiet)
     try:
         rep = Syncer(cfg, ctx.store()).run(full=args.full, check=args.check,
-                                           progress=progress, repair=args.repair)
+                                           progress=progress, repair=args.repair,
+                                           force=args.force)
     finally:
         progress.close()
     if args.json:
@@ -106,7 +109,10 @@ def cmd_reindex(args: argparse.Namespace, ctx: Context) -> int:
         _print_report(ctx, rep, args.check)
     for line in rep.conflicts:  # an id in two roots: one line each, naming both
         ctx.err(line)
-    return 1 if (args.check and rep.drift) or rep.conflicts else 0
+    for line in rep.refused + rep.rejected:  # shared stores: one line each, also with --json
+        ctx.err(f"blue-index: {line}")
+    problems = rep.conflicts or rep.refused or rep.rejected or (args.check and rep.drift)
+    return 1 if problems else 0
 
 
 def _print_report(ctx: Context, rep: SyncReport, check: bool) -> None:
@@ -114,6 +120,7 @@ def _print_report(ctx: Context, rep: SyncReport, check: bool) -> None:
         ("files seen", rep.files_seen), ("parsed", rep.parsed), ("unchanged", rep.unchanged),
         ("deleted", rep.deleted), ("dialogues written", rep.dialogues_written),
         ("items written", rep.items_written), ("items deleted", rep.items_deleted),
+        ("kept (elsewhere)", len(rep.kept)), ("write retries", rep.retries),
         ("errors", rep.diagnostics.get("error", 0)),
         ("warnings", rep.diagnostics.get("warning", 0)),
     ]

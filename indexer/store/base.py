@@ -9,6 +9,7 @@ per dialogue). ``AnalyticsStore`` holds the cross-dialogue reads. Items are desc
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from ..items import Item, Items
@@ -25,6 +26,38 @@ class IntegrityError(StoreUnavailable):
     """Stored content failed an integrity check (tampered or misplaced ciphertext)."""
 
 
+class Conflict(StoreUnavailable):
+    """The partition changed since it was loaded (another writer committed first, or took
+    over this writer's unfinished write). The sync engine reloads, re-diffs and retries."""
+
+
+class ItemRejected(StoreUnavailable):
+    """An item the backend cannot store (a key or value it refuses). ``sk`` names it; the
+    sync engine reports the file it came from and syncs the rest."""
+
+    def __init__(self, message: str, sk: str, reason: str = "") -> None:
+        super().__init__(message)
+        self.sk = sk
+        self.reason = reason or message
+
+
+@dataclass(frozen=True, slots=True)
+class Revision:
+    """What a writer saw when it loaded a partition (``load_for_update``); ``write`` and
+    ``delete_dialogue`` given it commit only if it is still current, else raise Conflict.
+
+    ``number``: the committed revision (0: never written). ``writer``: an unfinished write
+    found in the partition that this writer may take over (its owner is gone). ``provenance``:
+    where the stored content came from (``{"repository", "branch", "commit", "dirty"}``), or
+    None. ``repair``: the store wants a commit even for an empty diff (an unfinished write to
+    finish, bookkeeping to bring up to date)."""
+
+    number: int = 0
+    writer: str | None = None
+    provenance: dict[str, Any] | None = None
+    repair: bool = False
+
+
 @runtime_checkable
 class DialogueStore(Protocol):
     def load(self, dialogue_id: str) -> Items:
@@ -33,12 +66,26 @@ class DialogueStore(Protocol):
     def file_hashes(self, dialogue_id: str) -> dict[str, str]:
         """``{path relative to the dialogue folder: sha256}`` of its file items."""
 
-    def write(self, dialogue_id: str, puts: list[Item], deletes: list[str]) -> int:
-        """Apply one dialogue's diff atomically where the backend can (SQLite: one
-        transaction; DynamoDB: batches, the file items last). Returns items written+deleted."""
+    def load_for_update(self, dialogue_id: str) -> tuple[Items, Revision]:
+        """``load`` for a writer: the items and the revision they are at."""
 
-    def delete_dialogue(self, dialogue_id: str) -> int:
-        """Remove the whole partition. Returns items deleted."""
+    def revision(self, dialogue_id: str) -> Revision:
+        """The partition's current revision (and provenance), without its items."""
+
+    def write(self, dialogue_id: str, puts: list[Item], deletes: list[str],
+              expect: Revision | None = None,
+              provenance: dict[str, Any] | None = None) -> int:
+        """Apply one dialogue's diff as one revision: readers see it whole or not at all.
+        With ``expect``, only if the partition is still at that revision (else Conflict).
+        ``provenance`` is recorded with the revision. Returns items written+deleted."""
+
+    def delete_dialogue(self, dialogue_id: str, expect: Revision | None = None,
+                        provenance: dict[str, Any] | None = None) -> int:
+        """Remove the whole partition (as one revision). Returns items deleted."""
+
+    def put_if_absent(self, dialogue_id: str, item: Item) -> Item:
+        """Store ``item`` unless an item with its sort key exists; return the stored one
+        (the first writer wins: data keys are created this way)."""
 
 
 @runtime_checkable
@@ -61,7 +108,10 @@ class AnalyticsStore(Protocol):
 
 
 class Store(DialogueStore, AnalyticsStore, Protocol):
-    """What a backend object provides: both interfaces, plus a description and close()."""
+    """What a backend object provides: both interfaces, plus a description and close().
+    ``shared``: several machines write it (DynamoDB), so provenance rules apply."""
+
+    shared: bool
 
     def describe(self) -> dict[str, Any]: ...
 

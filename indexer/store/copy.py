@@ -36,9 +36,10 @@ def copy_store(src: Store, dst: Store,
     src_ids = sorted(dialogue_ids(src))
     rep.dialogues = len(src_ids)
     for n, did in enumerate(src_ids, 1):
-        puts, deletes = diff(dst.load(did), src.load(did))
-        if puts or deletes:
-            rep.written += dst.write(did, puts, deletes)
+        old, rev = dst.load_for_update(did)
+        puts, deletes = diff(old, src.load(did))
+        if puts or deletes or rev.repair:  # against what was loaded (else: Conflict)
+            rep.written += dst.write(did, puts, deletes, rev)
         if progress:
             progress(n, len(src_ids), did)
     for did in sorted(dialogue_ids(dst) - set(src_ids)):

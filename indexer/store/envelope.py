@@ -16,6 +16,11 @@ entity), never decrypts to wrong text.
 Each dialogue has its own random 32-byte data key, stored wrapped by the master key in
 the partition's ``datakey`` item (see ``indexer/keys.py``); the item is written before any
 content sealed with it and never shown to callers. Unwrapped keys are cached per process.
+A data key is created with ``put_if_absent`` (a conditional put): when two writers create
+one for the same new dialogue, the loser gets the winner's key back and seals with it, so
+a dialogue never holds content under two keys. A writer's cached key is refreshed by every
+load, and a write computed against an older revision is refused (Conflict), so content is
+never sealed under a key that a concurrent ``reindex --full`` replaced.
 
 Search: the backend only sees ciphertext, so ``search`` decrypts the blocks of the
 dialogue asked for (every dialogue when none is given: cost grows with the store) into an
@@ -37,7 +42,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from ..items import CONTENT, Item, Items
-from .base import IntegrityError, StoreUnavailable
+from .base import Conflict, IntegrityError, Revision, StoreUnavailable
 
 if TYPE_CHECKING:
     from ..config import Config
@@ -59,8 +64,10 @@ def aad(dialogue_id: str, kind: str, sk: str) -> bytes:
 
 
 def canonical_json(value: Any) -> bytes:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"),
-                      ensure_ascii=False).encode()
+    """Compact JSON that keeps key order: what is decrypted is the item as written (its
+    ``json`` fields included, as the plain stores keep them), so views and exports from an
+    encrypted store equal the plain store's byte for byte."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def _where(dialogue_id: str, item: Item) -> str:
@@ -120,6 +127,7 @@ class EncryptedStore:
 
     def __init__(self, inner: Store, source: KeySource) -> None:
         self.inner = inner
+        self.shared = bool(getattr(inner, "shared", False))
         self.source = source
         self._lock = threading.RLock()
         # dialogue id -> the stored datakey item, and (key_id, version, wrapped) -> cipher
@@ -187,9 +195,8 @@ class EncryptedStore:
         key, wrapped = self.source.new_data_key(dialogue_id, version)
         dk: Item = {"sk": DATAKEY_SK, "kind": "datakey", "key_id": self.source.key_id,
                     "version": version, "wrapped": wrapped, "algorithm": self.source.algorithm}
-        self.inner.write(dialogue_id, [dk], [])
-        # Another process may have won a race for the same new dialogue: use what is stored.
-        stored = self.inner.load(dialogue_id).get(DATAKEY_SK) or dk
+        # Another writer may win a race for the same new dialogue: then use its key.
+        stored = self.inner.put_if_absent(dialogue_id, dk)
         with self._lock:
             self._datakeys[dialogue_id] = stored
             if stored.get("wrapped") == wrapped:
@@ -212,7 +219,20 @@ class EncryptedStore:
     # --- DialogueStore -----------------------------------------------------------------
 
     def load(self, dialogue_id: str) -> Items:
-        raw = self.inner.load(dialogue_id)
+        return self._open_partition(dialogue_id, self.inner.load(dialogue_id))
+
+    def load_for_update(self, dialogue_id: str) -> tuple[Items, Revision]:
+        raw, rev = self.inner.load_for_update(dialogue_id)
+        return self._open_partition(dialogue_id, raw), rev
+
+    def revision(self, dialogue_id: str) -> Revision:
+        return self.inner.revision(dialogue_id)
+
+    def put_if_absent(self, dialogue_id: str, item: Item) -> Item:
+        return self.inner.put_if_absent(dialogue_id, item)
+
+    def _open_partition(self, dialogue_id: str, raw: Items) -> Items:
+        """Decrypt a loaded partition (and remember its data key)."""
         dk = raw.pop(DATAKEY_SK, None)
         with self._lock:
             if dk is None:
@@ -246,52 +266,61 @@ class EncryptedStore:
             return {}
         return self.inner.file_hashes(dialogue_id)
 
-    def write(self, dialogue_id: str, puts: list[Item], deletes: list[str]) -> int:
+    def write(self, dialogue_id: str, puts: list[Item], deletes: list[str],
+              expect: Revision | None = None,
+              provenance: dict[str, Any] | None = None) -> int:
         deletes = [sk for sk in deletes if sk != DATAKEY_SK]
         if not puts:
-            return self.inner.write(dialogue_id, [], deletes) if deletes else 0
+            return self.inner.write(dialogue_id, [], deletes, expect, provenance)
         self._check_key_once()
         dk = self._datakey(dialogue_id) or self._new_datakey(dialogue_id)
         cipher, version = self._cipher(dialogue_id, dk)
         sealed = [seal(cipher, version, dialogue_id, it) for it in puts
                   if it.get("sk") != DATAKEY_SK]
-        return self.inner.write(dialogue_id, sealed, deletes)
+        return self.inner.write(dialogue_id, sealed, deletes, expect, provenance)
 
-    def rekey(self, dialogue_id: str) -> int:
+    def rekey(self, dialogue_id: str, attempts: int = 5) -> int:
         """A fresh data key (next version) and every item sealed again under it: what
         ``reindex --full`` does, so content ends up under the current master key and new
-        data keys. Crash-safe: the old key stays in the datakey item (``previous``) until
-        every item is re-sealed, so an interrupted re-key still reads and can be rerun.
-        Returns the items re-sealed."""
+        data keys. One revision (the new datakey item, which keeps the old key as
+        ``previous``, is written first and alone, so an interrupted re-key still reads and
+        can be rerun), then ``previous`` is dropped. Retried on Conflict. Returns the items
+        re-sealed."""
         self._check_key_once()
-        items = self.load(dialogue_id)
-        old = self._datakey(dialogue_id)
-        if not items:
-            return 0
-        version = int(old["version"]) + 1 if old else 1
-        key, wrapped = self.source.new_data_key(dialogue_id, version)
-        dk: Item = {"sk": DATAKEY_SK, "kind": "datakey", "key_id": self.source.key_id,
-                    "version": version, "wrapped": wrapped, "algorithm": self.source.algorithm}
-        cipher = AESGCM(key)
-        with self._lock:
-            self._ciphers[(dialogue_id, self.source.key_id, version, wrapped)] = cipher
-        if old is not None:
+        for attempt in range(attempts):
+            items, rev = self.load_for_update(dialogue_id)
+            old = self._datakey(dialogue_id)
+            if not items:
+                return 0
+            version = int(old["version"]) + 1 if old else 1
+            key, wrapped = self.source.new_data_key(dialogue_id, version)
+            dk: Item = {"sk": DATAKEY_SK, "kind": "datakey", "key_id": self.source.key_id,
+                        "version": version, "wrapped": wrapped,
+                        "algorithm": self.source.algorithm}
+            cipher = AESGCM(key)
+            with self._lock:
+                self._ciphers[(dialogue_id, self.source.key_id, version, wrapped)] = cipher
             keep = ("key_id", "version", "wrapped", "algorithm")
-            self.inner.write(dialogue_id, [dict(dk, previous={k: old.get(k) for k in keep})],
-                             [])
-        sealed = [seal(cipher, version, dialogue_id, it) for it in items.values()]
-        self.inner.write(dialogue_id, sealed if old is not None else [dk, *sealed], [])
-        if old is not None:
-            self.inner.write(dialogue_id, [dk], [])
-        with self._lock:
-            self._datakeys[dialogue_id] = dk
-        return len(sealed)
+            first = dict(dk, previous={k: old.get(k) for k in keep}) if old else dk
+            sealed = [seal(cipher, version, dialogue_id, it) for it in items.values()]
+            try:
+                self.inner.write(dialogue_id, [first, *sealed], [], rev)
+            except Conflict:
+                if attempt == attempts - 1:
+                    raise
+                continue
+            if old is not None:
+                self.inner.write(dialogue_id, [dk], [])
+            with self._lock:
+                self._datakeys[dialogue_id] = dk
+            return len(sealed)
+        return 0
 
-    def delete_dialogue(self, dialogue_id: str) -> int:
+    def delete_dialogue(self, dialogue_id: str, expect: Revision | None = None,
+                        provenance: dict[str, Any] | None = None) -> int:
         with self._lock:
             self._datakeys.pop(dialogue_id, None)
-        n = self.inner.delete_dialogue(dialogue_id)
-        return n
+        return self.inner.delete_dialogue(dialogue_id, expect, provenance)
 
     # --- AnalyticsStore ----------------------------------------------------------------
 

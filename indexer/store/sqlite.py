@@ -20,6 +20,11 @@ Two bookkeeping columns keep ``load`` exact: ``_absent`` lists SCHEMA fields the
 item did not have (so they do not come back as None) and ``_extra`` holds keys outside
 SCHEMA. Both are NULL for ordinary items.
 
+Revisions: ``revisions(dialogue_id, rev, provenance)`` counts each dialogue's committed
+writes (the shared protocol of ``base.Revision``): a ``write`` given the revision its diff
+was computed against fails with Conflict inside its transaction if another writer got in
+first, and ``load`` reads every table in one read transaction (one snapshot).
+
 No foreign key from each table to ``dialogues``: the store protocol allows a partition
 without a ``meta`` item (and the sync writes a diff in any order), so such a constraint
 would not be honest; ``delete_dialogue`` deletes from every table instead.
@@ -41,7 +46,7 @@ from typing import Any
 import sqlite_utils
 
 from ..items import SCHEMA, TABLES, Item, Items
-from .base import StoreUnavailable, chunks
+from .base import Conflict, Revision, StoreUnavailable, chunks
 
 SCHEMA_VERSION = 3
 BUSY_TIMEOUT_S = 30.0  # default of storage.sqlite.busy_timeout
@@ -113,6 +118,9 @@ _FTS_DELETE = ("INSERT INTO [blocks_fts] ([blocks_fts], rowid, [label], [body]) 
 def _ensure_tables(db: sqlite_utils.Database) -> None:
     """Create missing tables and add columns SCHEMA gained since the table was made."""
     existing = set(db.table_names())
+    if "revisions" not in existing:  # not an item kind: no row per item, one per dialogue
+        db.execute("CREATE TABLE IF NOT EXISTS revisions (dialogue_id TEXT PRIMARY KEY, "
+                   "rev INTEGER NOT NULL, provenance TEXT)")
     for kind, table in TABLES.items():
         cols = {"dialogue_id": str}
         cols.update({f: _SQL_TYPES[t] for f, t in SCHEMA[kind].items()})
@@ -306,6 +314,8 @@ def quarantine(path: Path) -> Path:
 class SQLiteStore:
     """DialogueStore + AnalyticsStore over one SQLite file (see module docstring)."""
 
+    shared = False  # one machine: the provenance rules of shared stores do not apply
+
     def __init__(self, path: Path | str, create: bool = True,
                  busy_timeout: float = BUSY_TIMEOUT_S,
                  daemon_pid: Callable[[], int | None] | None = None,
@@ -425,17 +435,75 @@ class SQLiteStore:
     # --- DialogueStore -----------------------------------------------------------------
 
     def load(self, dialogue_id: str) -> Items:
+        return self.load_for_update(dialogue_id)[0]
+
+    def load_for_update(self, dialogue_id: str) -> tuple[Items, Revision]:
+        """Every table read in one read transaction: one snapshot, whatever commits meanwhile."""
         items: Items = {}
+        conn = self.db.conn
         with self._lock, self._guard():
-            for kind, table in TABLES.items():
-                names = self._cols[kind]
-                sql = (f"SELECT {', '.join(f'[{c}]' for c in names)} FROM [{table}] "
-                       "WHERE dialogue_id = ?")
-                codec = CODECS[kind]
-                for values in self.db.conn.execute(sql, (dialogue_id,)):
-                    item = codec.item(names, values)
-                    items[item["sk"]] = item
-        return items
+            began = not conn.in_transaction
+            if began:
+                conn.execute("BEGIN")
+            try:
+                rev = self._revision(dialogue_id)
+                for kind, table in TABLES.items():
+                    names = self._cols[kind]
+                    sql = (f"SELECT {', '.join(f'[{c}]' for c in names)} FROM [{table}] "
+                           "WHERE dialogue_id = ?")
+                    codec = CODECS[kind]
+                    for values in conn.execute(sql, (dialogue_id,)):
+                        item = codec.item(names, values)
+                        items[item["sk"]] = item
+            finally:
+                if began and conn.in_transaction:
+                    conn.execute("COMMIT")
+        return items, rev
+
+    def _revision(self, dialogue_id: str) -> Revision:
+        row = self.db.conn.execute("SELECT rev, provenance FROM revisions WHERE dialogue_id = ?",
+                                   (dialogue_id,)).fetchone()
+        if row is None:
+            return Revision()
+        return Revision(int(row[0]), provenance=json.loads(row[1]) if row[1] else None)
+
+    def revision(self, dialogue_id: str) -> Revision:
+        with self._lock, self._guard():
+            return self._revision(dialogue_id)
+
+    def _bump(self, dialogue_id: str, expect: Revision | None,
+              provenance: dict[str, Any] | None) -> None:
+        """Inside a write transaction: check ``expect``, then count one more revision."""
+        current = self._revision(dialogue_id)
+        if expect is not None and current.number != expect.number:
+            raise Conflict(f"{self.path}: dialogue {dialogue_id} changed since it was loaded "
+                           f"(revision {current.number}, expected {expect.number})")
+        prov = provenance if provenance is not None else current.provenance
+        self.db.conn.execute(
+            "INSERT INTO revisions (dialogue_id, rev, provenance) VALUES (?, ?, ?) "
+            "ON CONFLICT (dialogue_id) DO UPDATE SET rev = excluded.rev, "
+            "provenance = excluded.provenance",
+            (dialogue_id, current.number + 1, json.dumps(prov) if prov else None))
+
+    def put_if_absent(self, dialogue_id: str, item: Item) -> Item:
+        kind, row = _to_row(dialogue_id, item)
+        codec = CODECS[kind]
+        conn = self.db.conn
+        names = self._cols[kind]
+        with self._lock, self._guard():
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                found = conn.execute(
+                    f"SELECT {', '.join(f'[{c}]' for c in names)} FROM [{codec.table}] "
+                    "WHERE dialogue_id = ? AND sk = ?", (dialogue_id, item["sk"])).fetchone()
+                if found is None:
+                    conn.execute(codec.upsert_sql, row)
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+        return item if found is None else codec.item(names, found)
 
     def file_hashes(self, dialogue_id: str) -> dict[str, str]:
         with self._lock, self._guard():
@@ -443,7 +511,9 @@ class SQLiteStore:
                 "SELECT path, sha256 FROM files WHERE dialogue_id = ?", (dialogue_id,))
             return {p: h for p, h in rows}
 
-    def write(self, dialogue_id: str, puts: list[Item], deletes: list[str]) -> int:
+    def write(self, dialogue_id: str, puts: list[Item], deletes: list[str],
+              expect: Revision | None = None,
+              provenance: dict[str, Any] | None = None) -> int:
         if not puts and not deletes:
             return 0
         by_kind: dict[str, list[list[Any]]] = defaultdict(list)
@@ -462,6 +532,7 @@ class SQLiteStore:
         with self._lock, self._guard():
             self._begin()
             try:
+                self._bump(dialogue_id, expect, provenance)
                 fresh = self._fts_unindex(dialogue_id, text, del_by_table.get("blocks", []))
                 for table, sks in del_by_table.items():
                     for part in chunks(sks, 500):
@@ -503,12 +574,14 @@ class SQLiteStore:
             conn.executemany(_FTS_DELETE, stale)
         return sorted(fresh)
 
-    def delete_dialogue(self, dialogue_id: str) -> int:
+    def delete_dialogue(self, dialogue_id: str, expect: Revision | None = None,
+                        provenance: dict[str, Any] | None = None) -> int:
         conn = self.db.conn
         n = 0
         with self._lock, self._guard():
             self._begin()
             try:
+                self._bump(dialogue_id, expect, provenance)
                 conn.executemany(_FTS_DELETE, conn.execute(
                     "SELECT rowid, [label], [body] FROM [blocks] WHERE dialogue_id = ?",
                     (dialogue_id,)).fetchall())

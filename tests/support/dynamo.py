@@ -46,8 +46,11 @@ FAKE_CREDENTIALS = {
 }
 REGION = os.environ.get("AWS_REGION", "us-east-1") if REAL else "us-east-1"
 
-__all__ = ["MotoServer", "FaultProxy", "dynamo_endpoint", "dynamo_store_factory",
-           "fake_aws_credentials", "free_port", "count_requests"]
+__all__ = ["MotoServer", "FaultProxy", "DynaliteServer", "dynamo_endpoint",
+           "dynalite_endpoint", "dynamo_store_factory", "dynalite_store_factory",
+           "fake_aws_credentials", "free_port", "count_requests", "raw_partition"]
+DYNALITE_VERSION = "4.0.0"  # pinned; .ci/run installs the same into DYNALITE_DIR
+DYNALITE_DIR = Path(__file__).resolve().parents[2] / ".ci" / "node"  # git-ignored
 
 
 def free_port() -> int:
@@ -56,8 +59,10 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-class MotoServer:
-    """``python -m moto.server`` as a subprocess; restartable on the same port."""
+class _ServerProcess:
+    """A local server subprocess on a loopback port: started, awaited, stopped."""
+
+    name = "server"
 
     def __init__(self, port: int | None = None, log: Path | None = None) -> None:
         self.port = port or free_port()
@@ -68,26 +73,32 @@ class MotoServer:
     def endpoint(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 60.0) -> MotoServer:
+    def command(self) -> list[str]:
+        raise NotImplementedError
+
+    def ready(self) -> bool:
+        """The server answers (called until true or the start times out)."""
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                return True
+        except OSError:
+            return False
+
+    def start(self, timeout: float = 60.0) -> Any:
         out = open(self.log, "ab") if self.log else subprocess.DEVNULL  # noqa: SIM115
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
-            stdout=out, stderr=subprocess.STDOUT,
-            env={**os.environ, **FAKE_CREDENTIALS},
-        )
+        self.proc = subprocess.Popen(self.command(), stdout=out, stderr=subprocess.STDOUT,
+                                     env={**os.environ, **FAKE_CREDENTIALS})
         if out is not subprocess.DEVNULL:
             out.close()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"moto server exited with {self.proc.returncode}")
-            try:
-                urllib.request.urlopen(f"{self.endpoint}/moto-api/", timeout=1).close()
+                raise RuntimeError(f"{self.name} exited with {self.proc.returncode}")
+            if self.ready():
                 return self
-            except (urllib.error.URLError, OSError):
-                time.sleep(0.05)
+            time.sleep(0.05)
         self.stop()
-        raise RuntimeError(f"moto server did not answer on {self.endpoint}")
+        raise RuntimeError(f"{self.name} did not answer on {self.endpoint} within {timeout:g} s")
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
@@ -99,9 +110,84 @@ class MotoServer:
                 self.proc.wait(10)
         self.proc = None
 
+
+class MotoServer(_ServerProcess):
+    """moto's server as a subprocess (one request at a time: see moto_serial.py);
+    restartable on the same port."""
+
+    name = "moto server"
+
+    def command(self) -> list[str]:
+        return [sys.executable, str(Path(__file__).with_name("moto_serial.py")),
+                "-H", "127.0.0.1", "-p", str(self.port)]
+
+    def ready(self) -> bool:
+        try:
+            urllib.request.urlopen(f"{self.endpoint}/moto-api/", timeout=1).close()
+            return True
+        except (urllib.error.URLError, OSError):
+            return False
+
     def restart(self) -> None:
         self.stop()
         self.start()
+
+
+class DynaliteServer(_ServerProcess):
+    """dynalite (an independent DynamoDB implementation on node.js, in memory) as a
+    subprocess on loopback. ``ensure_installed`` runs the pinned ``npm install`` when
+    ``.ci/run`` has not."""
+
+    name = "dynalite"
+
+    def command(self) -> list[str]:
+        return ["node", str(self.cli()), "--host", "127.0.0.1", "--port", str(self.port),
+                "--createTableMs", "0", "--deleteTableMs", "0", "--updateTableMs", "0"]
+
+    @staticmethod
+    def cli() -> Path:
+        return DYNALITE_DIR / "node_modules" / "dynalite" / "cli.js"
+
+    @classmethod
+    def ensure_installed(cls) -> None:
+        if cls.cli().exists():
+            return
+        import fcntl
+
+        DYNALITE_DIR.mkdir(parents=True, exist_ok=True)
+        with open(DYNALITE_DIR / ".install.lock", "w") as lock:  # one xdist worker installs
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if not cls.cli().exists():
+                cls._install()
+
+    @classmethod
+    def _install(cls) -> None:
+        r = subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--prefix",
+                            str(DYNALITE_DIR), f"dynalite@{DYNALITE_VERSION}"],
+                           capture_output=True, text=True, check=False)
+        if r.returncode != 0 or not cls.cli().exists():
+            raise RuntimeError(f"npm install dynalite@{DYNALITE_VERSION} failed: "
+                               f"{r.stderr.strip()[-500:]}")
+
+
+@pytest.fixture(scope="session")
+def dynalite_endpoint(fake_aws_credentials: None, tmp_path_factory: pytest.TempPathFactory
+                      ) -> Iterator[str]:
+    """The endpoint of a dynalite server for this session (skipped only without node)."""
+    import shutil
+
+    if shutil.which("node") is None or shutil.which("npm") is None:
+        pytest.skip("node.js/npm not installed: the dynalite suite needs them (.ci/run)")
+    DynaliteServer.ensure_installed()
+    server = DynaliteServer(log=tmp_path_factory.mktemp("dynalite") / "dynalite.log").start()
+    yield server.endpoint
+    server.stop()
+
+
+@pytest.fixture
+def dynalite_store_factory(dynalite_endpoint: str) -> Iterator[Callable[..., Any]]:
+    """``dynamo_store_factory`` on the dynalite server."""
+    yield from _store_factory(dynalite_endpoint)
 
 
 @pytest.fixture(scope="session")
@@ -144,6 +230,10 @@ def table_name() -> str:
 def dynamo_store_factory(dynamo_endpoint: str | None) -> Iterator[Callable[..., Any]]:
     """``make(endpoint_url=..., table=..., create=True, **kw)``: a DynamoDBStore on a fresh
     table (created unless ``create=False``); every table made is deleted afterwards."""
+    yield from _store_factory(dynamo_endpoint)
+
+
+def _store_factory(dynamo_endpoint: str | None) -> Iterator[Callable[..., Any]]:
     from indexer.store.dynamodb import DynamoDBStore
 
     made: list[DynamoDBStore] = []
@@ -168,6 +258,19 @@ def dynamo_store_factory(dynamo_endpoint: str | None) -> Iterator[Callable[..., 
         admin.close()
     for s in made:
         s.close()
+
+
+def raw_partition(store: Any, did: str) -> list[dict[str, Any]]:
+    """The partition as DynamoDB holds it (low-level client, independent of the codec)."""
+    out: list[dict[str, Any]] = []
+    kw: dict[str, Any] = {"TableName": store.table, "KeyConditionExpression": "pk = :p",
+                          "ExpressionAttributeValues": {":p": {"S": f"dialogue#{did}"}}}
+    while True:
+        r = store.client.query(**kw)
+        out += r["Items"]
+        if "LastEvaluatedKey" not in r:
+            return out
+        kw["ExclusiveStartKey"] = r["LastEvaluatedKey"]
 
 
 def count_requests(store: Any) -> dict[str, int]:

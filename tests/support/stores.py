@@ -17,7 +17,13 @@ import pytest
 
 from indexer.items import SCHEMA, Item, Items
 from indexer.store.base import Store
-from tests.support.dynamo import dynamo_endpoint, dynamo_store_factory, fake_aws_credentials
+from tests.support.dynamo import (
+    dynalite_endpoint,
+    dynalite_store_factory,
+    dynamo_endpoint,
+    dynamo_store_factory,
+    fake_aws_credentials,
+)
 
 
 def _sqlite(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
@@ -31,13 +37,20 @@ def _dynamodb(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
     return request.getfixturevalue("dynamo_store_factory")()
 
 
+def _dynalite(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
+    """A fresh table on the session's dynalite server (an independent implementation)."""
+    return request.getfixturevalue("dynalite_store_factory")()
+
+
 BACKENDS: dict[str, Callable[[pytest.FixtureRequest, Path], Store]] = {
     "sqlite": _sqlite,
     "dynamodb": _dynamodb,
+    "dynalite": _dynalite,
 }
 
 __all__ = ["BACKENDS", "make_item", "synthetic_dialogue", "dynamo_endpoint",
-           "dynamo_store_factory", "fake_aws_credentials"]
+           "dynamo_store_factory", "dynalite_endpoint", "dynalite_store_factory",
+           "fake_aws_credentials"]
 
 _SAMPLE: dict[str, Any] = {"str": "x", "int": 7, "float": 0.25, "bool": True,
                            "json": {"a": [1, "b", None]}}

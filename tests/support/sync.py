@@ -78,14 +78,15 @@ def dialogue_ids(dialogues: Path) -> list[str]:
 
 
 def cli(root: Path, *args: str, env: dict[str, str] | None = None,
-        check: bool = False) -> subprocess.CompletedProcess:
-    """Run ``blue-index --root ROOT ARGS`` in a real subprocess."""
+        check: bool = False, timeout: float | None = None) -> subprocess.CompletedProcess:
+    """Run ``blue-index --root ROOT ARGS`` in a real subprocess (``timeout``: a guard)."""
     full_env = {**os.environ, "NO_COLOR": "1", **(env or {})}
     for var in ("BLUE_INDEX_BACKEND", "BLUE_INDEX_SQLITE_PATH"):
         if var not in (env or {}):
             full_env.pop(var, None)
     p = subprocess.run([sys.executable, "-m", "indexer.cli", "--root", str(root), *args],
-                       capture_output=True, text=True, env=full_env, cwd=REPO, check=False)
+                       capture_output=True, text=True, env=full_env, cwd=REPO, check=False,
+                       timeout=timeout)
     if check and p.returncode != 0:
         raise AssertionError(f"exit {p.returncode}: {p.stderr}")
     return p
