@@ -458,7 +458,8 @@ class Syncer:
         ids = sorted(set(on_disk) | set(stored))
         self._head = head_of(roots)
         self._touched: dict[str, set[str] | None] = {}
-        regrammar = set() if full else self._other_grammar(stored, cache)
+        regrammar = set() if full else self._other_grammar(
+            {d: h for d, h in stored.items() if d in on_disk}, cache)
         pool: Any = None
         window: deque[_Job] = deque()
         to_parse = 0
@@ -508,7 +509,9 @@ class Syncer:
     def _other_grammar(self, stored: dict[str, dict[str, str]], cache: HashCache) -> set[str]:
         """Stored dialogues indexed with another grammar (or parser version): their files
         are all re-parsed. The hash cache remembers each dialogue's grammar at its last
-        sync here; only when it does not know are the store's meta items read."""
+        sync here; only when it does not know are the store's meta items read. Only
+        dialogues on disk here count: one this checkout lacks (kept on a shared store)
+        cannot be re-parsed, and asking about it would cost a Query on every run."""
         fp = fingerprint()
         known = {d: cache.note(d, "grammar") for d in stored}
         out = {d for d, g in known.items() if g is not None and g != fp}

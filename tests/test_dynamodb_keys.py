@@ -7,6 +7,8 @@ import os
 import shutil
 from pathlib import Path
 
+import pytest
+
 from indexer import config as config_mod
 from indexer.export import dumps, export
 from indexer.store.sqlite import SQLiteStore
@@ -64,9 +66,9 @@ def test_1023_byte_path_syncs_with_a_bounded_key(tmp_path, samples_dir, dynamo_s
 
 def test_file_that_cannot_be_stored_is_reported_and_the_rest_syncs(tmp_path, samples_dir,
                                                                      dynamo_store_factory):
-    """A file name with bytes that are not UTF-8: DynamoDB cannot hold it. The run reports
-    that file (one line, and a store-rejected diagnostic in its dialogue), syncs the rest of
-    its dialogue and every other dialogue."""
+    """A file name with bytes that are not UTF-8: the safe scan reports it under its escaped
+    name (``name-not-utf8``, never read), so no text DynamoDB cannot hold reaches the store;
+    the rest of its dialogue and every other dialogue sync, and a second run writes nothing."""
     cfg = _tree(tmp_path / "t", samples_dir)
     ids = sorted(p.name for p in cfg.dialogues.iterdir() if p.is_dir())
     bad = os.path.join(os.fsencode(cfg.dialogues / ids[0]), b"notes-\xff.md")
@@ -74,20 +76,29 @@ def test_file_that_cannot_be_stored_is_reported_and_the_rest_syncs(tmp_path, sam
         f.write(b"A note whose name is not UTF-8.\n")
     store = dynamo_store_factory()
     rep = Syncer(cfg, store, workers=0).run()
-    name = f"{ids[0]}/notes-\\xff.md"
-    assert rep.rejected == [f"{name}: DynamoDB cannot store text that is not valid Unicode "
-                            "(surrogates not allowed); rename it"]
-    assert set(ids) <= set(rep.dialogues)  # every folder dialogue (and single files)
+    assert rep.rejected == [] and set(ids) <= set(rep.dialogues)
     got = store.load(ids[0])
-    (diag,) = [it for it in got.values() if it.get("code") == "store-rejected"]
-    assert diag["file"] == name and diag["severity"] == "error"
-    again = Syncer(cfg, store, workers=0).run()  # reported again, nothing rewritten
-    assert again.rejected == rep.rejected and again.items_written == 0
-    os.remove(bad)  # the rest is what a fresh sync without that file holds:
-    assert {sk: it for sk, it in got.items() if it is not diag} == \
-        expected_items(cfg.dialogues, ids[0])
+    (diag,) = [it for it in got.values() if it.get("code") == "name-not-utf8"]
+    assert diag["file"].endswith("notes-\\xff.md") and diag["severity"] == "error"
+    again = Syncer(cfg, store, workers=0).run()  # reported once, nothing rewritten
+    assert again.items_written == 0
+    os.remove(bad)  # the rest is what a fresh sync without that file holds
+    want = expected_items(cfg.dialogues, ids[0])
+    assert {sk: it for sk, it in got.items() if sk in want} == want
     for did in ids[1:]:
         assert store.load(did) == expected_items(cfg.dialogues, did)
+
+
+def test_item_the_store_cannot_hold_is_rejected_by_name() -> None:
+    """Defence in depth behind the scan: text DynamoDB cannot hold (a lone surrogate) is an
+    ItemRejected naming the item, before anything is sent."""
+    from indexer.store.base import ItemRejected
+    from indexer.store.dynamo_items import encode_item
+
+    item = {"kind": "file", "sk": "file#notes-\udcff.md", "path": "notes-\udcff.md"}
+    with pytest.raises(ItemRejected) as e:
+        encode_item("d1", item)
+    assert e.value.sk == item["sk"] and "not valid Unicode" in e.value.reason
 
 
 def test_decisions_read_the_base_table_and_file_index_is_sharded(tmp_path,
