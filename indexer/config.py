@@ -13,10 +13,11 @@ Environment overrides (for CI and servers): ``BLUE_INDEX_BACKEND``, ``BLUE_INDEX
 from __future__ import annotations
 
 import os
-import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from .git import git_text
 
 MAX_FILE_SIZE = 10 * 1024 * 1024  # default size limit of a dialogue file (fsread)
 
@@ -70,15 +71,8 @@ class Config:
 def find_root(start: Path | None = None) -> Path:
     """The git top-level of ``start`` (default: cwd), else ``start`` itself."""
     start = (start or Path.cwd()).resolve()
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "--show-toplevel"],
-            cwd=start, capture_output=True, text=True, check=False,
-        )
-    except OSError:
-        return start
-    top = out.stdout.strip()
-    return Path(top) if out.returncode == 0 and top else start
+    top = git_text(start, "rev-parse", "--show-toplevel")
+    return Path(top) if top else start
 
 
 def _section(data: dict[str, Any], key: str, where: Path) -> dict[str, Any]:

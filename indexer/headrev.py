@@ -9,18 +9,10 @@ workers read blobs through it (one ``git cat-file`` per file with errors, which 
 from __future__ import annotations
 
 import os
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-
-def _git(cwd: str, *args: str) -> bytes | None:
-    try:
-        p = subprocess.run(["git", "--literal-pathspecs", *args], cwd=cwd,
-                           capture_output=True, check=False, timeout=60)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return p.stdout if p.returncode == 0 else None
+from .git import git_or_none
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,13 +28,13 @@ class Head:
         rel = os.path.relpath(os.path.realpath(path), self.top)
         if rel == ".." or rel.startswith("../"):
             return None
-        return _git(self.top, "cat-file", "blob", f"{self.commit}:{rel}")
+        return git_or_none(self.top, "cat-file", "blob", f"{self.commit}:{rel}")
 
     def touched(self, since: str) -> set[str] | None:
         """Dialogue ids with a file changed between ``since`` and HEAD (None: unknown)."""
         specs = [p or "." for p in self.prefixes]
-        out = _git(self.top, "diff", "--name-only", "-z", "--no-renames", since, self.commit,
-                   "--", *specs)
+        out = git_or_none(self.top, "diff", "--name-only", "-z", "--no-renames", since,
+                          self.commit, "--", *specs)
         if out is None:
             return None
         from .roots import entry
@@ -64,7 +56,7 @@ def head_of(roots: list[Path]) -> Head | None:
     roots = [r for r in roots if r.is_dir()]
     if not roots:
         return None
-    out = _git(str(roots[0]), "rev-parse", "--show-toplevel", "HEAD")
+    out = git_or_none(str(roots[0]), "rev-parse", "--show-toplevel", "HEAD")
     if out is None:
         return None
     lines = out.decode("utf-8", "surrogateescape").split("\n")

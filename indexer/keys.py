@@ -21,7 +21,6 @@ import binascii
 import hashlib
 import os
 import stat
-import subprocess
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -30,6 +29,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from .git import git_or_none
 from .store.base import IntegrityError, StoreUnavailable
 
 if TYPE_CHECKING:
@@ -80,14 +80,6 @@ def default_key_path(config: Config | None = None) -> Path:
     return path.absolute()
 
 
-def _git(root: Path, *args: str) -> subprocess.CompletedProcess[str] | None:
-    try:
-        return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True,
-                              check=False)
-    except OSError:
-        return None
-
-
 def _inside(path: Path, root: Path) -> bool:
     try:
         path.resolve().relative_to(root.resolve())
@@ -101,16 +93,13 @@ def check_not_in_repo(path: Path, root: Path | None, creating: bool) -> None:
     create one inside the repository unless git ignores that path."""
     if root is None or not _inside(path, root):
         return
-    tracked = _git(root, "ls-files", "--error-unmatch", "--", str(path.resolve()))
-    if tracked is not None and tracked.returncode == 0:
+    if git_or_none(root, "ls-files", "--error-unmatch", "--", str(path.resolve())) is not None:
         raise KeyError_(f"{path}: key file is tracked by git in {root}; move it out of the "
                         "repository (git rm --cached it) and rotate the key")
-    if creating:
-        ignored = _git(root, "check-ignore", "-q", "--", str(path.resolve()))
-        if ignored is None or ignored.returncode != 0:
-            raise KeyError_(f"{path}: refusing to create a key inside the repository {root} "
-                            f"where git does not ignore it; use a path outside it (default "
-                            f"{DEFAULT_KEY_FILE}) or git-ignore it first")
+    if creating and git_or_none(root, "check-ignore", "-q", "--", str(path.resolve())) is None:
+        raise KeyError_(f"{path}: refusing to create a key inside the repository {root} "
+                        f"where git does not ignore it; use a path outside it (default "
+                        f"{DEFAULT_KEY_FILE}) or git-ignore it first")
 
 
 def create_key_file(path: Path, root: Path | None = None) -> Path:

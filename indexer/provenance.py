@@ -21,31 +21,17 @@ a dialogue is to be written or deleted (never on a no-op run).
 from __future__ import annotations
 
 import os
-import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-
-def _git(cwd: Path, *args: str) -> subprocess.CompletedProcess[str] | None:
-    try:
-        return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True,
-                              check=False, env={**os.environ, "GIT_OPTIONAL_LOCKS": "0"})
-    except OSError:
-        return None
-
-
-def _out(cwd: Path, *args: str) -> str | None:
-    p = _git(cwd, *args)
-    if p is None or p.returncode != 0:
-        return None
-    return p.stdout.strip() or None
+from .git import git_or_none, git_text
 
 
 def current_branch(path: Path) -> str | None:
     """The checked-out branch of the repository holding ``path`` (None: detached/no git)."""
     folder = path if path.is_dir() else path.parent
-    return _out(folder, "symbolic-ref", "--short", "-q", "HEAD")
+    return git_text(folder, "symbolic-ref", "--short", "-q", "HEAD")
 
 
 def expand_namespace(template: str, dialogues: Path) -> str:
@@ -73,18 +59,18 @@ class Checkout:
         co = cls(dialogues, roots=list(roots or [dialogues]))
         if not dialogues.is_dir():
             return co
-        top = _out(dialogues, "rev-parse", "--show-toplevel")
+        top = git_text(dialogues, "rev-parse", "--show-toplevel")
         if top is None:
             return co
         co.top = Path(top)
-        co.commit = _out(dialogues, "rev-parse", "-q", "--verify", "HEAD")
+        co.commit = git_text(dialogues, "rev-parse", "-q", "--verify", "HEAD")
         co.branch = current_branch(dialogues)
-        co.repository = _out(dialogues, "config", "--get", "remote.origin.url") or top
-        status = _git(co.top, "status", "--porcelain", "-z", "--untracked-files=all", "--",
-                      *(str(r) for r in co.roots if r.is_dir()))
-        if status is not None and status.returncode == 0:
+        co.repository = git_text(dialogues, "config", "--get", "remote.origin.url") or top
+        status = git_or_none(co.top, "status", "--porcelain", "-z", "--untracked-files=all",
+                             "--", *(str(r) for r in co.roots if r.is_dir()))
+        if status is not None:
             prefixes = [co.rel("", r) for r in co.roots]
-            entries = iter(status.stdout.split("\0"))
+            entries = iter(status.decode("utf-8", "surrogateescape").split("\0"))
             for entry in entries:  # "XY path" (renames and copies: then the old path)
                 paths = [entry[3:]]
                 if entry[:1] in ("R", "C"):
@@ -118,8 +104,8 @@ class Checkout:
         if commit == self.commit:
             return True
         if commit not in self._contains:
-            p = _git(self.top, "merge-base", "--is-ancestor", commit, self.commit)
-            self._contains[commit] = p is not None and p.returncode == 0
+            self._contains[commit] = git_or_none(
+                self.top, "merge-base", "--is-ancestor", commit, self.commit) is not None
         return self._contains[commit]
 
     def had(self, commit: str, dialogue_id: str) -> bool:
@@ -128,8 +114,8 @@ class Checkout:
             return False
         for root in self.roots:
             for name in (dialogue_id, f"{dialogue_id}.md"):
-                p = _git(self.top, "cat-file", "-e", f"{commit}:{self.rel(name, root)}")
-                if p is not None and p.returncode == 0:
+                if git_or_none(self.top, "cat-file", "-e",
+                               f"{commit}:{self.rel(name, root)}") is not None:
                     return True
         return False
 

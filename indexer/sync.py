@@ -33,7 +33,7 @@ import random
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -402,6 +402,7 @@ class Syncer:
         self.force = False
         self._checkout: Checkout | None = None
         self._cache: HashCache | None = None
+        self._sources: Mapping[str, bytes] = {}  # see run()
 
     @property
     def checkout(self) -> Checkout:
@@ -424,14 +425,18 @@ class Syncer:
     def run(self, full: bool = False, check: bool = False,
             dialogues: Collection[str] | None = None,
             progress: Progress | None = None, repair: bool = False,
-            force: bool = False) -> SyncReport:
+            force: bool = False, sources: Mapping[str, bytes] | None = None) -> SyncReport:
         """Sync every dialogue (or only ``dialogues``). ``full`` re-reads and re-parses every
         file (and re-seals an encrypted store). ``check`` writes nothing: it rebuilds every
         dialogue from the files in memory and lists each difference from the stored items in
         ``drift``. ``repair`` rebuilds every dialogue the same way and writes exactly the
         dialogues whose items differ. ``force`` overwrites and deletes on a shared store
-        whatever its provenance says."""
+        whatever its provenance says. ``sources``: content to index instead of what the disk
+        holds, by path relative to the dialogue root, for files found on disk (the hook
+        passes the staged content); these are kept out of the hash cache, so the next sync
+        reads the disk again."""
         self.force = force
+        self._sources = sources or {}
         self._checkout = None
         rekey = full
         full = full or check or repair
@@ -552,15 +557,19 @@ class Syncer:
         limit = self.config.max_file_size
         differs: set[str] = set()  # content not what the store recorded
         known = {} if full else cache.shard(did)
+        over = self._sources_of(did, disk) if self._sources else {}
         for rel in sorted(disk):
             st = disk[rel]
             e = known.get(rel)  # cache.get inlined: this loop runs for every file of the tree
             if e is not None and e[0] == st.size and e[1] == st.mtime_ns and \
-                    stored.get(rel) == e[2]:
+                    stored.get(rel) == e[2] and rel not in over:
                 rep.unchanged += 1
                 continue
             data: bytes | fsread.Problem
-            if st.problem is not None:
+            if rel in over:  # not the disk's content: never cached
+                data = over[rel]
+                sha = sha256_bytes(data)
+            elif st.problem is not None:
                 data, sha = st.problem, st.problem.sha256
             else:
                 try:
@@ -585,12 +594,19 @@ class Syncer:
         gone = sorted(p for p in stored if p not in disk)
         rep.deleted += len(gone)
         review = bool(stored) and self._head_moved(did, cache)
+        if review:  # stored files with errors are settled again: from these, not the disk
+            changed.update({rel: over[rel] for rel in over.keys() - changed.keys()})
         if not changed and not gone and not review:
             return None
         if not disk:  # folder gone or emptied: the whole partition goes
             self._delete(did, check, rep)
             return None
         return disk, changed, differs, review
+
+    def _sources_of(self, did: str, disk: dict[str, _Disk]) -> dict[str, bytes]:
+        """run()'s ``sources`` of this dialogue's files on disk, by path in the dialogue."""
+        return {rel: data for rel in disk
+                if (data := self._sources.get(layout.parse_path(did, rel))) is not None}
 
     def _head_moved(self, did: str, cache: HashCache) -> bool:
         """True when git HEAD may have changed this dialogue's files since its last sync
