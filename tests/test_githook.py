@@ -3,6 +3,7 @@ execute the installed hook, real staged/unstaged states."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -413,6 +414,68 @@ def test_sync_writes_the_staged_dialogue(hooked: Repo) -> None:
         store.close()
     assert db.exists()
     assert "file#round-0/muffin.md" in items
+
+
+def _stored(repo: Repo, did: str) -> dict[str, dict]:
+    from indexer.store.base import open_store
+
+    store = open_store(load_config(root=repo.root), create=False)
+    try:
+        return store.load(did)
+    finally:
+        store.close()
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _label(text: str) -> str:
+    """The label of the one marker in ``text`` (``[KEYWORD ID: label]``), read here."""
+    return text.split("[", 1)[1].split("]", 1)[0].split(": ", 1)[1]
+
+
+def test_sync_writes_the_staged_content_not_the_working_tree(hooked: Repo) -> None:
+    """A partially staged file is indexed as staged; so is a file of the same dialogue
+    changed in the working tree but not staged. The next sync brings the working tree."""
+    _config(hooked, "hook:\n  sync: true\n")
+    muffin = hooked.dlg(f"{D}/round-0/muffin.md", GOOD)
+    strudel = hooked.dlg(f"{D}/round-1/strudel.md", RESOLVES)
+    hooked.git("add", muffin, strudel)
+    assert hooked.commit("first").returncode == 0
+    # Stage a tension for muffin, then write something else over it and over strudel
+    # without staging; sync the working tree first, so the hash cache knows those files.
+    hooked.dlg(f"{D}/round-0/muffin.md", TENSION)
+    hooked.git("add", muffin)
+    unstaged = GOOD.replace("Staged content is what counts", "Only in the working tree")
+    hooked.dlg(f"{D}/round-0/muffin.md", unstaged)
+    hooked.dlg(f"{D}/round-1/strudel.md", RESOLVES + "\nEdited, not staged.\n")
+    for path in (muffin, strudel):  # old enough for the hash cache to keep them
+        os.utime(hooked.root / path, (1_700_000_000, 1_700_000_000))
+    assert hooked.cli("reindex").returncode == 0
+    assert _stored(hooked, D)["file#round-0/muffin.md"]["sha256"] == _sha(unstaged)
+
+    proc = hooked.commit("stage a tension")
+    assert proc.returncode == 0, _output(proc)
+    assert "warning" not in _output(proc)
+    assert hooked.committed(muffin) == TENSION
+    items = _stored(hooked, D)
+    assert items["file#round-0/muffin.md"]["sha256"] == _sha(TENSION)
+    assert items["file#round-1/strudel.md"]["sha256"] == _sha(RESOLVES)
+    labels = {it.get("label") for it in items.values() if it.get("kind") == "tension"}
+    assert _label(TENSION) in labels
+    blocks = {it.get("label") for it in items.values() if it.get("kind") == "block"}
+    assert _label(unstaged) not in blocks
+
+    # The store holds the commit, not the disk: the next sync reads the disk again.
+    check = hooked.cli("reindex", "--check")
+    assert check.returncode == 1, _output(check)
+    assert hooked.cli("reindex").returncode == 0
+    items = _stored(hooked, D)
+    assert items["file#round-0/muffin.md"]["sha256"] == _sha(unstaged)
+    assert _label(unstaged) in {it.get("label") for it in items.values()
+                                if it.get("kind") == "block"}
+    assert hooked.cli("reindex", "--check").returncode == 0
 
 
 def test_no_sync_when_blocked_or_not_configured(hooked: Repo) -> None:
