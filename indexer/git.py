@@ -23,11 +23,14 @@ class GitError(Exception):
     """A git command failed, timed out or git is missing (one-line message)."""
 
 
-def git(cwd: str | Path, *args: str, input: bytes | None = None) -> bytes:
-    """Run ``git ARGS`` in ``cwd``; its stdout, or GitError saying what failed."""
+def git(cwd: str | Path, *args: str, input: bytes | None = None, literal: bool = True) -> bytes:
+    """Run ``git ARGS`` in ``cwd``; its stdout, or GitError saying what failed.
+
+    ``literal=False`` for the few commands that refuse literal pathspecs (``check-ignore``).
+    """
     try:
         proc = subprocess.run(
-            ["git", "--literal-pathspecs", *args], cwd=cwd, input=input,
+            ["git", *(["--literal-pathspecs"] if literal else []), *args], cwd=cwd, input=input,
             capture_output=True, check=False, timeout=GIT_TIMEOUT,
             env={**os.environ, "GIT_OPTIONAL_LOCKS": "0"},
         )
@@ -43,11 +46,11 @@ def git(cwd: str | Path, *args: str, input: bytes | None = None) -> bytes:
     return proc.stdout
 
 
-def git_or_none(cwd: str | Path, *args: str) -> bytes | None:
+def git_or_none(cwd: str | Path, *args: str, literal: bool = True) -> bytes | None:
     """``git()`` for questions whose "no" is a failing exit (``merge-base --is-ancestor``,
     ``cat-file -e``) or where no git simply means no answer: None instead of GitError."""
     try:
-        return git(cwd, *args)
+        return git(cwd, *args, literal=literal)
     except GitError:
         return None
 

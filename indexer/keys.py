@@ -96,7 +96,8 @@ def check_not_in_repo(path: Path, root: Path | None, creating: bool) -> None:
     if git_or_none(root, "ls-files", "--error-unmatch", "--", str(path.resolve())) is not None:
         raise KeyError_(f"{path}: key file is tracked by git in {root}; move it out of the "
                         "repository (git rm --cached it) and rotate the key")
-    if creating and git_or_none(root, "check-ignore", "-q", "--", str(path.resolve())) is None:
+    if creating and git_or_none(root, "check-ignore", "-q", "--", str(path.resolve()),
+                                literal=False) is None:
         raise KeyError_(f"{path}: refusing to create a key inside the repository {root} "
                         f"where git does not ignore it; use a path outside it (default "
                         f"{DEFAULT_KEY_FILE}) or git-ignore it first")
