@@ -471,13 +471,13 @@ def _link(d: Dialogue, R: Rules, resolver: Resolver, tensions: dict[str, Tension
                 refs[sk] = Reference(source=e.key, type="mention", target=key, target_raw=m.raw,
                                      rule=QUALIFIED if key else UNRESOLVED,
                                      resolved=key is not None, file=e.file, line=b.line)
-    for t in tensions.values():
-        if t.key in by_key:
-            events.append(Event(tension=t.key, round=t.round, actor=t.expert or "judge",
-                                kind=RAISED, file=t.file or "", line=t.line, block=t.key))
-        for n in t.names:  # each merged expert tension was raised by its expert
-            if n["key"] != t.key:
-                events.append(Event(tension=t.key, round=n["round"], actor=n["expert"] or "judge",
+    for ten in tensions.values():
+        if ten.key in by_key:
+            events.append(Event(tension=ten.key, round=ten.round, actor=ten.expert or "judge",
+                                kind=RAISED, file=ten.file or "", line=ten.line, block=ten.key))
+        for n in ten.names:  # each merged expert tension was raised by its expert
+            if n["key"] != ten.key:
+                events.append(Event(tension=ten.key, round=n["round"], actor=n["expert"] or "judge",
                                     kind=RAISED, file=n["file"] or "", line=n["line"],
                                     block=n["key"]))
     restated = str(judge_grammar().identity.get("restatement_event", "restated"))

@@ -109,13 +109,13 @@ def to_items(dialogue: Dialogue) -> Items:
             files=r.files, summary_title=r.summary_title, summary=r.summary,
             alignment=_copy_json(r.alignment),
         ))
-    for e in blocks:
-        b = e.block
+    for be in blocks:
+        b = be.block
         put(_item(
-            "block", f"block#{e.key}", key=e.key, file=e.file, ordinal=e.ordinal, round=e.round,
-            expert=e.expert, block_kind=b.kind, keyword=b.keyword, id=b.id, raw_id=b.raw_id,
-            label=b.label, body=b.body, line=b.line, column=b.column, end_line=b.end_line,
-            inline=b.inline, parent=e.parent, targets=_refs(b.targets),
+            "block", f"block#{be.key}", key=be.key, file=be.file, ordinal=be.ordinal,
+            round=be.round, expert=be.expert, block_kind=b.kind, keyword=b.keyword, id=b.id,
+            raw_id=b.raw_id, label=b.label, body=b.body, line=b.line, column=b.column,
+            end_line=b.end_line, inline=b.inline, parent=be.parent, targets=_refs(b.targets),
             mentions=_refs(b.mentions),
         ))
     for t in d.tensions:
@@ -194,12 +194,12 @@ def parsed_files_from_items(items: Items) -> dict[str, ParsedFile]:
         rel = sk[len("diag#"):].rsplit("#", 1)[0]
         if rel in files:
             diags.setdefault(rel, []).append((sk, item))
-    for rel, its in diags.items():
-        its.sort()
+    for rel, found in diags.items():
+        found.sort(key=lambda pair: pair[0])  # by sort key, unique
         files[rel].diagnostics = [
             Diagnostic(code=i["code"], severity=i["severity"], message=i["message"],
                        hint=i["hint"] if i["hint"] is not None else "", file=i["file"] or "",
                        line=i["line"], column=i["column"])
-            for _, i in its
+            for _, i in found
         ]
     return {pf.path: pf for pf in files.values()}

@@ -13,6 +13,7 @@ Environment overrides (for CI and servers): ``BLUE_INDEX_BACKEND``, ``BLUE_INDEX
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -105,7 +106,7 @@ def load(
     root: Path | None = None,
     dialogues: Path | list[Path] | None = None,
     config_file: Path | None = None,
-    env: dict[str, str] | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> Config:
     """Read the configuration; a missing config file means SQLite at ``.blue/blue.db``."""
     env = os.environ if env is None else env

@@ -57,11 +57,11 @@ def statements(dialogue_id: str, files: list[ParsedFile], verdict: Verdict | Non
     out: list[Statement] = []
     if verdict is not None and verdict.decision:
         out.append(Statement(VERDICT, verdict.decision, verdict.file))
-    summaries = [f for f in files if f.role == layout.SUMMARY and f.round is not None]
-    last_summary = max((f.round for f in summaries), default=None)
+    last_summary = max((f.round for f in files if f.role == layout.SUMMARY and f.round is not None),
+                       default=None)
     for pf in files:
         data = pf.data if isinstance(pf.data, dict) else {}
-        said = data.get("statements") if isinstance(data.get("statements"), list) else []
+        said = s if isinstance(s := data.get("statements"), list) else []
         source = {layout.SCOREBOARD: SCOREBOARD, layout.NOTE: NOTE}.get(pf.role)
         if pf.role == layout.SUMMARY:
             source = SUMMARY if pf.round == last_summary else None

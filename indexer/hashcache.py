@@ -19,6 +19,7 @@ import json
 import os
 import time
 from pathlib import Path
+from typing import Any
 
 RACY_NS = 2_000_000_000
 VERSION = 2
@@ -28,24 +29,27 @@ def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+Entry = list[Any]  # [size, mtime_ns, sha256] as JSON holds it
+
+
 class HashCache:
     """``{dialogue}/{path} -> [size, mtime_ns, sha256]`` for one dialogues root."""
 
     def __init__(self, folder: Path, root: Path | str) -> None:
         self.folder = folder
         self.root = str(root)
-        self.shards: dict[str, dict[str, list]] = {}
+        self.shards: dict[str, dict[str, Entry]] = {}
         # per dialogue, facts of its last sync here: git HEAD, grammar fingerprint
         self.notes: dict[str, dict[str, str | None]] = {}
         self.dirty: set[str] = set()
         self.started_ns = time.time_ns()
 
-    def shard(self, did: str) -> dict[str, list]:
+    def shard(self, did: str) -> dict[str, Entry]:
         """A dialogue's entries ``{path: [size, mtime_ns, sha256]}`` (read-only for callers:
         the sync engine's per-file loop reads it directly instead of calling ``get``)."""
         return self._shard(did)
 
-    def _shard(self, did: str) -> dict[str, list]:
+    def _shard(self, did: str) -> dict[str, Entry]:
         shard = self.shards.get(did)
         if shard is None:
             shard = {}
@@ -65,7 +69,7 @@ class HashCache:
         """The cached sha256 when size and mtime still match, else None."""
         e = self._shard(did).get(rel)
         if e and len(e) == 3 and e[0] == size and e[1] == mtime_ns:
-            return e[2]
+            return str(e[2])
         return None
 
     def note(self, did: str, key: str) -> str | None:

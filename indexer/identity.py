@@ -348,9 +348,9 @@ class Linker:
                         _add(row.titles, s.get("label") or "")
                         _add(row.texts, s.get("label") or "")
         start = int(self.g.identity.get("fallback_known_from_round", 1))
-        for r in rounds:
-            if r >= start and not known.get(r):
-                known[r] = set(judge_ids)
+        for rnd in rounds:
+            if rnd >= start and not known.get(rnd):
+                known[rnd] = set(judge_ids)
         ident.known = {r: ids for r, ids in known.items() if ids}
 
     # -- the rules --------------------------------------------------------------------------

@@ -31,7 +31,7 @@ class Diagnostic:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Diagnostic:
-        return cls(**{f.name: d.get(f.name) for f in fields(cls) if f.name in d})
+        return cls(**{f.name: d[f.name] for f in fields(cls) if f.name in d})
 
     def format(self) -> str:
         """``path:line:column: code message (hint)``: the one-line form users see."""
@@ -63,7 +63,7 @@ class Ref:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Ref:
-        return cls(**{f.name: d.get(f.name) for f in fields(cls) if f.name in d})
+        return cls(**{f.name: d[f.name] for f in fields(cls) if f.name in d})
 
 
 @dataclass(slots=True)

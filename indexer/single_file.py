@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import yaml
 
@@ -33,6 +33,15 @@ GRAMMAR_FILE = "single-file.yaml"
 _DECOR = re.compile(r"[*_`]+")
 _BOLD = re.compile(r"(?:\*\*|__)(.+?)(?:\*\*|__)")
 _ROUND_REF = re.compile(r"\bR(\d+)\b")
+
+
+class ExpertHead(TypedDict):
+    """An expert as a heading or a panel cell names them."""
+
+    name: str
+    slug: str
+    role: str | None
+    emoji: str | None
 
 
 @dataclass(frozen=True)
@@ -75,7 +84,7 @@ class SingleFileGrammar:
                 return int(m.group("round")), (title.strip() or None) if title else None
         return None
 
-    def expert_of(self, text: str, known: set[str] | None) -> dict[str, str | None] | None:
+    def expert_of(self, text: str, known: set[str] | None) -> ExpertHead | None:
         """name/role/emoji of an expert heading; ``known=None`` reads decorated forms only."""
         for form in self.experts:
             if form.known and (known is None):
@@ -243,8 +252,8 @@ class _Reader:
                 by_section.setdefault(name, []).append(t)
         panel = self._panel(by_section.get("panel", []))
         known = {e["slug"] for e in panel}
-        known |= {e["slug"] for h in heads if h.level == 3 and not g.is_judge(h.text)
-                  and (e := g.expert_of(h.text, None))}
+        known |= {head["slug"] for h in heads if h.level == 3 and not g.is_judge(h.text)
+                  and (head := g.expert_of(h.text, None))}
         sections, rounds, experts, judge_spans = self._walk(heads, known)
         self._leads(para, sections, rounds, known)
         seen = {e["slug"] for e in panel}
@@ -495,7 +504,7 @@ class _Reader:
 def _agent(cell: str, known: set[str] | None) -> str | None:
     """The first expert a cell names (``🧁 Muffin R0``, ``Muffin, Scone``): a known slug when
     the cell holds one, else its first word that reads as a name."""
-    words = re.findall(r"[A-Za-z][\w'-]*", cell)
+    words: list[str] = re.findall(r"[A-Za-z][\w'-]*", cell)
     if known:
         hit = next((w.lower() for w in words if w.lower() in known), None)
         if hit:

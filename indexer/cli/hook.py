@@ -9,7 +9,7 @@ if TYPE_CHECKING:
     from .context import Context
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("hook", help="git pre-commit integration")
     hs = p.add_subparsers(dest="hook_command", metavar="ACTION", required=True)
     i = hs.add_parser("install", help="install the pre-commit hook (keeps an existing one)")

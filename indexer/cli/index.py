@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 PROGRESS_AFTER_S = 1.0  # show a progress bar only for runs that take longer than this
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("reindex", help="sync the dialogue files into the active store")
     p.add_argument("--full", action="store_true", help="re-read and re-parse every file")
     p.add_argument("--check", action="store_true",

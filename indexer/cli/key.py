@@ -10,7 +10,7 @@ if TYPE_CHECKING:
     from .context import Context
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("key", help="encryption master key: create, rotate")
     ks = p.add_subparsers(dest="key_command", metavar="ACTION", required=True)
     i = ks.add_parser("init", help="create a new local master key file (mode 0600)")

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from .context import Context
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("report", help="write a static site of the indexed dialogues")
     p.add_argument("dialogues_", nargs="*", metavar="DIALOGUE",
                    help="dialogue ids (default: every dialogue in the store)")
@@ -78,6 +78,8 @@ def _serve(args: argparse.Namespace, ctx: Context) -> int:
         return ctx.fail(OSError(f"cannot listen on {host}:{port} ({e.strerror}); "
                                 "choose another --port"), 2)
     bound_host, bound_port = server.server_address[:2]
+    if isinstance(bound_host, bytes):  # typeshed allows it (AF_UNIX); TCP gives str
+        bound_host = bound_host.decode()
     if host not in (LOOPBACK, "localhost", "::1"):
         ctx.err(f"blue-index: serving on {host}: anyone who can reach this address can read "
                 "the dialogues")

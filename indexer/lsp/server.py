@@ -184,9 +184,11 @@ class DialogueServer(LanguageServer):
                ) -> tuple[Scope, Dialogue, navigate.Target, lsp.Range] | None:
         path = fs_path(uri)
         found = self.ws.for_path(path)
-        if found is None or found[1] is None:
+        if found is None:
             return None
         loc, d, _ = found
+        if d is None:
+            return None
         lines = self.lines_of(path)
         codec = Codec(self.workspace.position_codec)
         text = line_at(lines, position.line)

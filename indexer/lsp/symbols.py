@@ -75,7 +75,7 @@ def ledger_rows(pf: ParsedFile) -> list[tuple[str, str, int, str]]:
     out = []
     for e in data.get("entries") or []:
         if isinstance(e, dict) and isinstance(e.get("line"), int):
-            ref = e.get("ref") if isinstance(e.get("ref"), dict) else {}
+            ref = r if isinstance(r := e.get("ref"), dict) else {}
             out.append((str(ref.get("raw") or ref.get("id") or "?"), str(e.get("label") or ""),
                         e["line"], str(e.get("status") or "")))
     return out

@@ -81,7 +81,8 @@ def _metric_values(alignment: dict[str, Any] | None) -> dict[str, float | None]:
 
 class _Anchors:
     def __init__(self, dialogue_id: str) -> None:
-        self.did, self.taken = dialogue_id, set()
+        self.did = dialogue_id
+        self.taken: set[str] = set()
 
     def unique(self, anchor: str, kind: str) -> str:
         if anchor in self.taken:
@@ -115,7 +116,7 @@ class _Anchors:
 
 
 def _evidence(n: dict[str, Any]) -> str:
-    ev = n.get("evidence") if isinstance(n.get("evidence"), dict) else {}
+    ev = e if isinstance(e := n.get("evidence"), dict) else {}
     file, line = ev.get("file") or n.get("evidence_file"), ev.get("line") or n.get("evidence_line")
     return f"{file}:{line}" if file and line else (file or "")
 
@@ -175,7 +176,7 @@ def dialogue_page(items: Items) -> dict[str, Any]:
     v, doc = show(items), _read(items)
     did = v["id"] or (items.get("meta") or {}).get("id") or ""
     anchors = _Anchors(did)
-    names = {e["slug"]: e["name"] or e["slug"] for e in doc["experts"]}
+    names: dict[str, str] = {e["slug"]: e["name"] or e["slug"] for e in doc["experts"]}
     names.setdefault("judge", "Judge")
 
     def who(slug: str | None) -> str:
@@ -241,10 +242,10 @@ def dialogue_page(items: Items) -> dict[str, Any]:
     rounds = []
     for r in doc["rounds"]:
         groups = by_round.get(r["round"], {})
-        experts = [{"slug": slug, "name": who(slug), "blocks": groups[slug]}
-                   for slug in sorted(groups)]
+        speakers = [{"slug": slug, "name": who(slug), "blocks": groups[slug]}
+                    for slug in sorted(groups)]
         rounds.append({**r, "summary_html": markdown.render(r.get("summary")),
-                       "metrics": _metric_values(r.get("alignment")), "experts": experts})
+                       "metrics": _metric_values(r.get("alignment")), "experts": speakers})
     known = set(round_numbers)
     loose = [b for b in blocks if b.get("round") not in known]
     # what the page lists block by block: each round by expert, then blocks outside rounds

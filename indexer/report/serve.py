@@ -58,7 +58,7 @@ class LiveSite:
     def refresh(self) -> None:
         """Ask the store what changed (file hashes per dialogue); forget stale pages."""
         hashes = self.store.all_file_hashes()
-        ids = [m.get("id") for m in self.store.dialogues() if m.get("id")]
+        ids = [d for m in self.store.dialogues() if isinstance(d := m.get("id"), str) and d]
         fps = {}
         for did in ids:
             if self.only and did not in self.only:

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..views import UnknownDialogue
-from . import pages
+from . import pages, svg
 
 if TYPE_CHECKING:
     from ..items import Items
@@ -54,7 +54,7 @@ class Site:
             loader=jinja2.PackageLoader("indexer.report", "templates"),
             autoescape=True, trim_blocks=True, lstrip_blocks=True,
             undefined=jinja2.ChainableUndefined)
-        self.env.globals["marks_legend"] = pages.svg.MARKS
+        self.env.globals["marks_legend"] = svg.MARKS
 
     def index(self, rows: list[dict[str, Any]], title: str = "Dialogues") -> str:
         return self.env.get_template("index.html").render(rows=rows, root="", title=title)
@@ -104,7 +104,7 @@ def search_files(doc: dict[str, Any]) -> dict[str, bytes]:
 
 def selected_ids(store: Store, wanted: list[str] | None) -> list[str]:
     """The ids to show: all dialogues in the store, or the ones asked for (each must exist)."""
-    ids = [m.get("id") for m in store.dialogues() if m.get("id")]
+    ids = [d for m in store.dialogues() if isinstance(d := m.get("id"), str) and d]
     if not wanted:
         return ids
     missing = [d for d in wanted if d not in set(ids)]

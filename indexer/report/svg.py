@@ -120,12 +120,12 @@ def timeline(lanes: list[Lane], rounds: list[int], caption: str) -> str:
         for m in lane.marks:
             by_col.setdefault(m.column, []).append(m)
         for col, marks in by_col.items():
-            step = min(16.0, (COL_W - 16) / max(1, len(marks) - 1)) if len(marks) > 1 else 0
+            step = min(16.0, (COL_W - 16) / max(1, len(marks) - 1)) if len(marks) > 1 else 0.0
             for j, m in enumerate(marks):
-                x = col_x[col] + COL_W / 2 + (j - (len(marks) - 1) / 2) * step
+                mx = col_x[col] + COL_W / 2 + (j - (len(marks) - 1) / 2) * step
                 out.append(f'<a class="mark ev-{esc(m.kind)}" href="{esc(m.href)}" '
                            f'data-tip="{esc(m.tip)}" aria-label="{esc(m.tip)}">'
-                           f'<title>{esc(m.tip)}</title>{shape(m.kind, x, y)}</a>')
+                           f'<title>{esc(m.tip)}</title>{shape(m.kind, mx, y)}</a>')
         out.append(f'<text class="lane-status st-{esc(lane.status)}" '
                    f'x="{LABEL_W + len(columns) * COL_W + 8}" y="{y + 4:.1f}">'
                    f'{esc(lane.status)}</text></g>')
