@@ -263,7 +263,9 @@ class Grammar:
             if not m:
                 break
             refs.append(self._ref(m))
-            pos = self.ref_sep_re.match(text, m.end()).end()
+            sep = self.ref_sep_re.match(text, m.end())
+            assert sep is not None  # every part of the pattern is optional: it always matches
+            pos = sep.end()
         return refs, text[pos:].strip()
 
     def find_mentions(self, text: str) -> list[Ref]:

@@ -159,6 +159,7 @@ class _Reader:
     def _known(self, rule: KeywordRule, rest: str) -> _Marker:
         g = self.g
         mk = _Marker(rule.kind, rule.keyword, rule)
+        label: str | None
         if rule.label_only or not (rule.id_letter or rule.targets):
             label = rest.strip()
             mk.label = label[1:].strip() if label.startswith(":") else label

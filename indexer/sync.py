@@ -213,8 +213,8 @@ def _walk(folder: str, prefix: str, did: str, files: dict[str, _Disk], w: _Walk,
         entries = list(os.scandir(folder))
     except (FileNotFoundError, NotADirectoryError):
         return
-    except OSError as e:  # an unreadable folder: a problem on that entry, not a crash
-        files[prefix.rstrip("/")] = _Disk(folder, 0, NO_MTIME, fsread.problem_of(e))
+    except OSError as err:  # an unreadable folder: a problem on that entry, not a crash
+        files[prefix.rstrip("/")] = _Disk(folder, 0, NO_MTIME, fsread.problem_of(err))
         return
     w.walking.add(real)
     ignored = _ignored
@@ -303,8 +303,9 @@ def build_items(did: str, rels: list[str], changed: dict[str, bytes | fsread.Pro
     parsed = 0
     for rel in rels:
         prev = old.get(rel)
+        data: bytes | fsread.Problem | None
         if rel in changed:
-            data: bytes | fsread.Problem | None = changed[rel]
+            data = changed[rel]
         elif prev is not None and (prev.role != layout.RECORDING or folder) \
                 and not (review and prev.has_errors):
             files.append(prev)
@@ -476,10 +477,10 @@ class Syncer:
             if self._parallel(certain, len(ids)):
                 pool = self._pool()
             for n, did in enumerate(ids, 1):
-                job = self._detect(did, on_disk.get(did, {}), stored.get(did, {}), cache,
-                                   full or did in regrammar, check, rep)
-                if job is not None:
-                    disk, changed, differs, review = job
+                found = self._detect(did, on_disk.get(did, {}), stored.get(did, {}), cache,
+                                     full or did in regrammar, check, rep)
+                if found is not None:
+                    disk, changed, differs, review = found
                     to_parse += len(changed)
                     if pool is None and self._parallel(to_parse, len(ids) - n):
                         pool = self._pool()
@@ -715,6 +716,7 @@ class Syncer:
 
     def _built(self, job: _Job, rep: SyncReport) -> Items:
         pending = job.pending
+        new_items: Items
         new_items, parsed = pending.result() if hasattr(pending, "result") else pending
         job.pending = (new_items, 0)  # counted once, even when the write is retried
         rep.parsed += parsed
@@ -928,6 +930,7 @@ def state_file(config: Config) -> Path:
 def last_sync(config: Config) -> dict[str, Any] | None:
     """The state the last successful (non-check) run left, or None."""
     try:
-        return json.loads(state_file(config).read_text(encoding="utf-8"))
+        state = json.loads(state_file(config).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
+    return state if isinstance(state, dict) else None

@@ -18,7 +18,7 @@ _STATUS_COLOURS = {"resolved": "32", "acknowledged": "36", "deferred": "36", "su
                    "open": "31", "reopened": "31", "addressed": "33", "converged": "32"}
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("show", help="one dialogue: rounds, experts, counts, verdict")
     p.add_argument("dialogue", metavar="DIALOGUE", help="dialogue id (its folder name)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
