@@ -191,9 +191,11 @@ class Linker:
             got = self._words[text] = words(text, self.g)
         return got
 
-    def weigh(self) -> None:
+    def weigh(self) -> dict[str, float]:
         """Inverse document frequency of each word over the dialogue's tension labels and
-        rows (each row's texts together are one document)."""
+        rows (each row's texts together are one document); computed once."""
+        if self.idf is not None:
+            return self.idf
         docs = [self.w(t.label) for t in self.tensions.values()]
         docs += [frozenset().union(*(self.w(x) for x in r.texts)) for r in self.ident.rows]
         df: dict[str, int] = defaultdict(int)
@@ -202,18 +204,15 @@ class Linker:
                 df[word] += 1
         n = len(docs)
         self.idf = {word: math.log(1 + n / k) for word, k in df.items()}
+        return self.idf
 
     def weight(self, word: str) -> float:
-        if self.idf is None:
-            self.weigh()
-        return self.idf.get(word, 1.0)  # type: ignore[union-attr]
+        return self.weigh().get(word, 1.0)
 
     def total(self, ws: frozenset[str]) -> float:
         got = self._totals.get(ws)
         if got is None:
-            if self.idf is None:
-                self.weigh()
-            idf = self.idf or {}
+            idf = self.weigh()
             got = self._totals[ws] = sum(idf.get(w, 1.0) for w in ws)
         return got
 

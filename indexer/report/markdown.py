@@ -46,9 +46,12 @@ def _image_as_link(self: Any, tokens: Any, idx: int, options: Any, env: Any) -> 
 def _md() -> MarkdownIt:
     from markdown_it import MarkdownIt
 
-    md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
+    class SafeLinks(MarkdownIt):
+        def validateLink(self, url: str) -> bool:  # markdown-it-py's hook for link targets
+            return safe_link(url)
+
+    md = SafeLinks("commonmark", {"html": False, "linkify": False, "typographer": False})
     md.enable(["table", "strikethrough"])
-    md.validateLink = safe_link  # type: ignore[method-assign]
     md.add_render_rule("image", _image_as_link)
     return md
 
