@@ -478,6 +478,34 @@ def test_sync_writes_the_staged_content_not_the_working_tree(hooked: Repo) -> No
     assert hooked.cli("reindex", "--check").returncode == 0
 
 
+def test_sync_sources_seam(tmp_path: Path) -> None:
+    """``Syncer.run(sources=)``, what the hook's sync uses: the given bytes are indexed for
+    files on disk, a source without a file on disk adds nothing, and the next plain run
+    (warm hash cache, old mtimes) indexes the disk again."""
+    from indexer.store.base import open_store
+    from indexer.sync import Syncer
+
+    root = tmp_path / "dialogues"
+    disk = root / D / "round-0" / "muffin.md"
+    disk.parent.mkdir(parents=True)
+    disk.write_text(GOOD, encoding="utf-8")
+    os.utime(disk, (1_700_000_000, 1_700_000_000))
+    config = load_config(root=tmp_path, dialogues=root)
+    store = open_store(config)
+    try:
+        Syncer(config, store).run()  # the hash cache now knows the file on disk
+        Syncer(config, store).run(dialogues=[D], sources={
+            f"{D}/round-0/muffin.md": TENSION.encode(),
+            f"{D}/round-0/scone.md": GOOD.encode()})  # not on disk
+        items = store.load(D)
+        assert items["file#round-0/muffin.md"]["sha256"] == _sha(TENSION)
+        assert not any("scone" in sk for sk in items)
+        Syncer(config, store).run()
+        assert store.load(D)["file#round-0/muffin.md"]["sha256"] == _sha(GOOD)
+    finally:
+        store.close()
+
+
 def test_no_sync_when_blocked_or_not_configured(hooked: Repo) -> None:
     _config(hooked, "hook:\n  sync: true\n")
     path, _ = _unclosed(hooked, f"{D}/round-0/muffin.md")
