@@ -28,6 +28,7 @@ class ConfigError(Exception):
 
 
 DEFAULT_ROOTS = (Path(".blue/dialogues"), Path(".blue/docs/dialogues"))
+DEFAULT_SQLITE_PATH = Path(".blue/blue.db")  # relative to the root
 
 
 @dataclass(slots=True)
@@ -138,7 +139,8 @@ def load(
     if backend not in ("sqlite", "dynamodb"):
         raise ConfigError(f"{path}: storage.backend '{backend}' unknown; use sqlite or dynamodb")
     sqlite = _section(storage, "sqlite", path)
-    sqlite_path = Path(env.get("BLUE_INDEX_SQLITE_PATH") or sqlite.get("path") or ".blue/blue.db")
+    sqlite_path = Path(env.get("BLUE_INDEX_SQLITE_PATH") or sqlite.get("path")
+                       or DEFAULT_SQLITE_PATH)
     if not sqlite_path.is_absolute():
         sqlite_path = root / sqlite_path
     ddb = dict(_section(storage, "dynamodb", path))

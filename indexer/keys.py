@@ -230,7 +230,8 @@ class KmsKeySource:
         """One KMS operation (``op`` is the boto3 method name); errors become one line."""
         fn = getattr(self._client, op)
         try:
-            return fn(**kw)
+            result: dict[str, Any] = fn(**kw)
+            return result
         except self._errors as e:
             code = getattr(e, "response", {}).get("Error", {}).get("Code", "")
             if code == "InvalidCiphertextException":
@@ -264,9 +265,10 @@ class KmsKeySource:
                                  ) from None
         r = self._call("decrypt", what, CiphertextBlob=blob, KeyId=self.kms_key_id,
                        EncryptionContext=self._context(dialogue_id, version))
-        if len(r["Plaintext"]) != KEY_BYTES:
+        plain: bytes = r["Plaintext"]
+        if len(plain) != KEY_BYTES:
             raise IntegrityError(f"{what}: KMS returned a data key of the wrong size")
-        return r["Plaintext"]
+        return plain
 
 
 def _boto_errors() -> tuple[type[BaseException], ...]:

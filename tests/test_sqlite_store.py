@@ -211,3 +211,14 @@ def test_search_index_follows_writes_without_triggers(tmp_path):
     _fts_consistent(store)
     assert [(h["dialogue_id"], h["sk"]) for h in store.search("kelp")] == [("d2", f"{sk}1")]
     store.close()
+
+
+def test_config_built_directly_opens_the_default_index_file(tmp_path: Path) -> None:
+    """A Config made in code (no config.load) leaves sqlite_path unset: the store opens the
+    README's default, ``.blue/blue.db`` under the root."""
+    from indexer.config import Config
+    from indexer.store.base import open_store
+
+    store = open_store(Config(root=tmp_path, dialogues=tmp_path / "dialogues"))
+    store.close()
+    assert sqlite_utils.Database(tmp_path / ".blue" / "blue.db").table_names()

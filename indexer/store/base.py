@@ -123,11 +123,14 @@ def open_store(config: Config, create: bool = True) -> Store:
     if config.backend == "dynamodb":
         from .dynamodb import DynamoDBStore
 
-        store: Any = DynamoDBStore.from_config(config)
+        store: Store = DynamoDBStore.from_config(config)
     else:
+        from ..config import DEFAULT_SQLITE_PATH
         from .sqlite import SQLiteStore
 
-        store = SQLiteStore(config.sqlite_path, create=create,
+        # A Config built directly (not by config.load) may leave the path to the default.
+        path = config.sqlite_path or config.root / DEFAULT_SQLITE_PATH
+        store = SQLiteStore(path, create=create,
                             busy_timeout=config.sqlite_busy_timeout,
                             daemon_pid=lambda: _daemon_pid(config))
     if config.encryption:
