@@ -647,14 +647,14 @@ class Syncer:
                stored: dict[str, str], pool: Any, check: bool, review: bool = False,
                lock: bool = True) -> _Job:
         fd = None if check or not lock else self._lock(did)
-        try:
+        try:  # a failure here (store, or a broken grammar when building inline) unlocks
             old_items, rev = self.store.load_for_update(did)
+            args = (did, sorted(disk), changed, old_items, disk, self._head, review,
+                    self.config.max_file_size)
+            pending = pool.submit(build_items, *args) if pool is not None else build_items(*args)
         except BaseException:
             _unlock(fd)
             raise
-        args = (did, sorted(disk), changed, old_items, disk, self._head, review,
-                self.config.max_file_size)
-        pending = pool.submit(build_items, *args) if pool is not None else build_items(*args)
         gone = sorted(p for p in stored if p not in disk)
         return _Job(did, stored, differs, gone, old_items, pending, args, rev, fd)
 

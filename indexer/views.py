@@ -14,10 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from . import layout
+from .errors import NotFound
 from .items import Item, Items, of_kind
 
 
-class UnknownDialogue(LookupError):
+class UnknownDialogue(NotFound):
     """No dialogue with this id (exit code 2 in the CLI)."""
 
     def __init__(self, dialogue_id: str, where: str | None = None) -> None:

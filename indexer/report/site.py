@@ -26,6 +26,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..errors import OutputError
 from ..views import UnknownDialogue
 from . import pages
 
@@ -40,7 +41,7 @@ CONTENT_TYPES = {".html": "text/html; charset=utf-8", ".css": "text/css; charset
                  ".json": "application/json; charset=utf-8"}
 
 
-class ReportError(Exception):
+class ReportError(OutputError):
     """The report cannot be written where asked (exit code 2): one line, what to do."""
 
 
