@@ -132,29 +132,29 @@ def test_wrong_typed_config_value_exits_2_naming_key_and_file(cmd, repo, tmp_pat
 
 
 def _leaves(schema: dict, where: tuple[str, ...] = ()):
+    """Every key of the schema (sections too), with its sub-schema."""
     for key, sub in schema.get("properties", {}).items():
+        yield (*where, key), sub
         if "properties" in sub:
             yield from _leaves(sub, (*where, key))
-        else:
-            yield (*where, key), sub
 
 
 def test_every_config_key_with_a_wrong_type_is_a_config_error(tmp_path) -> None:
     """A value of the wrong type anywhere is ConfigError naming key and file, never a raw
-    TypeError (a dict where a scalar goes is wrong for every key)."""
+    TypeError (a mapping where a scalar goes, a number where a mapping goes)."""
     import yaml
 
     from indexer import config as config_mod
     from indexer.configschema import SCHEMA
 
-    for n, (key, _) in enumerate(_leaves(SCHEMA)):
+    for n, (key, sub) in enumerate(_leaves(SCHEMA)):
         root = tmp_path / str(n)
         (root / ".blue").mkdir(parents=True)
         doc: dict = {}
         node = doc
         for part in key[:-1]:
             node = node.setdefault(part, {})
-        node[key[-1]] = {"not": ["a", "scalar"]}
+        node[key[-1]] = 42 if "properties" in sub else {"not": ["a", "scalar"]}
         (root / ".blue" / "config.yaml").write_text(yaml.safe_dump(doc), encoding="utf-8")
         with pytest.raises(errors.ConfigError) as e:
             config_mod.load(root=root, env={})
