@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from indexer.lint import GITHUB_MAX_PER_KIND, github_annotation
+from indexer.diagformat import GITHUB_MAX_PER_KIND, github_annotation
 from indexer.model import Diagnostic
 
 REPO = Path(__file__).resolve().parent.parent

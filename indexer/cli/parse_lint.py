@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from ..diagformat import location
 from ..errors import ProblemsFound, UsageError
 from ..model import ERROR, WARNING, Diagnostic, ParsedFile, Ref
 from .context import Context
@@ -69,12 +70,7 @@ def diagnostic_lines(diags: list[Diagnostic], color: bool = False) -> list[str]:
         return []
 
     def where(d: Diagnostic) -> str:
-        w = d.file or "<input>"
-        if d.line is not None:
-            w += f":{d.line}"
-            if d.column is not None:
-                w += f":{d.column}"
-        return w + ":"
+        return location(d) + ":"
 
     ww = max(len(where(d)) for d in diags)
     cw = max(len(d.code) for d in diags)
@@ -162,7 +158,7 @@ def lint_diagnostics(args: argparse.Namespace, ctx: Context) -> list[Diagnostic]
 
 
 def cmd_lint(args: argparse.Namespace, ctx: Context) -> int:
-    from .. import lint
+    from .. import diagformat
 
     diags = lint_diagnostics(args, ctx)
     errors = any(d.severity == ERROR for d in diags)
@@ -170,10 +166,10 @@ def cmd_lint(args: argparse.Namespace, ctx: Context) -> int:
         ctx.json([diag_json(d, with_file=True) for d in diags])
     elif args.format == "gnu":
         for d in diags:
-            print(lint.gnu_line(d))
+            print(diagformat.gnu_line(d))
     elif args.format == "github":
         summary = os.environ.get("GITHUB_STEP_SUMMARY") or None
-        for line in lint.github_report(diags, Path(summary) if summary else None):
+        for line in diagformat.github_report(diags, Path(summary) if summary else None):
             print(line)
     else:
         shown = [d for d in diags if d.severity == ERROR] if ctx.quiet else diags
