@@ -211,4 +211,3 @@ def lint_paths(paths: Sequence[Path], dialogues_root: Path | Sequence[Path],
         d.file = shown(Path(d.file.rstrip("/")))
         out.append(d)
     return sorted(out, key=sort_key)
-
