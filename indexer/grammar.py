@@ -263,7 +263,8 @@ class Grammar:
             if not m:
                 break
             refs.append(self._ref(m))
-            pos = self.ref_sep_re.match(text, m.end()).end()
+            sep = self.ref_sep_re.match(text, m.end())  # all optional: always matches
+            pos = sep.end() if sep else m.end()
         return refs, text[pos:].strip()
 
     def find_mentions(self, text: str) -> list[Ref]:
