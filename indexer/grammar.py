@@ -7,6 +7,7 @@ tables. Files with a top-level ``dialect`` key are marker grammars; other files 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from collections.abc import Iterable
@@ -366,8 +367,6 @@ _TOP_KEYS = {"dialect", "keywords", "aliases", "tolerated_prepositions",
 
 def compile_files(files: Iterable[Path]) -> Grammar:
     """Merge marker grammar files (those with a ``dialect`` key) into one Grammar."""
-    import yaml
-
     keywords: dict[str, KeywordRule] = {}
     aliases: dict[str, str] = {}
     alias_src: dict[str, Path] = {}
@@ -380,17 +379,10 @@ def compile_files(files: Iterable[Path]) -> Grammar:
     after_bracket = False
     used: list[Path] = []
     for path in files:
-        try:
-            # libyaml when present: ~10x faster, and every hook run loads the grammar
-            loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-            doc = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506
-        except yaml.YAMLError as e:
-            mark = getattr(e, "problem_mark", None)
-            line = f":{mark.line + 1}" if mark is not None else ""
-            raise GrammarError(f"{path}{line}: invalid YAML ({getattr(e, 'problem', e)}); "
-                               "fix the grammar file") from None
-        except (OSError, UnicodeDecodeError) as e:
-            raise GrammarError(f"{path}: cannot read ({e})") from None
+        raw = _read_bytes(path)
+        doc = _parse_yaml(path, raw)
+        if isinstance(doc, dict) and "dialect" in doc:
+            validate(path, MARKER, doc, raw)
         if not isinstance(doc, dict) or "dialect" not in doc:
             continue  # not a marker grammar (e.g. judge.yaml)
         used.append(path)
@@ -464,6 +456,122 @@ def compile_files(files: Iterable[Path]) -> Grammar:
     return Grammar(keywords, aliases, entity_types, rules, frozenset(families),
                    frozenset(tolerated), pad, frozenset(placeholders), digits, tuple(used),
                    frozenset(addressee), after_bracket)
+
+
+# -- one schema for every grammar file (grammars/schema.yaml) ------------------------------
+SCHEMA_FILE = "schema.yaml"
+MARKER = "marker"  # any file with a `dialect` key
+# Grammar files read by name, and the schema definition ($defs) each must satisfy.
+FILE_KINDS = {"judge.yaml": "judge", "single-file.yaml": "single_file",
+              "resolution.yaml": "resolution", "lifecycle.yaml": "lifecycle"}
+_VALID: set[str] = set()  # digests of (schema, kind, bytes) that passed in this process
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as e:
+        raise GrammarError(f"{path}: cannot read ({e})") from None
+
+
+def _parse_yaml(path: Path, raw: bytes) -> Any:
+    import yaml
+
+    try:
+        # libyaml when present: ~10x faster, and every hook run loads the grammar
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        return yaml.load(raw.decode("utf-8"), Loader=loader)  # noqa: S506
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark is not None else ""
+        raise GrammarError(f"{path}{line}: invalid YAML ({getattr(e, 'problem', e)}); "
+                           "fix the grammar file") from None
+    except UnicodeDecodeError as e:
+        raise GrammarError(f"{path}: cannot read ({e})") from None
+
+
+def grammar_file(name: str) -> Path:
+    """``name`` in $BLUE_INDEX_GRAMMARS when that folder has it, else the project's own."""
+    path = grammar_dir() / name
+    return path if path.is_file() else DEFAULT_DIR / name
+
+
+def read_grammar_file(name: str, path: Path | str | None = None) -> Any:
+    """The parsed, schema-checked grammar file ``name`` (``judge.yaml``, ...) of ``path``
+    or the grammar folder; GrammarError naming the file and the key when it is broken."""
+    p = Path(path) if path is not None else grammar_file(name)
+    raw = _read_bytes(p)
+    doc = _parse_yaml(p, raw)
+    validate(p, FILE_KINDS[name], doc, raw)
+    return doc
+
+
+@lru_cache(maxsize=1)
+def _schema_bytes() -> bytes:
+    return _read_bytes(DEFAULT_DIR / SCHEMA_FILE)
+
+
+def _ok_dir() -> Path:
+    """Where digests of grammar files that passed are remembered across processes."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "blue-index" / "grammar-ok"
+
+
+def validate(path: Path, kind: str, doc: Any, raw: bytes) -> None:
+    """Check ``doc`` (the bytes ``raw`` of ``path``) against the schema's ``kind`` definition.
+
+    jsonschema takes ~80 ms to import and grammars are loaded on the git hook's path, so a
+    file that passed is remembered by the digest of (schema, kind, bytes): in this process,
+    and as an empty file under ~/.cache/blue-index (a pure accelerator: a missing or
+    unwritable cache only means checking again). Unchanged grammars never import jsonschema.
+    """
+    import hashlib
+
+    digest = hashlib.sha256(_schema_bytes() + b"\0" + kind.encode() + b"\0" + raw).hexdigest()
+    if digest in _VALID:
+        return
+    mark = _ok_dir() / digest[:32]
+    if mark.is_file():
+        _VALID.add(digest)
+        return
+    problem = schema_problem(kind, doc)
+    if problem is not None:
+        raise GrammarError(f"{path}: {problem}; fix the grammar file")
+    _VALID.add(digest)
+    with contextlib.suppress(OSError):
+        mark.parent.mkdir(parents=True, exist_ok=True)
+        mark.touch()
+
+
+@lru_cache(maxsize=8)
+def _validator(kind: str) -> Any:
+    import jsonschema
+
+    schema = _parse_yaml(DEFAULT_DIR / SCHEMA_FILE, _schema_bytes())
+    cls = jsonschema.Draft202012Validator
+    return cls({**schema, "$ref": f"#/$defs/{kind}"}, format_checker=cls.FORMAT_CHECKER)
+
+
+def schema_problem(kind: str, doc: Any) -> str | None:
+    """``key 'a.b': what is wrong`` for the first schema error of ``doc``, or None."""
+    import jsonschema
+
+    error = jsonschema.exceptions.best_match(_validator(kind).iter_errors(doc))
+    if error is None:
+        return None
+    where = ".".join(str(p) for p in error.absolute_path)
+    if error.validator == "additionalProperties":
+        known = sorted(error.schema.get("properties", {}))
+        extra = sorted(str(k) for k in error.instance if str(k) not in known)
+        key = f"{where}.{extra[0]}" if where and extra else (extra[0] if extra else where)
+        return f"key '{key}': unknown field (known: {', '.join(known)})"
+    if error.validator == "required":
+        missing = next((str(k) for k in error.validator_value if k not in error.instance), "?")
+        return f"key '{where + '.' if where else ''}{missing}': missing"
+    why = error.message
+    if isinstance(error.instance, bool) and error.validator in ("type", "minLength", "$ref"):
+        why += ' (quote words such as "on" or "no" that YAML reads as true/false)'
+    return f"key '{where or '(top)'}': {why}"
 
 
 def grammar_dir(dir: Path | str | None = None) -> Path:
