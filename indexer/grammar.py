@@ -24,8 +24,6 @@ ENV_VAR = "BLUE_INDEX_GRAMMARS"
 _REPO_DIR = Path(__file__).resolve().parent.parent / "grammars"
 DEFAULT_DIR = _REPO_DIR if _REPO_DIR.is_dir() else Path(__file__).resolve().parent / "grammars"
 
-EVENTS = frozenset({"raised", "addressed", "resolved", "reopened", "acknowledged", "deferred"})
-MOVES = frozenset({"converge"})
 _KEYWORD_SHAPE = re.compile(r"^[A-Z][A-Z0-9_-]*(?:[ :][A-Z][A-Z0-9_-]*)*$")
 _SPACE = re.compile(r"\s+")
 _COLON = re.compile(r"\s*:\s*")
@@ -282,33 +280,9 @@ def _fail(path: Path, key: str, why: str) -> GrammarError:
     return GrammarError(f"{path}: key '{key}': {why}; fix the grammar file")
 
 
-def _bool(path: Path, key: str, v: Any) -> bool:
-    if not isinstance(v, bool):
-        raise _fail(path, key, f"must be true or false, not {v!r}")
-    return v
-
-
-def _str(path: Path, key: str, v: Any) -> str:
-    if not isinstance(v, str) or not v.strip():
-        raise _fail(path, key, f"must be a non-empty string, not {v!r}")
-    return v.strip()
-
-
-def _map(path: Path, key: str, v: Any) -> dict[str, Any]:
-    if v is None:
-        return {}
-    if not isinstance(v, dict):
-        raise _fail(path, key, "must be a mapping")
-    return v
-
-
-def _words(path: Path, key: str, v: Any) -> frozenset[str]:
-    if v is None:
-        return frozenset()
-    if not isinstance(v, list) or not all(isinstance(x, str) and x.strip() for x in v):
-        raise _fail(path, key, "must be a list of words (quote words such as \"on\" that "
-                    "YAML reads as true/false)")
-    return frozenset(x.strip() for x in v)
+def _words(v: Any) -> frozenset[str]:
+    """A list of words (checked by the schema), None for none."""
+    return frozenset(x.strip() for x in v or ())
 
 
 def _keyword_name(path: Path, key: str, name: Any) -> str:
@@ -317,61 +291,35 @@ def _keyword_name(path: Path, key: str, name: Any) -> str:
     return Grammar.canonical(name)
 
 
-_RULE_KEYS = {"kind", "id", "entity", "targets", "prepositions", "event", "ref", "attach",
-              "label_only", "move"}
-
-
-def _keyword_rule(path: Path, dialect: str, name: str, spec: Any) -> KeywordRule:
-    where = f"keywords.{name}"
-    spec = _map(path, where, spec)
-    extra = set(spec) - _RULE_KEYS
-    if extra:
-        raise _fail(path, f"{where}.{sorted(extra)[0]}",
-                    f"unknown field (known: {sorted(_RULE_KEYS)})")
-    if "kind" not in spec:
-        raise _fail(path, f"{where}.kind", "missing")
-    id_letter = spec.get("id")
-    if id_letter is not None and not (isinstance(id_letter, str)
-                                      and re.fullmatch(r"[A-Z]", id_letter)):
-        raise _fail(path, f"{where}.id", f"must be one upper-case letter, not {id_letter!r}")
-    event = spec.get("event")
-    if event is not None and event not in EVENTS:
-        raise _fail(path, f"{where}.event", f"must be one of {sorted(EVENTS)}, not {event!r}")
-    move = spec.get("move")
-    if move is not None and move not in MOVES:
-        raise _fail(path, f"{where}.move", f"must be one of {sorted(MOVES)}, not {move!r}")
-    attach = spec.get("attach")
-    if attach not in (None, "entity"):
-        raise _fail(path, f"{where}.attach", f"must be 'entity', not {attach!r}")
+def _keyword_rule(dialect: str, name: str, spec: dict[str, Any]) -> KeywordRule:
     return KeywordRule(
         keyword=name,
-        kind=_str(path, f"{where}.kind", spec["kind"]).lower(),
+        kind=spec["kind"].strip().lower(),
         dialect=dialect,
-        id_letter=id_letter,
-        entity=_bool(path, f"{where}.entity", spec.get("entity", False)),
-        targets=_bool(path, f"{where}.targets", spec.get("targets", False)),
-        prepositions=frozenset(w.lower() for w in _words(path, f"{where}.prepositions",
-                                                         spec.get("prepositions"))),
-        event=event,
-        ref=_str(path, f"{where}.ref", spec["ref"]) if "ref" in spec else None,
-        attach=attach,
-        label_only=_bool(path, f"{where}.label_only", spec.get("label_only", False)),
-        move=move,
+        id_letter=spec.get("id"),
+        entity=spec.get("entity", False),
+        targets=spec.get("targets", False),
+        prepositions=frozenset(w.lower() for w in _words(spec.get("prepositions"))),
+        event=spec.get("event"),
+        ref=spec["ref"].strip() if "ref" in spec else None,
+        attach=spec.get("attach"),
+        label_only=spec.get("label_only", False),
+        move=spec.get("move"),
     )
 
 
-_TOP_KEYS = {"dialect", "keywords", "aliases", "tolerated_prepositions",
-             "addressee_prepositions", "targets_after_bracket", "ids", "entity_types",
-             "typed_id_digits", "families", "reference_rules"}
-
-
 def compile_files(files: Iterable[Path]) -> Grammar:
-    """Merge marker grammar files (those with a ``dialect`` key) into one Grammar."""
+    """Merge marker grammar files (those with a ``dialect`` key) into one Grammar.
+
+    Each is checked against the schema first (grammars/schema.yaml: types, known fields);
+    what a schema cannot say (keyword shapes, duplicates, aliases and reference rules naming
+    what exists) is checked here, the error naming the file and the key.
+    """
     keywords: dict[str, KeywordRule] = {}
     aliases: dict[str, str] = {}
     alias_src: dict[str, Path] = {}
     entity_types: dict[str, EntityType] = {}
-    ref_rules: dict[str, tuple[Path, Any]] = {}
+    ref_rules: dict[str, tuple[Path, dict[str, Any]]] = {}
     families: set[str] = set()
     tolerated: set[str] = set()
     addressee: set[str] = set()
@@ -381,57 +329,32 @@ def compile_files(files: Iterable[Path]) -> Grammar:
     for path in files:
         raw = _read_bytes(path)
         doc = _parse_yaml(path, raw)
-        if isinstance(doc, dict) and "dialect" in doc:
-            validate(path, MARKER, doc, raw)
         if not isinstance(doc, dict) or "dialect" not in doc:
             continue  # not a marker grammar (e.g. judge.yaml)
+        validate(path, MARKER, doc, raw)
         used.append(path)
-        extra = set(doc) - _TOP_KEYS
-        if extra:
-            raise _fail(path, sorted(extra)[0],
-                        f"unknown top-level key (known: {sorted(_TOP_KEYS)})")
-        dialect = _str(path, "dialect", doc["dialect"])
-        if "targets_after_bracket" in doc:
-            after_bracket = _bool(path, "targets_after_bracket", doc["targets_after_bracket"])
-        for name, spec in _map(path, "keywords", doc.get("keywords")).items():
+        dialect = doc["dialect"].strip()
+        after_bracket = doc.get("targets_after_bracket", after_bracket)
+        for name, spec in (doc.get("keywords") or {}).items():
             kw = _keyword_name(path, f"keywords.{name}", name)
             if kw in keywords:
                 raise _fail(path, f"keywords.{name}", "keyword defined twice")
-            keywords[kw] = _keyword_rule(path, dialect, kw, spec)
-        for name, target in _map(path, "aliases", doc.get("aliases")).items():
+            keywords[kw] = _keyword_rule(dialect, kw, spec)
+        for name, target in (doc.get("aliases") or {}).items():
             a = _keyword_name(path, f"aliases.{name}", name)
             aliases[a] = _keyword_name(path, f"aliases.{name}", target)
             alias_src[a] = path
-        tolerated |= {w.lower() for w in _words(path, "tolerated_prepositions",
-                                                doc.get("tolerated_prepositions"))}
-        addressee |= {w.lower() for w in _words(path, "addressee_prepositions",
-                                                doc.get("addressee_prepositions"))}
-        ids = _map(path, "ids", doc.get("ids"))
-        if "pad" in ids:
-            if not isinstance(ids["pad"], int) or not 1 <= ids["pad"] <= 6:
-                raise _fail(path, "ids.pad", "must be an integer from 1 to 6")
-            pad = ids["pad"]
-        placeholders |= {w.upper() for w in _words(path, "ids.placeholders",
-                                                   ids.get("placeholders"))}
-        for letter, spec in _map(path, "entity_types", doc.get("entity_types")).items():
-            where = f"entity_types.{letter}"
-            if not (isinstance(letter, str) and re.fullmatch(r"[A-Z]", letter)):
-                raise _fail(path, where, "an entity type is one upper-case letter")
-            spec = _map(path, where, spec)
-            event = spec.get("event")
-            if event is not None and event not in EVENTS:
-                raise _fail(path, f"{where}.event", f"must be one of {sorted(EVENTS)}")
-            if "kind" not in spec:
-                raise _fail(path, f"{where}.kind", "missing")
-            kind = _str(path, f"{where}.kind", spec["kind"]).lower()
-            entity_types[letter] = EntityType(letter, kind, event)
-        if "typed_id_digits" in doc:
-            if not isinstance(doc["typed_id_digits"], int) or doc["typed_id_digits"] < 2:
-                raise _fail(path, "typed_id_digits", "must be an integer >= 2")
-            digits = doc["typed_id_digits"]
-        families |= {_keyword_name(path, "families", f) for f in _words(path, "families",
-                                                                          doc.get("families"))}
-        for name, spec in _map(path, "reference_rules", doc.get("reference_rules")).items():
+        tolerated |= {w.lower() for w in _words(doc.get("tolerated_prepositions"))}
+        addressee |= {w.lower() for w in _words(doc.get("addressee_prepositions"))}
+        ids = doc.get("ids") or {}
+        pad = ids.get("pad", pad)
+        placeholders |= {w.upper() for w in _words(ids.get("placeholders"))}
+        for letter, spec in (doc.get("entity_types") or {}).items():
+            entity_types[letter] = EntityType(letter, spec["kind"].strip().lower(),
+                                              spec.get("event"))
+        digits = doc.get("typed_id_digits", digits)
+        families |= {_keyword_name(path, "families", f) for f in _words(doc.get("families"))}
+        for name, spec in (doc.get("reference_rules") or {}).items():
             ref_rules[_keyword_name(path, f"reference_rules.{name}", name)] = (path, spec)
     if not keywords:
         where = ", ".join(str(p) for p in used) or "no file with a 'dialect' key"
@@ -446,13 +369,11 @@ def compile_files(files: Iterable[Path]) -> Grammar:
         where = f"reference_rules.{name}"
         if name not in keywords:
             raise _fail(path, where, "names an unknown keyword")
-        spec = _map(path, where, spec)
-        types = _words(path, f"{where}.target_types", spec.get("target_types"))
+        types = _words(spec.get("target_types"))
         bad = types - set(entity_types)
         if bad:
             raise _fail(path, f"{where}.target_types", f"unknown entity type {sorted(bad)[0]}")
-        rules[name] = ReferenceRule(name, types, _bool(path, f"{where}.same_type",
-                                                       spec.get("same_type", False)))
+        rules[name] = ReferenceRule(name, types, spec.get("same_type", False))
     return Grammar(keywords, aliases, entity_types, rules, frozenset(families),
                    frozenset(tolerated), pad, frozenset(placeholders), digits, tuple(used),
                    frozenset(addressee), after_bracket)
