@@ -20,7 +20,7 @@ from typing import Any
 
 from . import diagnostics as diag
 from . import layout
-from .grammar import Grammar
+from .grammar import Grammar, GrammarError
 from .grammar import load as load_grammar
 from .inline import Spans, code_spans, in_spans, inline_markers, match_bracket
 from .marker import Marker, MarkerReader
@@ -360,6 +360,8 @@ def parse_text(text: str, rel_path: str, grammar: Grammar | None = None,
 
         try:
             data, d = parse_judge(role, text, rel_path)
+        except GrammarError:
+            raise  # a broken judge.yaml is loud, not a problem of each Judge file
         except Exception as e:  # noqa: BLE001 - a bug there must not stop indexing
             out.append(diag.make("internal-error", rel_path, what=f"{role} file",
                                  error=f"{type(e).__name__}: {e}"))
@@ -371,7 +373,8 @@ def parse_text(text: str, rel_path: str, grammar: Grammar | None = None,
 
 
 def parse_file(rel_path: str, data: bytes, grammar: Grammar | None = None) -> ParsedFile:
-    """Everything one file yields. Never raises on file content.
+    """Everything one file yields. Never raises on file content (only GrammarError, on a
+    broken grammar file).
 
     ``rel_path`` is relative to the dialogues root (POSIX); role, dialogue, round and
     expert come from layout.classify.
@@ -388,6 +391,8 @@ def parse_file(rel_path: str, data: bytes, grammar: Grammar | None = None) -> Pa
         if text is not None:  # prompts: their Key Tensions table only, never blocks
             try:
                 pf.blocks, pf.data, d = parse_text(text, rel_path, grammar, place)
+            except GrammarError:
+                raise  # a broken grammar file is loud (exit 2), not per file
             except Exception as e:  # noqa: BLE001 - never crash the caller on one file
                 pf.blocks, pf.data = [], None
                 d = [diag.make("internal-error", rel_path, what="the file",

@@ -151,3 +151,29 @@ def test_unchanged_grammars_never_import_jsonschema(tmp_path: Path) -> None:
     env["XDG_CACHE_HOME"] = "/proc/blue-index-nowhere"
     env.pop(ENV_VAR)
     assert _probe(env) == (True, "") and _probe(env) == (True, "")
+
+
+@pytest.mark.parametrize(("name", "rel", "text"), [
+    ("judge.yaml", "d/tensions.md",
+     "| ID | Tension | Status |\n|---|---|---|\n| T01 | a | Open |\n"),
+    ("judge.yaml", "d/round-1/muffin.md", "### T01\n\n[REFINEMENT]: more\n"),
+    ("single-file.yaml", "x.dialogue.md", "# Alignment Dialogue: x\n\n## Round 0\n"),
+])
+def test_a_broken_grammar_is_loud_not_a_diagnostic_per_file(copy: Path, name: str, rel: str,
+                                                             text: str) -> None:
+    """Parsing a file whose reader needs a broken grammar raises GrammarError (the CLI's
+    configuration exit), never an internal-error diagnostic on each file."""
+    from indexer.judge.rules import grammar as judge_grammar
+    from indexer.parse import parse_file
+    from indexer.single_file import single_grammar
+
+    path = copy / name
+    path.write_text(path.read_text(encoding="utf-8") + "\ncolour: blue\n", encoding="utf-8")
+    judge_grammar.cache_clear()
+    single_grammar.cache_clear()
+    try:
+        with pytest.raises(GrammarError, match=rf"{name}: key 'colour'"):
+            parse_file(rel, text.encode())
+    finally:
+        judge_grammar.cache_clear()
+        single_grammar.cache_clear()
