@@ -177,3 +177,20 @@ def test_a_broken_grammar_is_loud_not_a_diagnostic_per_file(copy: Path, name: st
     finally:
         judge_grammar.cache_clear()
         single_grammar.cache_clear()
+
+
+@pytest.mark.parametrize("name", ["resolution.yaml", "lifecycle.yaml"])
+def test_lint_stops_on_a_broken_assembly_grammar(copy: Path, name: str, tmp_path: Path) -> None:
+    """The rule files read at assembly are configuration: `lint` exits 2 with one line naming
+    the file, instead of an internal-error diagnostic on every dialogue."""
+    path = copy / name
+    path.write_text(path.read_text(encoding="utf-8") + "\ncolour: blue\n", encoding="utf-8")
+    root = tmp_path / "repo"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "sample_dialogues",
+                    root / ".blue" / "dialogues")
+    r = subprocess.run([sys.executable, "-m", "indexer.cli", "--root", str(root), "lint"],
+                       capture_output=True, text=True, timeout=120,
+                       env={**os.environ, ENV_VAR: str(copy)})
+    assert r.returncode == 2, r.stdout + r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and name in lines[0] and "colour" in lines[0], r.stderr
