@@ -16,11 +16,9 @@ import os
 import subprocess
 from pathlib import Path
 
+from .errors import GitError as GitError  # the class lives in indexer.errors (exit 2)
+
 GIT_TIMEOUT = 60.0  # seconds for one git command; the largest (a cat-file batch) takes ~1 s
-
-
-class GitError(Exception):
-    """A git command failed, timed out or git is missing (one-line message)."""
 
 
 def git(cwd: str | Path, *args: str, input: bytes | None = None, literal: bool = True) -> bytes:

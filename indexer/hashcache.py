@@ -21,6 +21,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from .localstate import make_dir
+
 RACY_NS = 2_000_000_000
 VERSION = 2
 
@@ -121,7 +123,7 @@ class HashCache:
             path = self.folder / f"{did}.json"
             tmp = self.folder / f".{did}.json.{os.getpid()}.tmp"
             try:
-                self.folder.mkdir(parents=True, exist_ok=True)
+                make_dir(self.folder)
                 doc = {"version": VERSION, "root": self.root, "files": self.shards[did],
                        "notes": self.notes.get(did, {})}
                 tmp.write_text(json.dumps(doc, separators=(",", ":")), encoding="utf-8")

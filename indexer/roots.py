@@ -10,8 +10,8 @@ a folder dialogue (its name is the id) and a file ``<id>.dialogue.md`` /
 - the same id as a folder in two roots, or the same single-file name twice, is an error
   (``dialogue-duplicate``) naming both; the first root's copy is the one indexed.
 
-The merge is pure (sync.py lists the disk, githook.py the git index, lint.py both), so every
-entry point agrees on what a dialogue is.
+The merge is pure (sync.py lists the disk, githook/staged.py the git index, lint.py both), so
+every entry point agrees on what a dialogue is.
 """
 
 from __future__ import annotations

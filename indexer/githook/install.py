@@ -8,16 +8,13 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from ..errors import HookError as HookError  # the class lives in indexer.errors (exit 2)
 from .plumbing import hooks_dir, require_work_tree
 
 HOOK_NAME = "pre-commit"
 CHAINED_NAME = "pre-commit.blue-index-chained"  # where an existing hook is kept while ours runs
 MARK = "# installed by blue-index"  # how install/uninstall recognise our script
 NO_VERIFY = "blue-index: `git commit --no-verify` skips this check"
-
-
-class HookError(Exception):
-    """Installing or removing the hook cannot proceed safely (one-line message, what to do)."""
 
 
 def hook_script(python: str, options: Sequence[str] = (), strict: bool = False) -> str:
