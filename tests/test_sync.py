@@ -258,7 +258,7 @@ def test_parallel_parse_gives_the_same_items(tmp_path, monkeypatch):
     """Worker processes (big runs) and the in-process path store identical items."""
     from bench.gen_corpus import generate
     from indexer import config as config_mod
-    from indexer import sync as sync_mod
+    from indexer.sync import engine as sync_mod
 
     generate(tmp_path / ".blue" / "dialogues", dialogues=5, rounds=2, experts=4, seed=3)
     cfg = config_mod.load(root=tmp_path, env={})
