@@ -191,7 +191,8 @@ def test_search_index_follows_writes_without_triggers(tmp_path):
     """write/delete_dialogue keep the FTS index in step: new text found, replaced and deleted
     text gone, untouched blocks still found, other dialogues unaffected."""
     store = SQLiteStore(tmp_path / "blue.db")
-    assert store.db.execute("select count(*) from sqlite_master where type = 'trigger'"
+    assert store.db.execute("select count(*) from sqlite_master where type = 'trigger' "
+                            "and tbl_name = 'blocks'"
                             ).fetchone()[0] == 0
     sk = "block#00#muffin#perspective#P0"
     blocks = {i: make_item("block", f"{sk}{i}", label=f"label {i}", body=f"walrus{i} kelp")

@@ -41,13 +41,14 @@ from typing import TYPE_CHECKING, Any
 
 from .. import fsread, layout
 from ..grammar import fingerprint
-from ..hashcache import HashCache, sha256_bytes
-from ..headrev import head_of
+from ..hashcache import RACY_NS, HashCache, sha256_bytes
+from ..headrev import Head, head_of
 from ..items import Item, Items, diff
 from ..store.base import Conflict as WriteConflict
-from ..store.base import ItemRejected, Revision
+from ..store.base import ItemRejected, Revision, files_marker
 from .build import build_items, in_dialogue
 from .scan import Disk, scan_roots
+from .summary import Summary, stat_print
 
 if TYPE_CHECKING:
     from ..config import Config
@@ -62,6 +63,8 @@ KILL_ENV = "BLUE_INDEX_TEST_KILL_AFTER_WRITES"
 WORKERS_ENV = "BLUE_INDEX_WORKERS"
 PARALLEL_MIN = 256
 CONFLICT_RETRIES = 6  # reload + re-diff + retry when another writer committed first
+# Dialogues to compare whose stored hashes are listed one by one; more: one whole listing.
+LIST_EACH_MAX = 8
 
 
 @dataclass(slots=True)
@@ -152,6 +155,11 @@ class Syncer:
         self.force = False
         self._checkout: Checkout | None = None
         self._cache: HashCache | None = None
+        self._head: Head | None = None
+        self._grammar = ""
+        self._touched: dict[str, set[str] | None] = {}
+        self._found: dict[str, tuple[str, str]] = {}
+        self._unsettled: set[str] = set()
 
     @property
     def checkout(self) -> Checkout:
@@ -200,14 +208,27 @@ class Syncer:
         on_disk, conflicts = scan_roots(roots, only, self.config.root, self.config.max_file_size)
         rep.conflicts = [c.message for c in conflicts]
         rep.diagnostics["error"] += len(conflicts)
-        if only is None:
-            stored = self.store.all_file_hashes()
-        else:
-            stored = {d: h for d in sorted(only) if (h := self.store.file_hashes(d))}
         cache = self._cache = HashCache(self.cache_dir, os.pathsep.join(map(str, roots)))
-        ids = sorted(set(on_disk) | set(stored))
         self._head = head_of(roots)
-        self._touched: dict[str, set[str] | None] = {}
+        self._grammar = fingerprint()
+        self._touched = {}
+        self._found = {}  # did -> (stat print, marker) of a dialogue found or put in step
+        self._unsettled = set()  # refused or rejected: not recorded as in step
+        summary = Summary(self.cache_dir, cache.root)
+        if full:
+            stored = self._stored(only, None)
+            skip: set[str] = set()
+        else:
+            # Dialogues unchanged since their last sync here cost their stats only.
+            markers = self.store.markers(only) if hasattr(self.store, "markers") else {}
+            head = self._head.commit if self._head else None
+            skip = {d for d, files in on_disk.items()
+                    if summary.fresh(d, files, markers.get(d), head, self._grammar)}
+            for d in skip:
+                rep.files_seen += len(on_disk[d])
+                rep.unchanged += len(on_disk[d])
+            stored = self._stored(only, {d for d in markers if d not in skip})
+        ids = sorted((set(on_disk) - skip) | set(stored))
         regrammar = set() if full else self._other_grammar(
             {d: h for d, h in stored.items() if d in on_disk}, cache)
         pool: Any = None
@@ -243,18 +264,41 @@ class Syncer:
                 pool.shutdown(wait=True, cancel_futures=True)
         rep.dialogues.sort()
         if not check:
+            head = self._head.commit if self._head else None
             for did in on_disk:
+                if did in skip:
+                    continue
                 cache.retain(did, set(on_disk[did]))
-                cache.set_note(did, "head", self._head.commit if self._head else None)
-                cache.set_note(did, "grammar", fingerprint())
+                cache.set_note(did, "head", head)
+                cache.set_note(did, "grammar", self._grammar)
+                found = self._found.get(did)
+                if found is not None and did not in self._unsettled:
+                    summary.record(did, *found, head, self._grammar)
+                else:
+                    summary.forget(did)
             for did in cache.known() if only is None else only:
                 if did not in on_disk:
                     cache.forget(did)
+                    summary.forget(did)
             cache.save()
+            summary.save()
         rep.seconds = time.perf_counter() - t0
         if not check:
             self._record(rep)
         return rep
+
+    def _stored(self, only: set[str] | None, listed: set[str] | None
+                ) -> dict[str, dict[str, str]]:
+        """The stored file hashes of the dialogues to compare: every dialogue (``listed``
+        None), else those of ``listed`` (from ``Store.markers``), one listing each when they
+        are few, one listing of the whole store when many."""
+        if listed is None:
+            if only is None:
+                return self.store.all_file_hashes()
+            return {d: h for d in sorted(only) if (h := self.store.file_hashes(d))}
+        if len(listed) > LIST_EACH_MAX:
+            return {d: h for d, h in self.store.all_file_hashes().items() if d in listed}
+        return {d: h for d in sorted(listed) if (h := self.store.file_hashes(d))}
 
     def _other_grammar(self, stored: dict[str, dict[str, str]], cache: HashCache) -> set[str]:
         """Stored dialogues indexed with another grammar (or parser version): their files
@@ -302,12 +346,18 @@ class Syncer:
         limit = self.config.max_file_size
         differs: set[str] = set()  # content not what the store recorded
         known = {} if full else cache.shard(did)
+        printed = None if check else stat_print(disk)  # before files that vanish are dropped
+        racy = cache.started_ns - RACY_NS
+        shas: dict[str, str] = {}  # every file's content hash, for the summary's marker
         for rel in sorted(disk):
             st = disk[rel]
+            if st.mtime_ns >= racy:
+                printed = None  # modified within a tick of now: not a fact to record yet
             e = known.get(rel)  # cache.get inlined: this loop runs for every file of the tree
             if e is not None and e[0] == st.size and e[1] == st.mtime_ns and \
                     stored.get(rel) == e[2]:
                 rep.unchanged += 1
+                shas[rel] = e[2]
                 continue
             data: bytes | fsread.Problem
             if st.problem is not None:
@@ -326,12 +376,15 @@ class Syncer:
                     sha = sha256_bytes(data)
                     if len(data) == st.size:
                         cache.put(did, rel, st.size, st.mtime_ns, sha)
+            shas[rel] = sha
             if stored.get(rel) == sha:
                 rep.unchanged += 1
             else:
                 differs.add(rel)
             if full or rel in differs:
                 changed[rel] = data
+        if printed is not None and len(shas) == len(disk):
+            self._found[did] = (printed, files_marker(shas))
         gone = sorted(p for p in stored if p not in disk)
         rep.deleted += len(gone)
         review = bool(stored) and self._head_moved(did, cache)
@@ -467,11 +520,13 @@ class Syncer:
                 reason = refuse_overwrite(job.rev.provenance, self.checkout)
                 if reason is not None:
                     rep.refused.append(f"{did}: {reason}")
+                    self._unsettled.add(did)
                     return
             try:
                 self.store.write(did, puts, deletes, job.rev,
                                  self.checkout.record(did) if self.shared else None)
             except ItemRejected as e:
+                self._unsettled.add(did)
                 rel = _file_of(did, new_items.get(e.sk))
                 if rel is None or rel not in job.args[1]:  # not one file's: skip the dialogue
                     rep.rejected.append(f"{did}: {e}")

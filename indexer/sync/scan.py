@@ -60,6 +60,7 @@ def scan_roots(roots: Sequence[Path], only: Collection[str] | None = None,
     found = []
     for root in roots:
         w = _Walk(fsread.boundary(root, repo), limit)
+        root_real = os.path.realpath(root)
         folders: dict[str, dict[str, Disk]] = {}
         singles: dict[str, dict[str, Disk]] = {}
         for e in _entries(root):
@@ -71,7 +72,9 @@ def scan_roots(roots: Sequence[Path], only: Collection[str] | None = None,
                 continue
             if kind == FOLDER:
                 files: dict[str, Disk] = {}
-                real = os.path.realpath(e.path)
+                # a folder that is no link is where the root really is (no realpath each)
+                real = (os.path.realpath(e.path) if e.is_symlink() else
+                        os.path.join(root_real, e.name))
                 if did != what[0]:  # not UTF-8: reported under its escaped name, not read
                     problem = fsread.Problem("name-not-utf8", {"name": did})
                     files[""] = Disk(e.path, 0, NO_MTIME, problem)
@@ -87,6 +90,8 @@ def scan_roots(roots: Sequence[Path], only: Collection[str] | None = None,
                 if st is not None:
                     singles.setdefault(did, {})[fsread.escape_name(e.name)] = st
         found.append(Found(str(root), folders, singles))
+    if len(found) == 1 and found[0].folders.keys().isdisjoint(found[0].files):
+        return {**found[0].folders, **found[0].files}, []  # what merge returns, without a copy
     return merge(found)
 
 
