@@ -197,7 +197,7 @@ def cmd_status(args: argparse.Namespace, ctx: Context) -> int:
         "root": str(cfg.root), "dialogues": str(cfg.dialogues),
         "dialogue_roots": [str(r) for r in cfg.dialogue_roots], "backend": cfg.backend,
         "encrypted": bool(cfg.encryption), "store": None, "counts": None,
-        "last_sync": None, "daemon": _daemon(cfg), "error": None,
+        "last_sync": None, "daemon": _daemon(cfg), "error": None, "clock": None,
     }
     code = 0
     try:
@@ -208,6 +208,7 @@ def cmd_status(args: argparse.Namespace, ctx: Context) -> int:
             store = ctx.store(create=False)
             doc["store"] = store.describe()
             doc["counts"] = store.counts()
+            doc["clock"] = store.clock()
     except StoreUnavailable as e:
         doc["error"] = str(e)
         code = 3

@@ -74,7 +74,8 @@ class SyncReport:
     Shared stores: ``refused`` (one line per dialogue this checkout may not overwrite),
     ``kept`` (dialogues absent here that this checkout's history does not show deleted),
     ``rejected`` (files whose items the store cannot hold), ``retries`` (writes retried
-    because another writer committed first)."""
+    because another writer committed first). ``clock``: the store's index clock once the
+    run is done."""
 
     files_seen: int = 0
     parsed: int = 0
@@ -94,6 +95,7 @@ class SyncReport:
     kept: list[str] = field(default_factory=list)
     rejected: list[str] = field(default_factory=list)
     retries: int = 0
+    clock: int = 0  # the store's index clock after the run (Store.clock)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -282,6 +284,7 @@ class Syncer:
                     summary.forget(did)
             cache.save()
             summary.save()
+        rep.clock = self.store.clock() if hasattr(self.store, "clock") else 0
         rep.seconds = time.perf_counter() - t0
         if not check:
             self._record(rep)

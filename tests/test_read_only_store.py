@@ -1,0 +1,100 @@
+"""A store this user may not write (issue 17): it is read as it is, a sync with nothing to
+write succeeds, a sync that would write raises ``ReadOnlyStore`` (with the one-line note a
+query prints) and writes nothing; ``reindex`` says so in one line, exit 3.
+
+Real permissions: the index is built by root and used as user ``nobody`` (setpriv), like
+the permission tests of tests/test_hostile.py. DynamoDB credentials without write access
+are not tested here: moto's server does not enforce IAM policies by default."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from tests.support.hostile import NOBODY
+from tests.support.sync import cli, copy_tree, dialogue_ids
+
+SCRIPT = r"""
+import json, sys
+from pathlib import Path
+from indexer import config as config_mod
+from indexer.store.base import ReadOnlyStore, open_store
+from indexer.sync import Syncer
+
+cfg = config_mod.load(root=Path(sys.argv[1]), env={})
+store = open_store(cfg)
+out = {"read_only": store.read_only, "clock": store.clock(),
+       "items": {d: len(store.load(d)) for d in sys.argv[2:]}}
+try:
+    rep = Syncer(cfg, store).run()
+    out["parsed"] = rep.parsed
+except ReadOnlyStore as e:
+    out["error"] = str(e)
+    out["note"] = e.note
+print(json.dumps(out))
+"""
+
+
+@pytest.fixture
+def public_tmp():
+    if shutil.which("setpriv") is None:
+        pytest.skip("setpriv not found: cannot run a command as another user")
+    if os.geteuid() != 0:
+        pytest.skip("not root: cannot switch to user nobody (permission tests need it)")
+    base = Path(tempfile.mkdtemp(prefix="blue-index-ro-", dir="/tmp"))
+    base.chmod(0o755)
+    try:
+        yield base
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def _as_nobody(root: Path, ids: list[str]) -> dict:
+    repo = Path(__file__).resolve().parent.parent
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BLUE_INDEX")}
+    env["PYTHONPATH"] = str(repo)
+    p = subprocess.run([*NOBODY, sys.executable, "-c", SCRIPT, str(root), *ids],
+                       capture_output=True, text=True, env=env, timeout=120, cwd="/")
+    assert p.returncode == 0, p.stderr
+    return json.loads(p.stdout)
+
+
+def test_read_only_sqlite_answers_and_refuses_writes(samples_dir, public_tmp):
+    cfg = copy_tree(samples_dir, public_tmp / "repo")
+    assert cli(cfg.root, "reindex").returncode == 0
+    for p in cfg.root.rglob("*"):  # readable by all, writable by root only
+        p.chmod(0o755 if p.is_dir() else 0o644)
+    ids = dialogue_ids(cfg.dialogues)
+    before = cfg.sqlite_path.read_bytes()
+    from indexer.store.sqlite import SQLiteStore
+
+    s = SQLiteStore(cfg.sqlite_path)
+    counts = {d: len(s.load(d)) for d in ids}
+    clock = s.clock()
+    s.close()
+
+    got = _as_nobody(cfg.root, ids)  # nothing changed: nothing to write, no error
+    assert got == {"read_only": True, "clock": clock, "items": counts, "parsed": 0}
+
+    target = sorted((cfg.dialogues / ids[0]).glob("round-1/*.md"))[0]
+    target.write_text(target.read_text(encoding="utf-8") + "\n[PERSPECTIVE P91: Late]\nX.\n",
+                      encoding="utf-8")
+    got = _as_nobody(cfg.root, ids)
+    assert got["items"] == counts and got["clock"] == clock  # still answers, as it was
+    assert str(cfg.sqlite_path) in got["error"] and "permission" in got["error"]
+    assert got["note"].startswith("blue-index: ") and "may be stale" in got["note"]
+    assert "\n" not in got["note"]
+    assert cfg.sqlite_path.read_bytes() == before  # nothing written
+
+    p = subprocess.run([*NOBODY, str(Path(sys.executable).parent / "blue-index"), "--root",
+                        str(cfg.root), "reindex"], capture_output=True, text=True,
+                       timeout=120, cwd="/")
+    assert p.returncode == 3 and p.stderr.count("\n") == 1, p.stderr
+    assert "cannot be written" in p.stderr
