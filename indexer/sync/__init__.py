@@ -1,11 +1,12 @@
 """The one sync engine (watch, reindex, hook, fresh queries): files on disk -> the store.
 
-``scan`` lists the files (a stat each), ``engine`` decides what changed and writes it,
-``build`` makes one dialogue's items from its files, ``summary`` lets a whole-tree run skip
+``disk`` lists the files (the scan: a stat each), ``engine`` decides what changed and
+writes it, ``build`` makes one dialogue's items from its files, ``summary`` lets a whole-tree run skip
 the dialogues unchanged since their last sync. The names below are the package's API.
 """
 
 from .build import build_items, settle
+from .disk import Disk, dialogue_entry, scan, scan_roots, walk_files
 from .engine import (
     CONFLICT_RETRIES,
     KILL_ENV,
@@ -19,7 +20,6 @@ from .engine import (
     last_sync,
     state_file,
 )
-from .scan import Disk, dialogue_entry, scan, scan_roots, walk_files
 
 __all__ = ["CONFLICT_RETRIES", "KILL_ENV", "PARALLEL_MIN", "WORKERS_ENV", "Disk", "SyncReport",
            "Syncer", "_follow_parent", "_workers", "build_items", "dialogue_entry",

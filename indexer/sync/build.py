@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from .. import fsread, layout
 from ..headrev import Head
 from ..items import Items
-from .scan import Disk
+from .disk import Disk
 
 if TYPE_CHECKING:
     from ..model import ParsedFile

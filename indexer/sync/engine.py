@@ -47,7 +47,7 @@ from ..items import Item, Items, diff
 from ..store.base import Conflict as WriteConflict
 from ..store.base import ItemRejected, Revision, files_marker
 from .build import build_items, in_dialogue
-from .scan import Disk, scan_roots
+from .disk import Disk, scan_roots
 from .summary import Summary, stat_print
 
 if TYPE_CHECKING:

@@ -26,7 +26,7 @@ import json
 import os
 from pathlib import Path
 
-from .scan import Disk
+from .disk import Disk
 
 VERSION = 1
 NAME = "summary"  # no ".json": HashCache.known() takes every *.json there for a shard
