@@ -111,8 +111,8 @@ def _m2_search(db: sqlite_utils.Database) -> None:
     """Version 2: analytics indexes and FTS5 over block labels and bodies (existing rows too)."""
     for table, indexes in _INDEXES.items():
         for cols in indexes:
-            db[table].create_index(cols, if_not_exists=True)
-    blocks = db["blocks"]
+            db.table(table).create_index(cols, if_not_exists=True)
+    blocks = db.table("blocks")
     if not blocks.detect_fts():
         blocks.enable_fts(["label", "body"], fts_version="FTS5", create_triggers=True,
                           tokenize="porter")
@@ -175,16 +175,17 @@ def _ensure_tables(db: sqlite_utils.Database) -> None:
                    "rev INTEGER NOT NULL, provenance TEXT, clock INTEGER NOT NULL DEFAULT 0, "
                    "marker TEXT)")
     for kind, table in TABLES.items():
-        cols = {"dialogue_id": str}
+        cols: dict[str, type] = {"dialogue_id": str}
         cols.update({f: _SQL_TYPES[t] for f, t in SCHEMA[kind].items()})
         cols.update({c: str for c in _BOOKKEEPING})
         if table not in existing:
-            db[table].create(cols, pk=("dialogue_id", "sk"), not_null={"dialogue_id", "sk"})
+            db.table(table).create(cols, pk=("dialogue_id", "sk"),
+                                   not_null={"dialogue_id", "sk"})
             continue
-        have = db[table].columns_dict
+        have = db.table(table).columns_dict
         for col, typ in cols.items():
             if col not in have:
-                db[table].add_column(col, typ)
+                db.table(table).add_column(col, typ)
 
 
 # --- row <-> item ---------------------------------------------------------------------------
@@ -669,8 +670,8 @@ class SQLiteStore:
                 text[item["sk"]] = (item.get("label"), item.get("body"))
         del_by_table: dict[str, list[str]] = defaultdict(list)
         for sk in deletes:
-            kind = kind_of_sk(sk)
-            for table in [TABLES[kind]] if kind else TABLES.values():
+            sk_kind = kind_of_sk(sk)
+            for table in [TABLES[sk_kind]] if sk_kind else TABLES.values():
                 del_by_table[table].append(sk)
         conn = self.db.conn
         with self._lock, self._guard():
@@ -838,7 +839,7 @@ class _Guard:
     def __enter__(self) -> None:
         return None
 
-    def __exit__(self, et: type[BaseException] | None, e: BaseException | None, tb: Any) -> bool:
+    def __exit__(self, et: type[BaseException] | None, e: BaseException | None, tb: Any) -> None:
         if isinstance(e, sqlite3.OperationalError | sqlite3.DatabaseError) and not isinstance(
             e, sqlite3.IntegrityError
         ):
@@ -846,4 +847,3 @@ class _Guard:
             if any(s in text for s in ("not a database", "malformed", "unable to open",
                                        "readonly", "disk I/O", "locked")):
                 raise self.store._unavailable(e) from None
-        return False

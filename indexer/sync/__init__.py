@@ -1,8 +1,9 @@
 """The one sync engine (watch, reindex, hook, fresh queries): files on disk -> the store.
 
 ``disk`` lists the files (the scan: a stat each), ``engine`` decides what changed and
-writes it, ``build`` makes one dialogue's items from its files, ``summary`` lets a whole-tree run skip
-the dialogues unchanged since their last sync. The names below are the package's API.
+writes it, ``build`` makes one dialogue's items from its files, ``summary`` lets a
+whole-tree run skip the dialogues unchanged since their last sync. The names below are the
+package's API.
 """
 
 from .build import build_items, settle

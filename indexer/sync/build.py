@@ -56,8 +56,8 @@ def build_items(did: str, rels: list[str], changed: dict[str, bytes | fsread.Pro
             # blocks are not stored, and now it is the dialogue), or HEAD moved under a file
             # with errors: read it again
             data = _read_again(disk[rel], limit)
-            if data is None:
-                continue
+        if data is None:  # gone since the scan
+            continue
         files.append(settle(layout.parse_path(did, rel), data, head, disk[rel].path))
         parsed += 1
     return to_items(assemble(did, files)), parsed

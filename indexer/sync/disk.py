@@ -138,8 +138,8 @@ def _walk(folder: str, prefix: str, did: str, files: dict[str, Disk], w: _Walk,
         entries = list(os.scandir(folder))
     except (FileNotFoundError, NotADirectoryError):
         return
-    except OSError as e:  # an unreadable folder: a problem on that entry, not a crash
-        files[prefix.rstrip("/")] = Disk(folder, 0, NO_MTIME, fsread.problem_of(e))
+    except OSError as err:  # an unreadable folder: a problem on that entry, not a crash
+        files[prefix.rstrip("/")] = Disk(folder, 0, NO_MTIME, fsread.problem_of(err))
         return
     w.walking.add(real)
     ignored = _ignored

@@ -244,10 +244,10 @@ class Syncer:
             if self._parallel(certain, len(ids)):
                 pool = self._pool()
             for n, did in enumerate(ids, 1):
-                job = self._detect(did, on_disk.get(did, {}), stored.get(did, {}), cache,
+                found = self._detect(did, on_disk.get(did, {}), stored.get(did, {}), cache,
                                    full or did in regrammar, check, rep)
-                if job is not None:
-                    disk, changed, differs, review = job
+                if found is not None:
+                    disk, changed, differs, review = found
                     to_parse += len(changed)
                     if pool is None and self._parallel(to_parse, len(ids) - n):
                         pool = self._pool()
@@ -273,9 +273,9 @@ class Syncer:
                 cache.retain(did, set(on_disk[did]))
                 cache.set_note(did, "head", head)
                 cache.set_note(did, "grammar", self._grammar)
-                found = self._found.get(did)
-                if found is not None and did not in self._unsettled:
-                    summary.record(did, *found, head, self._grammar)
+                fact = self._found.get(did)
+                if fact is not None and did not in self._unsettled:
+                    summary.record(did, *fact, head, self._grammar)
                 else:
                     summary.forget(did)
             for did in cache.known() if only is None else only:
@@ -508,7 +508,8 @@ class Syncer:
         new_items, parsed = pending.result() if hasattr(pending, "result") else pending
         job.pending = (new_items, 0)  # counted once, even when the write is retried
         rep.parsed += parsed
-        return new_items
+        out: Items = new_items
+        return out
 
     def _apply_once(self, job: _Job, full: bool, check: bool, rep: SyncReport) -> None:
         """Diff the rebuilt items against the loaded partition; write (or report) the diff."""
@@ -720,6 +721,7 @@ def state_file(config: Config) -> Path:
 def last_sync(config: Config) -> dict[str, Any] | None:
     """The state the last successful (non-check) run left, or None."""
     try:
-        return json.loads(state_file(config).read_text(encoding="utf-8"))
+        state = json.loads(state_file(config).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
+    return state if isinstance(state, dict) else None
