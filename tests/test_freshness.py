@@ -215,3 +215,33 @@ def test_deleted_and_added_dialogues_are_never_skipped(tree):
     assert rep.dialogues == ["zz-a", "zz-b"]
     assert store.inner.load("zz-a") == {} and "zz-a" not in store.inner.markers()
     _in_step(cfg, store)
+
+
+def test_skipped_dialogues_do_not_start_parse_workers(tmp_path, monkeypatch):
+    """Files of skipped dialogues are not 'files the store has no hash for': a one-file
+    edit in a big tree parses in this process (no worker pool to start)."""
+    from bench.gen_corpus import generate
+    from indexer import config as config_mod
+    from indexer.sync import engine
+
+    generate(tmp_path / ".blue" / "dialogues", dialogues=4, rounds=2, experts=4, seed=5)
+    _age(tmp_path / ".blue" / "dialogues")
+    cfg = config_mod.load(root=tmp_path, env={})
+    monkeypatch.setattr(engine, "PARALLEL_MIN", 10)
+    monkeypatch.setattr(engine.threading, "active_count", lambda: 1)
+    pools: list[int] = []
+    real = engine.Syncer._pool
+    monkeypatch.setattr(engine.Syncer, "_pool", lambda self: pools.append(1) or real(self))
+    store = SQLiteStore(cfg.sqlite_path)
+    syncer = Syncer(cfg, store, workers=1)
+    syncer.run()
+    assert pools == [1]  # the first run parses everything: workers
+    ids = dialogue_ids(cfg.dialogues)
+    target = sorted((cfg.dialogues / ids[0]).glob("round-1/*.md"))[0]
+    target.write_text(target.read_text(encoding="utf-8") + "\nMore words.\n", encoding="utf-8")
+    (cfg.dialogues / ids[1] / "round-1" / "extra-note.md").write_text("A note.\n")
+    rep = syncer.run()
+    assert rep.parsed == 2 and pools == [1]
+    for did in ids:
+        assert store_export(store, did) == expected_export(cfg.dialogues, did)
+    store.close()

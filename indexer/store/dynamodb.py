@@ -71,14 +71,22 @@ import socket
 import time
 import uuid
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from ..items import SCHEMA, Item, Items
-from .base import Conflict, Revision, StoreUnavailable, chunks
+from .base import (
+    EMPTY_MARKER,
+    Conflict,
+    ReadOnlyStore,
+    Revision,
+    StoreUnavailable,
+    chunks,
+    files_marker,
+)
 from .dynamo_items import (
     MAX_INDEX_KEY_BYTES,
     PART_OF,
@@ -108,8 +116,15 @@ READ_ATTEMPTS = 8  # snapshot reads retried when a commit lands during the Query
 # A dialogue missing from a registry read this recent is taken as new (no GetItem before its
 # load); if it was created meanwhile, the begin condition catches it (Conflict, retried).
 LISTING_TTL_S = 60.0
+# A control item read this recently by this store (a registry Query or ``markers``) answers
+# ``file_hashes`` without another request (the run's snapshot, as all_file_hashes gives).
+FRESH_READ_S = 5.0
+FEW = 8  # markers() of at most this many named dialogues: one GetItem each, else one Query
 MAX_FILES_BYTES = 300_000  # a bigger file map is not kept in the control item
 COMMITTED, WRITING = "committed", "writing"
+NO_FILES = "none"  # the stored marker of a dialogue without file items (never "": dynalite)
+# Operations that write: refused (AccessDenied) they mean read-only credentials.
+_WRITE_OPS = {"UpdateItem", "PutItem", "BatchWriteItem", "DeleteItem", "TransactWriteItems"}
 HOST = socket.gethostname()
 
 INDEXES: dict[str, tuple[str, str, list[str] | None]] = {
@@ -181,6 +196,8 @@ class _Control:
     big: bool = False  # the file map was too big for this item: read the file items
     counts: dict[str, int] = field(default_factory=dict)
     prov: dict[str, Any] | None = None
+    clock: int = 0  # the store's index clock at this dialogue's last commit
+    marker: str | None = None  # files_marker of ``files`` (None: a control from before it)
 
     @classmethod
     def parse(cls, did: str, a: dict[str, Any] | None) -> _Control:
@@ -199,6 +216,8 @@ class _Control:
             files=files, big=bool(a.get("files_big", {}).get("BOOL")),
             counts=json.loads(a["counts"]["S"]) if "counts" in a else {},
             prov=json.loads(a["prov"]["S"]) if "prov" in a else None,
+            clock=int(a.get("clock", {}).get("N", "0")),
+            marker=a.get("marker", {}).get("S"),
         )
 
     @property
@@ -216,6 +235,17 @@ class _Control:
         host, _, rest = self.writer.partition("|")
         pid = rest.split("|", 1)[0]
         return host == HOST and pid.isdigit() and not _alive(int(pid))
+
+    def files_marker(self) -> str | None:
+        """The committed revision's file marker ('' when it holds no file); None when
+        unknown (a write in progress, or a control item that records no file map)."""
+        if not self.exists:
+            return EMPTY_MARKER
+        if self.writing:
+            return None
+        if self.marker is not None:
+            return EMPTY_MARKER if self.marker == NO_FILES else self.marker
+        return files_marker(self.files) if self.files is not None else None
 
     def revision(self, layout: Layout | None = None) -> Revision:
         repair = self.writing
@@ -352,13 +382,19 @@ class DynamoDBStore:
                 raise StoreUnavailable(
                     f"{self.where} does not exist; create it with `blue-index table create`"
                 ) from None
+            text = " ".join(str(err.get("Message") or e).split())
+            if op in _WRITE_OPS and (code in ("AccessDeniedException", "AccessDenied") or (
+                    code == "403" and "not authorized" in text)):
+                raise ReadOnlyStore(
+                    f"{self.where}: {op} was denied: these AWS credentials may read the "
+                    "table but not write it; use credentials with dynamodb write access",
+                    where=self.where) from None
             if code in _THROTTLED:
                 raise _Throttled(
                     f"{self.where}: {op} failed: {_UNAVAILABLE_CODES[code]}") from None
             if code in _UNAVAILABLE_CODES:
                 raise StoreUnavailable(
                     f"{self.where}: {op} failed: {_UNAVAILABLE_CODES[code]}") from None
-            text = " ".join(str(err.get("Message") or e).split())
             raise StoreUnavailable(f"{self.where}: {op} failed: {code or 'error'}: "
                                    f"{text[:300]}") from None
 
@@ -524,12 +560,14 @@ class DynamoDBStore:
         return token
 
     def _commit(self, dialogue_id: str, token: str, rev: int, lay: Layout,
-                provenance: dict[str, Any] | None) -> None:
+                provenance: dict[str, Any] | None, clock: int) -> None:
         names = {"#r": "rev", "#s": "state", "#w": "writer", "#t": "since", "#l": "lease",
-                 "#c": "counts", "#f": "files"}
+                 "#c": "counts", "#f": "files", "#k": "clock", "#m": "marker"}
         values: dict[str, Any] = {":r": {"N": str(rev)}, ":committed": {"S": COMMITTED},
-                                  ":w": {"S": token}, ":c": {"S": dumps(lay.kind_counts())}}
-        sets = "#r = :r, #s = :committed, #c = :c"
+                                  ":w": {"S": token}, ":c": {"S": dumps(lay.kind_counts())},
+                                  ":k": {"N": str(clock)},
+                                  ":m": {"S": files_marker(lay.files) or NO_FILES}}
+        sets = "#r = :r, #s = :committed, #c = :c, #k = :k, #m = :m"
         removes = "#w, #t, #l"
         files = zlib.compress(dumps(dict(sorted(lay.files.items()))).encode(), 6)
         names["#b"] = "files_big"
@@ -601,10 +639,55 @@ class DynamoDBStore:
 
     def file_hashes(self, dialogue_id: str) -> dict[str, str]:
         """From the control item (one GetItem, strongly consistent, remembered as the revision
-        read before the next load); from the partition's file items when not recorded there."""
-        ctl = self._get_control(dialogue_id)
-        self._controls[dialogue_id] = (time.monotonic(), ctl)
+        read before the next load); from the partition's file items when not recorded there.
+        A control item this run just read (``markers``) is used as is, like the run's
+        registry read of ``all_file_hashes``: no second request."""
+        read_at, ctl = self._controls.get(dialogue_id, (0.0, None))
+        if ctl is None or time.monotonic() - read_at > FRESH_READ_S:
+            ctl = self._get_control(dialogue_id)
+            self._controls[dialogue_id] = (time.monotonic(), ctl)
         return self._committed_files(ctl)
+
+    # ---- the index clock and file markers (issue 17)
+
+    def _clock_key(self) -> dict[str, Any]:
+        return {"pk": {"S": self.keys.ns("clock")}, "sk": {"S": "clock"}}
+
+    def _tick(self) -> int:
+        """The next value of the store's clock: one atomic ADD on its counter item."""
+        r = self._call("UpdateItem", TableName=self.table, Key=self._clock_key(),
+                       UpdateExpression="ADD #n :one", ExpressionAttributeNames={"#n": "n"},
+                       ExpressionAttributeValues={":one": {"N": "1"}},
+                       ReturnValues="UPDATED_NEW")
+        return int(r["Attributes"]["n"]["N"])
+
+    def clock(self, dialogue: str | None = None) -> int:
+        """The counter item's value, or the dialogue's control item's (strongly consistent
+        GetItem either way)."""
+        if dialogue is not None:
+            return self._get_control(dialogue).clock
+        r = self._call("GetItem", TableName=self.table, Key=self._clock_key(),
+                       ConsistentRead=True)
+        return int(r.get("Item", {}).get("n", {}).get("N", "0"))
+
+    def markers(self, dialogues: Collection[str] | None = None) -> dict[str, str | None]:
+        """From the control items: the run's one registry Query (or one GetItem per named
+        dialogue, when few), remembered as the revisions the next loads start from."""
+        ids = None if dialogues is None else sorted(set(dialogues))
+        if ids is not None and len(ids) <= FEW:
+            controls = []
+            for did in ids:
+                ctl = self._get_control(did)
+                self._controls[did] = (time.monotonic(), ctl)
+                controls.append(ctl)
+        else:
+            controls = [c for c in self._list_registry() if ids is None or c.did in ids]
+        out: dict[str, str | None] = {}
+        for c in controls:
+            m = c.files_marker()
+            if m != EMPTY_MARKER:
+                out[c.did] = m
+        return out
 
     def _committed_files(self, ctl: _Control) -> dict[str, str]:
         """The file hashes of the committed revision. An unfinished write whose writer is
@@ -682,7 +765,8 @@ class DynamoDBStore:
             for group in groups:
                 self._batch_write(group, dialogue_id, deadline)
             self._hook("commit", dialogue_id)
-            self._commit(dialogue_id, token, expect.number + 1, lay, provenance)
+            clock = self._tick()
+            self._commit(dialogue_id, token, expect.number + 1, lay, provenance, clock)
         except BaseException:
             self._failed.add(token)
             raise
@@ -782,15 +866,20 @@ class DynamoDBStore:
         """From the registry (one strongly consistent Query of the base table, not an index);
         the control items read are remembered as the revisions the next loads start from."""
         out: dict[str, dict[str, str]] = {}
-        self._listed_at = time.monotonic()
-        controls = self._registry()
-        self._controls = {c.did: (self._listed_at, c) for c in controls}
-        self._listed = set(self._controls)
-        for c in controls:
+        for c in self._list_registry():
             files = self._committed_files(c)
             if files:
                 out[c.did] = dict(sorted(files.items()))
         return dict(sorted(out.items()))
+
+    def _list_registry(self) -> list[_Control]:
+        """The registry, remembered (control items as the revisions the next loads start
+        from; which dialogues exist)."""
+        self._listed_at = time.monotonic()
+        controls = self._registry()
+        self._controls = {c.did: (self._listed_at, c) for c in controls}
+        self._listed = set(self._controls)
+        return controls
 
     def indexed_files(self) -> dict[str, dict[str, str]]:
         """``{dialogue_id: {path: sha256}}`` from the sharded ``files`` index (eventually

@@ -358,8 +358,6 @@ class EncryptedStore:
     def markers(self, dialogues: Collection[str] | None = None) -> dict[str, str | None]:
         """The inner store's, without dialogues still in plaintext (as ``file_hashes``)."""
         plain = self._plaintext_dialogues()
-        if not hasattr(self.inner, "markers"):  # TEMP(17a): until DynamoDB has markers
-            return {}
         return {d: m for d, m in self.inner.markers(dialogues).items() if d not in plain}
 
     def clock(self, dialogue: str | None = None) -> int:

@@ -95,7 +95,7 @@ class SyncReport:
     kept: list[str] = field(default_factory=list)
     rejected: list[str] = field(default_factory=list)
     retries: int = 0
-    clock: int = 0  # the store's index clock after the run (Store.clock)
+    clock: int = 0  # the store's index clock after the run (set by `reindex --json`)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -222,7 +222,7 @@ class Syncer:
             skip: set[str] = set()
         else:
             # Dialogues unchanged since their last sync here cost their stats only.
-            markers = self.store.markers(only) if hasattr(self.store, "markers") else {}
+            markers = self.store.markers(only)
             head = self._head.commit if self._head else None
             skip = {d for d, files in on_disk.items()
                     if summary.fresh(d, files, markers.get(d), head, self._grammar)}
@@ -240,7 +240,8 @@ class Syncer:
             # Files the store has no hash for must be parsed: a first or --full run starts
             # its workers at once instead of parsing the first dialogues here, alone.
             certain = (sum(map(len, on_disk.values())) if full else
-                       sum(len(f.keys() - stored.get(d, {}).keys()) for d, f in on_disk.items()))
+                       sum(len(f.keys() - stored.get(d, {}).keys())
+                           for d, f in on_disk.items() if d not in skip))
             if self._parallel(certain, len(ids)):
                 pool = self._pool()
             for n, did in enumerate(ids, 1):
@@ -284,7 +285,6 @@ class Syncer:
                     summary.forget(did)
             cache.save()
             summary.save()
-        rep.clock = self.store.clock() if hasattr(self.store, "clock") else 0
         rep.seconds = time.perf_counter() - t0
         if not check:
             self._record(rep)
