@@ -2,9 +2,9 @@
 write succeeds, a sync that would write raises ``ReadOnlyStore`` (with the one-line note a
 query prints) and writes nothing; ``reindex`` says so in one line, exit 3.
 
-Real permissions: the index is built by root and used as user ``nobody`` (setpriv), like
-the permission tests of tests/test_hostile.py. DynamoDB credentials without write access
-are not tested here: moto's server does not enforce IAM policies by default."""
+Real permissions: the SQLite index is built by root and used as user ``nobody`` (setpriv),
+like the permission tests of tests/test_hostile.py; DynamoDB through a moto server of its
+own that enforces IAM policies, with a user allowed only GetItem/Query/DescribeTable."""
 
 from __future__ import annotations
 
@@ -98,3 +98,76 @@ def test_read_only_sqlite_answers_and_refuses_writes(samples_dir, public_tmp):
                        timeout=120, cwd="/")
     assert p.returncode == 3 and p.stderr.count("\n") == 1, p.stderr
     assert "cannot be written" in p.stderr
+
+
+# --- DynamoDB: credentials that may read the table but not write it ----------------------
+
+READ_ACTIONS = ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:DescribeTable"]
+
+
+@pytest.fixture
+def iam_moto(monkeypatch, tmp_path):
+    """A moto server of its own that enforces IAM after its first 6 requests (moto's
+    INITIAL_NO_AUTH_ACTION_COUNT): those create a user allowed dynamodb:* and one allowed
+    only to read. Yields (endpoint, {user: (key id, secret)})."""
+    import boto3
+
+    from tests.support.dynamo import FAKE_CREDENTIALS, MotoServer
+
+    monkeypatch.setenv("INITIAL_NO_AUTH_ACTION_COUNT", "6")
+    for k, v in FAKE_CREDENTIALS.items():
+        monkeypatch.setenv(k, v)
+    server = MotoServer(log=tmp_path / "moto.log").start()
+    try:
+        iam = boto3.client("iam", endpoint_url=server.endpoint, region_name="us-east-1")
+        keys = {}
+        for user, actions in (("writer", ["dynamodb:*"]), ("reader", READ_ACTIONS)):
+            iam.create_user(UserName=user)
+            k = iam.create_access_key(UserName=user)["AccessKey"]
+            keys[user] = (k["AccessKeyId"], k["SecretAccessKey"])
+            iam.put_user_policy(UserName=user, PolicyName="p", PolicyDocument=json.dumps(
+                {"Version": "2012-10-17", "Statement": [
+                    {"Effect": "Allow", "Action": actions, "Resource": "*"}]}))
+        monkeypatch.delenv("AWS_SESSION_TOKEN")  # user keys, not a session
+        yield server.endpoint, keys
+    finally:
+        server.stop()
+
+
+def test_read_only_dynamodb_credentials(iam_moto, samples_dir, tmp_path, monkeypatch):
+    from indexer.store.base import ReadOnlyStore
+    from indexer.store.dynamodb import DynamoDBStore
+    from indexer.sync import Syncer
+    from tests.support.dynamo import table_name
+
+    endpoint, keys = iam_moto
+    cfg = copy_tree(samples_dir, tmp_path / "repo")
+    table = table_name()
+
+    def store_as(user: str) -> DynamoDBStore:
+        monkeypatch.setenv("AWS_ACCESS_KEY_ID", keys[user][0])
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", keys[user][1])
+        return DynamoDBStore(table=table, endpoint_url=endpoint, region="us-east-1")
+
+    writer = store_as("writer")
+    writer.create_table()
+    Syncer(cfg, writer).run()
+    ids = dialogue_ids(cfg.dialogues)
+    before = {d: writer.load(d) for d in ids}
+    clock = writer.clock()
+    assert clock >= len(ids)
+
+    reader = store_as("reader")
+    assert Syncer(cfg, reader).run().dialogues == []  # nothing to write: no error
+    target = sorted((cfg.dialogues / ids[0]).glob("round-1/*.md"))[0]
+    target.write_text(target.read_text(encoding="utf-8") + "\n[PERSPECTIVE P92: Late]\nX.\n",
+                      encoding="utf-8")
+    with pytest.raises(ReadOnlyStore) as caught:
+        Syncer(cfg, reader).run()
+    assert "denied" in str(caught.value) and table in str(caught.value)
+    assert "may be stale" in caught.value.note and "\n" not in caught.value.note
+    assert {d: reader.load(d) for d in ids} == before  # reads still answer, as they were
+    assert reader.clock() == clock
+    assert writer.load(ids[0]) == before[ids[0]]
+    reader.close()
+    writer.close()
