@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -40,20 +38,6 @@ except ReadOnlyStore as e:
     out["note"] = e.note
 print(json.dumps(out))
 """
-
-
-@pytest.fixture
-def public_tmp():
-    if shutil.which("setpriv") is None:
-        pytest.skip("setpriv not found: cannot run a command as another user")
-    if os.geteuid() != 0:
-        pytest.skip("not root: cannot switch to user nobody (permission tests need it)")
-    base = Path(tempfile.mkdtemp(prefix="blue-index-ro-", dir="/tmp"))
-    base.chmod(0o755)
-    try:
-        yield base
-    finally:
-        shutil.rmtree(base, ignore_errors=True)
 
 
 def _as_nobody(root: Path, ids: list[str]) -> dict:
