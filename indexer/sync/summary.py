@@ -26,6 +26,7 @@ import json
 import os
 from pathlib import Path
 
+from ..localstate import make_dir
 from .disk import Disk
 
 VERSION = 1
@@ -92,7 +93,7 @@ class Summary:
                 entries[did] = e
         tmp = self.path.with_name(f".{NAME}.{os.getpid()}.tmp")
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            make_dir(self.path.parent)
             doc = {"version": VERSION, "root": self.root, "dialogues": entries}
             tmp.write_text(json.dumps(doc, separators=(",", ":")), encoding="utf-8")
             os.replace(tmp, self.path)
