@@ -55,8 +55,6 @@ if TYPE_CHECKING:
     from .store.base import Store
 
 Progress = Callable[[int, int, str], None]
-# Test hook: exit the process abruptly after this many store writes (crash-safety tests).
-KILL_ENV = "BLUE_INDEX_TEST_KILL_AFTER_WRITES"
 # Worker processes for parsing (0 = parse in this process); used when a run has at least
 # PARALLEL_MIN files to parse.
 WORKERS_ENV = "BLUE_INDEX_WORKERS"
@@ -395,9 +393,6 @@ class Syncer:
     def __init__(self, config: Config, store: Store, workers: int | None = None) -> None:
         self.config = config
         self.store = store
-        kill = os.environ.get(KILL_ENV)
-        self._kill_after = int(kill) if kill and kill.isdigit() else None
-        self._writes = 0
         self.workers = workers if workers is not None else _workers()
         self.force = False
         self._checkout: Checkout | None = None
@@ -634,7 +629,6 @@ class Syncer:
             rep.items_deleted += n
             rep.dialogues_written += 1
             rep.dialogues.append(did)
-            self._after_write()
             return
 
     @staticmethod
@@ -740,7 +734,6 @@ class Syncer:
             rep.items_deleted += len(deletes)
             rep.dialogues_written += 1
             rep.dialogues.append(did)
-            self._after_write()
             break
         for it in new_items.values():
             if it.get("kind") == "diagnostic" and it.get("severity") in rep.diagnostics:
@@ -755,7 +748,7 @@ class Syncer:
                 drift = item_drift(did, job.old_items, puts, deletes)
             rep.drift += drift
             return
-        if full and hasattr(self.store, "rekey"):  # encrypted: re-seal under a fresh data key
+        if full:  # encrypted: re-seal under a fresh data key (plain stores: nothing to do)
             self.store.rekey(did)
 
     def _lock(self, did: str) -> int | None:
@@ -804,11 +797,6 @@ class Syncer:
             except OSError:
                 os.close(fd)
                 return None
-
-    def _after_write(self) -> None:
-        self._writes += 1
-        if self._kill_after is not None and self._writes >= self._kill_after:
-            os._exit(137)  # simulate a crash right after a committed write
 
     def _record(self, rep: SyncReport) -> None:
         """Last sync time and counts, in machine-local state (never in the store)."""

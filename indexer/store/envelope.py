@@ -14,7 +14,7 @@ with another item's or moved to another dialogue fails loudly (IntegrityError na
 entity), never decrypts to wrong text.
 
 Each dialogue has its own random 32-byte data key, stored wrapped by the master key in
-the partition's ``datakey`` item (see ``indexer/keys.py``); the item is written before any
+the partition's ``datakey`` item (see ``indexer/keys/``); the item is written before any
 content sealed with it and never shown to callers. Unwrapped keys are cached per process.
 A data key is created with ``put_if_absent`` (a conditional put): when two writers create
 one for the same new dialogue, the loser gets the winner's key back and seals with it, so
@@ -42,10 +42,10 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from ..items import CONTENT, Item, Items
+from ..keys import KeyError_
 from .base import Conflict, IntegrityError, Revision, StoreUnavailable
 
 if TYPE_CHECKING:
-    from ..config import Config
     from ..keys import KeySource
     from .base import Store
 
@@ -134,18 +134,6 @@ class EncryptedStore:
         self._datakeys: dict[str, Item] = {}
         self._ciphers: dict[tuple[str, str, int, str], AESGCM] = {}
         self._checked = False
-
-    @classmethod
-    def wrap(cls, store: Store, config: Config) -> EncryptedStore:
-        """The store behind the configured key source (errors here: exit 3, nothing done)."""
-        from ..keys import source_from_config
-
-        try:
-            source = source_from_config(config)
-        except BaseException:
-            store.close()
-            raise
-        return cls(store, source)
 
     # --- data keys ---------------------------------------------------------------------
 
@@ -394,8 +382,6 @@ def _without_key(dialogue_id: str, raw: Items) -> Items:
 
 
 def _wrong_key(dialogue_id: str, key_id: str, source: KeySource) -> StoreUnavailable:
-    from ..keys import KeyError_
-
     hint = "point the encryption config at the key this store was written with"
     path = getattr(source, "path", None)
     if path is not None and os.path.exists(f"{path}.new"):
@@ -404,81 +390,30 @@ def _wrong_key(dialogue_id: str, key_id: str, source: KeySource) -> StoreUnavail
                      f"the configured key is {source.key_id} ({hint}); nothing written")
 
 
-def rotate(config: Config, kms_key_id: str | None = None, keep_old: bool = False
-           ) -> dict[str, Any]:
-    """Re-wrap every dialogue's data key under a new master key; content is not touched.
-
-    Key file: the new key is made at ``KEYFILE.new`` (reused if a previous rotation was
-    interrupted), every data key is re-wrapped, and only then does it replace ``KEYFILE``
-    (the old key deleted, or kept as ``KEYFILE.old``). KMS: data keys are re-wrapped under
-    ``kms_key_id``; the config must then name it. Every data key is checked before the first
-    write, so a wrong key changes nothing."""
-    import dataclasses
-    from pathlib import Path
-
-    from .. import keys
-    from ..config import ConfigError
-    from .base import open_store
-
-    enc = config.encryption or {}
-    if not config.encryption:
-        raise ConfigError("encryption is not configured (no 'encryption' section in the "
-                          "config); nothing to rotate")
-    old = keys.source_from_config(config)
-    new_path: Path | None = None
-    if (enc.get("key_source") or "file") == "file":
-        if kms_key_id:
-            raise ConfigError("--kms-key-id is for encryption.key_source kms; this store "
-                              "uses a key file")
-        path = keys.default_key_path(config)
-        new_path = Path(f"{path}.new")
-        if not new_path.exists():
-            keys.create_key_file(new_path, config.root)
-        new: KeySource = keys.FileKeySource(new_path, config.root)
-    else:
-        if not kms_key_id:
-            raise ConfigError("key rotate: give the new KMS key with --kms-key-id")
-        new = keys.KmsKeySource(kms_key_id, enc.get("region"), enc.get("endpoint_url"))
-    store = open_store(dataclasses.replace(config, encryption=None), create=False)
-    try:
-        ids = sorted({str(m["dialogue_id"]) for m in store.dialogues()}
-                     | set(store.all_file_hashes()))
-        todo: list[tuple[str, Item, bytes]] = []
-        already = 0
-        for did in ids:
-            dk = store.load(did).get(DATAKEY_SK)
-            if dk is None:
-                continue
-            if dk.get("previous"):
-                raise StoreUnavailable(f"dialogue {did}: a 'reindex --full' was interrupted; "
-                                       "run it again, then rotate; nothing written")
-            if dk.get("key_id") == new.key_id:
-                already += 1
-                continue
-            if dk.get("key_id") != old.key_id:
-                raise _wrong_key(did, str(dk.get("key_id")), old)
-            todo.append((did, dk, old.unwrap(did, int(dk["version"]), str(dk["wrapped"]))))
-        for did, dk, data_key in todo:
-            fresh = dict(dk, key_id=new.key_id, algorithm=new.algorithm,
-                         wrapped=new.wrap(did, int(dk["version"]), data_key))
-            store.write(did, [fresh], [])
-    finally:
-        store.close()
-    result: dict[str, Any] = {"rewrapped": len(todo), "already": already,
-                              "key_id": new.key_id, "old_key_id": old.key_id}
-    if new_path is not None:
-        path = keys.default_key_path(config)
-        if keep_old:
-            old_copy = Path(f"{path}.old")
-            fd = os.open(old_copy, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "wb") as f:
-                f.write(path.read_bytes())
-            result["note"] = f"old key kept at {old_copy}; delete it when no backup needs it"
-        else:
-            result["note"] = f"old key deleted; {path} now holds the new key"
-        os.replace(new_path, path)
-        result["key_file"] = str(path)
-    else:
-        result["note"] = (f"now set encryption.kms_key_id: {kms_key_id} in "
-                          f"{config.source or '.blue/config.yaml'}")
-    return result
+def rewrap(store: Store, old: KeySource, new: KeySource) -> tuple[int, int]:
+    """Re-wrap every data key of ``store`` (the backend itself, not an EncryptedStore) from
+    master key ``old`` to ``new``; content is not touched. Every data key is checked before
+    the first write, so a wrong key or an interrupted ``reindex --full`` changes nothing.
+    Returns (data keys re-wrapped, data keys already under ``new``)."""
+    ids = sorted({str(m["dialogue_id"]) for m in store.dialogues()}
+                 | set(store.all_file_hashes()))
+    todo: list[tuple[str, Item, bytes]] = []
+    already = 0
+    for did in ids:
+        dk = store.load(did).get(DATAKEY_SK)
+        if dk is None:
+            continue
+        if dk.get("previous"):
+            raise StoreUnavailable(f"dialogue {did}: a 'reindex --full' was interrupted; "
+                                   "run it again, then rotate; nothing written")
+        if dk.get("key_id") == new.key_id:
+            already += 1
+            continue
+        if dk.get("key_id") != old.key_id:
+            raise _wrong_key(did, str(dk.get("key_id")), old)
+        todo.append((did, dk, old.unwrap(did, int(dk["version"]), str(dk["wrapped"]))))
+    for did, dk, data_key in todo:
+        fresh = dict(dk, key_id=new.key_id, algorithm=new.algorithm,
+                     wrapped=new.wrap(did, int(dk["version"]), data_key))
+        store.write(did, [fresh], [])
+    return len(todo), already

@@ -30,10 +30,10 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from .store.base import IntegrityError, StoreUnavailable
+from ..store.base import IntegrityError, StoreUnavailable
 
 if TYPE_CHECKING:
-    from .config import Config
+    from ..config import Config
 
 KEY_BYTES = 32
 NONCE_BYTES = 12
@@ -240,7 +240,8 @@ class KmsKeySource:
         """One KMS operation (``op`` is the boto3 method name); errors become one line."""
         fn = getattr(self._client, op)
         try:
-            return fn(**kw)
+            result: dict[str, Any] = fn(**kw)
+            return result
         except self._errors as e:
             code = getattr(e, "response", {}).get("Error", {}).get("Code", "")
             if code == "InvalidCiphertextException":
@@ -276,7 +277,7 @@ class KmsKeySource:
                        EncryptionContext=self._context(dialogue_id, version))
         if len(r["Plaintext"]) != KEY_BYTES:
             raise IntegrityError(f"{what}: KMS returned a data key of the wrong size")
-        return r["Plaintext"]
+        return bytes(r["Plaintext"])
 
 
 def _boto_errors() -> tuple[type[BaseException], ...]:
@@ -298,12 +299,12 @@ def source_from_config(config: Config, key_file: Path | None = None) -> KeySourc
     if kind == "kms":
         key_id = enc.get("kms_key_id")
         if not key_id:
-            from .config import ConfigError
+            from ..config import ConfigError
 
             raise ConfigError(f"{config.source or 'config'}: encryption.key_source is kms "
                               "but encryption.kms_key_id is not set")
         return KmsKeySource(str(key_id), enc.get("region"), enc.get("endpoint_url"))
-    from .config import ConfigError
+    from ..config import ConfigError
 
     raise ConfigError(f"{config.source or 'config'}: encryption.key_source '{kind}' unknown; "
                       "use file or kms")
