@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import layout
+from .fsutil import atomic_write
 from .layout import IGNORED, classify
 from .model import ERROR, WARNING, Diagnostic
 from .roots import Conflict, Found, entry, merge
@@ -584,10 +585,7 @@ def install(root: Path, python: str | None = None, options: Sequence[str] = (),
     elif _exists(chained):
         note = f"; {chained.name} still runs first"
     script = hook_script(os.path.abspath(python or sys.executable), options, strict)
-    tmp = hdir / f".{HOOK_NAME}.blue-index.tmp"
-    tmp.write_text(script, encoding="utf-8")
-    tmp.chmod(0o755)
-    os.replace(tmp, hook)
+    atomic_write(hook, script, mode=0o755)
     return f"installed {hook}{note}"
 
 

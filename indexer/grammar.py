@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .model import Ref
+from .yamlfile import YamlError, read_yaml
 
 ENV_VAR = "BLUE_INDEX_GRAMMARS"
 # The repository's grammars/ (source checkout, editable install); a built wheel ships the
@@ -365,8 +366,6 @@ _TOP_KEYS = {"dialect", "keywords", "aliases", "tolerated_prepositions",
 
 def compile_files(files: Iterable[Path]) -> Grammar:
     """Merge marker grammar files (those with a ``dialect`` key) into one Grammar."""
-    import yaml
-
     keywords: dict[str, KeywordRule] = {}
     aliases: dict[str, str] = {}
     alias_src: dict[str, Path] = {}
@@ -380,13 +379,9 @@ def compile_files(files: Iterable[Path]) -> Grammar:
     used: list[Path] = []
     for path in files:
         try:
-            # libyaml when present: ~10x faster, and every hook run loads the grammar
-            loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-            doc = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506
-        except yaml.YAMLError as e:
-            mark = getattr(e, "problem_mark", None)
-            line = f":{mark.line + 1}" if mark is not None else ""
-            raise GrammarError(f"{path}{line}: invalid YAML ({getattr(e, 'problem', e)}); "
+            doc = read_yaml(path)
+        except YamlError as e:
+            raise GrammarError(f"{e.at(path)}: invalid YAML ({e.problem}); "
                                "fix the grammar file") from None
         except (OSError, UnicodeDecodeError) as e:
             raise GrammarError(f"{path}: cannot read ({e})") from None

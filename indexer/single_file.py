@@ -20,15 +20,13 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 from typing import Any
-
-import yaml
 
 from . import diagnostics as diag
 from . import layout
 from .grammar import DEFAULT_DIR, Grammar, grammar_dir
 from .model import Block, Diagnostic, ParsedFile, SectionFile
+from .yamlfile import read_yaml
 
 # (text, grammar, path) -> (blocks, diagnostics, markdown-it block tokens)
 MarkerParser = Callable[[str, Grammar, str], tuple[list[Block], list[Diagnostic], list[Any]]]
@@ -116,7 +114,7 @@ def single_grammar(path: str | None = None) -> SingleFileGrammar:
     if path is None:
         over = grammar_dir() / GRAMMAR_FILE
         path = str(over if over.is_file() else DEFAULT_DIR / GRAMMAR_FILE)
-    data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    data = read_yaml(path)
     conv = data["convergence"]
     return SingleFileGrammar(
         title=_patterns(data["title"]),

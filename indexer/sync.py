@@ -26,6 +26,7 @@ never from a threaded process (the watch daemon), where forking is unsafe.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
@@ -40,6 +41,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import fsread, layout
+from .fsutil import FileLock, atomic_write
 from .grammar import fingerprint
 from .hashcache import HashCache, sha256_bytes
 from .headrev import Head, head_of
@@ -371,7 +373,7 @@ class _Job:
     pending: Any  # a Future, or the (items, parsed) result when built in this process
     args: tuple[Any, ...]  # build_items' arguments (to rebuild without a rejected file)
     rev: Revision = field(default_factory=Revision)  # what the load saw
-    lock: int | None = None  # the dialogue's lock, held from load to write
+    lock: FileLock | None = None  # the dialogue's lock, held from load to write
 
 
 def _workers() -> int:
@@ -751,7 +753,7 @@ class Syncer:
         if full:  # encrypted: re-seal under a fresh data key (plain stores: nothing to do)
             self.store.rekey(did)
 
-    def _lock(self, did: str) -> int | None:
+    def _lock(self, did: str) -> FileLock | None:
         """Wait for and take the dialogue's machine-local lock, so that two syncs (daemon,
         reindex, hook) never interleave one dialogue's load and write: a diff is always
         against what the store holds. None where locks are unavailable.
@@ -759,44 +761,32 @@ class Syncer:
         The wait is visible and bounded: after LOCK_NOTICE_S one line says who holds the
         lock (the watch daemon by its pid, else pid and command line), and after
         ``storage.sqlite.busy_timeout`` seconds the run stops (StoreUnavailable, exit 3)."""
-        try:
-            import fcntl
-        except ImportError:
-            return None
-        folder = self.config.state_dir / "cache" / "locks"
-        path = folder / f"{did}.lock"
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
-        except OSError:
-            return None
-        t0 = time.monotonic()
+        path = self.config.state_dir / "cache" / "locks" / f"{did}.lock"
+        lock = FileLock(path)
+        limit = self.config.sqlite_busy_timeout
         told = False
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                return fd
-            except BlockingIOError:
-                waited = time.monotonic() - t0
-                limit = self.config.sqlite_busy_timeout
-                if waited >= limit or not told and waited >= LOCK_NOTICE_S:
-                    who = _holder(self.config, path)
-                    if waited >= limit:
-                        os.close(fd)
-                        from .store.base import StoreUnavailable
 
-                        raise StoreUnavailable(
-                            f"{did}: another sync of this dialogue ({who}) held its lock for "
-                            f"{waited:.0f}s; stop it, or raise storage.sqlite.busy_timeout"
-                        ) from None
-                    told = True
-                    notice = getattr(getattr(self.store, "inner", self.store), "notice", None)
-                    (notice or _stderr)(f"blue-index: {did} is being synced by {who}; "
-                                        f"waiting up to {limit:g}s")
-                time.sleep(0.05)
-            except OSError:
-                os.close(fd)
-                return None
+        def waiting(waited: float) -> None:
+            nonlocal told
+            if waited >= limit or not told and waited >= LOCK_NOTICE_S:
+                who = _holder(self.config, path)
+                if waited >= limit:
+                    from .store.base import StoreUnavailable
+
+                    raise StoreUnavailable(
+                        f"{did}: another sync of this dialogue ({who}) held its lock for "
+                        f"{waited:.0f}s; stop it, or raise storage.sqlite.busy_timeout")
+                told = True
+                notice = getattr(getattr(self.store, "inner", self.store), "notice", None)
+                (notice or _stderr)(f"blue-index: {did} is being synced by {who}; "
+                                    f"waiting up to {limit:g}s")
+
+        try:
+            lock.acquire(timeout=float("inf"), on_wait=waiting)  # ``waiting`` bounds it
+        except OSError:  # no locks here, or the lock file cannot be made: run without
+            lock.release()
+            return None
+        return lock
 
     def _record(self, rep: SyncReport) -> None:
         """Last sync time and counts, in machine-local state (never in the store)."""
@@ -807,13 +797,9 @@ class Syncer:
             "report": rep.to_dict(),
         }
         path = state_file(self.config)
-        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-        try:
+        with contextlib.suppress(OSError):
             path.parent.mkdir(parents=True, exist_ok=True)
-            tmp.write_text(json.dumps(state, indent=1), encoding="utf-8")
-            os.replace(tmp, path)
-        except OSError:
-            pass
+            atomic_write(path, json.dumps(state, indent=1))
 
 
 LOCK_NOTICE_S = 0.5  # a wait for another sync's dialogue lock this long is announced
@@ -888,9 +874,9 @@ def _file_of(did: str, item: dict[str, Any] | None) -> str | None:
     return _in_dialogue(did, path) if isinstance(path, str) else None
 
 
-def _unlock(fd: int | None) -> None:
-    if fd is not None:
-        os.close(fd)  # closing the descriptor releases the flock
+def _unlock(lock: FileLock | None) -> None:
+    if lock is not None:
+        lock.release()
 
 
 def state_file(config: Config) -> Path:

@@ -9,11 +9,10 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from .. import diagnostics
 from ..grammar import DEFAULT_DIR, grammar_dir
 from ..model import Diagnostic
+from ..yamlfile import read_yaml
 
 # Diagnostic codes (stable), registered in indexer/diagnostics.py with their severity.
 JSON_INVALID = "json-invalid"                  # error: a pool/panel JSON file does not parse
@@ -112,7 +111,7 @@ class JudgeGrammar:
 @cache
 def grammar(path: str | None = None) -> JudgeGrammar:
     """Load and compile grammars/judge.yaml once per process."""
-    data = yaml.safe_load(Path(path or _grammar_file()).read_text(encoding="utf-8"))
+    data = read_yaml(path or _grammar_file())
     sb = dict(data["scoreboard"])
     return JudgeGrammar(
         statuses=_phrase_table(data["statuses"]),

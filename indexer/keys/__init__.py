@@ -30,6 +30,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from ..fsutil import atomic_write
 from ..store.base import IntegrityError, StoreUnavailable
 
 if TYPE_CHECKING:
@@ -122,14 +123,13 @@ def create_key_file(path: Path, root: Path | None = None) -> Path:
                         "'blue-index key rotate' to replace it)")
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     key = base64.b64encode(os.urandom(KEY_BYTES)) + b"\n"
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:  # whole or not at all, mode 0600 from the start, never over another key
+        atomic_write(path, key, mode=0o600, exclusive=True, durable=True)
+    except FileExistsError:
+        raise KeyError_(f"{path}: a key file already exists; nothing written") from None
     except OSError as e:
         raise KeyError_(f"{path}: cannot create key file ({e.strerror}); check the folder"
                         ) from None
-    with os.fdopen(fd, "wb") as f:
-        f.write(key)
-    os.chmod(path, 0o600)  # the umask may have narrowed it further; make it exact
     return path
 
 

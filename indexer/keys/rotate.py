@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..config import ConfigError
+from ..fsutil import atomic_write
 from ..store.envelope import rewrap
 from ..store.factory import open_store
 from . import (
@@ -68,12 +69,10 @@ def rotate(config: Config, kms_key_id: str | None = None, keep_old: bool = False
     path = default_key_path(config)
     if keep_old:
         old_copy = Path(f"{path}.old")
-        fd = os.open(old_copy, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as f:
-            f.write(path.read_bytes())
+        atomic_write(old_copy, path.read_bytes(), mode=0o600, durable=True)
         result["note"] = f"old key kept at {old_copy}; delete it when no backup needs it"
     else:
         result["note"] = f"old key deleted; {path} now holds the new key"
-    os.replace(new_path, path)
+    os.replace(new_path, path)  # the new key, complete since key init, takes the name
     result["key_file"] = str(path)
     return result

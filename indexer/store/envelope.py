@@ -191,18 +191,65 @@ class EncryptedStore:
                 self._ciphers[(dialogue_id, self.source.key_id, version, wrapped)] = AESGCM(key)
         return stored
 
-    def _check_key_once(self) -> None:
+    def _check_key_once(self, writing: str | None = None) -> None:
         """Before the first write: the configured key must be the one this store uses, so
-        a wrong key fails before anything is written (not after the first new dialogue)."""
+        a wrong key fails before anything is written (not after the first new dialogue);
+        then every dialogue still in plaintext is sealed (``_seal``), so that a sync
+        limited to some dialogues never leaves the others' content in clear. ``writing``:
+        the dialogue this write is for, left to it (its diff against a plaintext partition
+        puts every content item again, sealed)."""
         if self._checked:
             return
+        plain: list[str] = []
+        checked = False
         for meta in self.inner.dialogues():
-            did = meta.get("dialogue_id") or meta.get("id")
-            dk = self._datakey(str(did)) if did else None
-            if dk is not None:
-                self._cipher(str(did), dk)
-                break
+            did = str(meta.get("dialogue_id") or meta.get("id") or "")
+            if not did:
+                continue
+            if meta.get("enc") is None:
+                plain.append(did)
+            elif not checked:
+                dk = self._datakey(did)
+                if dk is not None:
+                    self._cipher(did, dk)
+                    checked = True
         self._checked = True
+        for did in sorted(set(plain) - {writing}):
+            self._seal(did)
+
+    def _seal(self, dialogue_id: str, attempts: int = 5) -> int:
+        """Seal, in place, a dialogue written before encryption was turned on: its stored
+        items (not the files: the content is the same) under a new data key, as one revision.
+        Nothing when it has a data key by now (another writer sealed it). Retried on
+        Conflict. Returns the items sealed."""
+        for attempt in range(attempts):
+            raw, rev = self.inner.load_for_update(dialogue_id)
+            if not raw or DATAKEY_SK in raw:
+                return 0
+            _without_key(dialogue_id, raw)  # sealed items without a key: a loud error
+            dk, cipher = self._fresh_datakey(dialogue_id, 1)
+            sealed = [seal(cipher, 1, dialogue_id, it) for it in raw.values()]
+            try:
+                self.inner.write(dialogue_id, [dk, *sealed], [], rev)
+            except Conflict:
+                if attempt == attempts - 1:
+                    raise
+                continue
+            with self._lock:
+                self._datakeys[dialogue_id] = dk
+            return len(sealed)
+        return 0
+
+    def _fresh_datakey(self, dialogue_id: str, version: int) -> tuple[Item, AESGCM]:
+        """A new data key of ``version``: its datakey item and its cipher (remembered)."""
+        key, wrapped = self.source.new_data_key(dialogue_id, version)
+        dk: Item = {"sk": DATAKEY_SK, "kind": "datakey", "key_id": self.source.key_id,
+                    "version": version, "wrapped": wrapped,
+                    "algorithm": self.source.algorithm}
+        cipher = AESGCM(key)
+        with self._lock:
+            self._ciphers[(dialogue_id, self.source.key_id, version, wrapped)] = cipher
+        return dk, cipher
 
     # --- DialogueStore -----------------------------------------------------------------
 
@@ -258,9 +305,9 @@ class EncryptedStore:
               expect: Revision | None = None,
               provenance: dict[str, Any] | None = None) -> int:
         deletes = [sk for sk in deletes if sk != DATAKEY_SK]
+        self._check_key_once(dialogue_id)
         if not puts:
             return self.inner.write(dialogue_id, [], deletes, expect, provenance)
-        self._check_key_once()
         dk = self._datakey(dialogue_id) or self._new_datakey(dialogue_id)
         cipher, version = self._cipher(dialogue_id, dk)
         sealed = [seal(cipher, version, dialogue_id, it) for it in puts
@@ -281,13 +328,7 @@ class EncryptedStore:
             if not items:
                 return 0
             version = int(old["version"]) + 1 if old else 1
-            key, wrapped = self.source.new_data_key(dialogue_id, version)
-            dk: Item = {"sk": DATAKEY_SK, "kind": "datakey", "key_id": self.source.key_id,
-                        "version": version, "wrapped": wrapped,
-                        "algorithm": self.source.algorithm}
-            cipher = AESGCM(key)
-            with self._lock:
-                self._ciphers[(dialogue_id, self.source.key_id, version, wrapped)] = cipher
+            dk, cipher = self._fresh_datakey(dialogue_id, version)
             keep = ("key_id", "version", "wrapped", "algorithm")
             first = dict(dk, previous={k: old.get(k) for k in keep}) if old else dk
             sealed = [seal(cipher, version, dialogue_id, it) for it in items.values()]
@@ -306,6 +347,7 @@ class EncryptedStore:
 
     def delete_dialogue(self, dialogue_id: str, expect: Revision | None = None,
                         provenance: dict[str, Any] | None = None) -> int:
+        self._check_key_once(dialogue_id)
         with self._lock:
             self._datakeys.pop(dialogue_id, None)
         return self.inner.delete_dialogue(dialogue_id, expect, provenance)
