@@ -217,28 +217,12 @@ class EncryptedStore:
         for did in sorted(set(plain) - {writing}):
             self._seal(did)
 
-    def _seal(self, dialogue_id: str, attempts: int = 5) -> int:
+    def _seal(self, dialogue_id: str) -> int:
         """Seal, in place, a dialogue written before encryption was turned on: its stored
         items (not the files: the content is the same) under a new data key, as one revision.
-        Nothing when it has a data key by now (another writer sealed it). Retried on
-        Conflict. Returns the items sealed."""
-        for attempt in range(attempts):
-            raw, rev = self.inner.load_for_update(dialogue_id)
-            if not raw or DATAKEY_SK in raw:
-                return 0
-            _without_key(dialogue_id, raw)  # sealed items without a key: a loud error
-            dk, cipher = self._fresh_datakey(dialogue_id, 1)
-            sealed = [seal(cipher, 1, dialogue_id, it) for it in raw.values()]
-            try:
-                self.inner.write(dialogue_id, [dk, *sealed], [], rev)
-            except Conflict:
-                if attempt == attempts - 1:
-                    raise
-                continue
-            with self._lock:
-                self._datakeys[dialogue_id] = dk
-            return len(sealed)
-        return 0
+        Nothing when it has a data key by now (another writer sealed it). Returns the items
+        sealed."""
+        return self._reseal(dialogue_id, plaintext=True)
 
     def _fresh_datakey(self, dialogue_id: str, version: int) -> tuple[Item, AESGCM]:
         """A new data key of ``version``: its datakey item and its cipher (remembered)."""
@@ -322,9 +306,21 @@ class EncryptedStore:
         can be rerun), then ``previous`` is dropped. Retried on Conflict. Returns the items
         re-sealed."""
         self._check_key_once()
+        return self._reseal(dialogue_id, attempts)
+
+    def _reseal(self, dialogue_id: str, attempts: int = 5, plaintext: bool = False) -> int:
+        """``rekey``, or with ``plaintext`` ``_seal``: every item of the partition sealed
+        under a fresh data key in one revision, retried on Conflict."""
         for attempt in range(attempts):
-            items, rev = self.load_for_update(dialogue_id)
-            old = self._datakey(dialogue_id)
+            if plaintext:
+                items, rev = self.inner.load_for_update(dialogue_id)
+                if DATAKEY_SK in items:
+                    return 0
+                _without_key(dialogue_id, items)  # sealed items without a key: loud error
+                old = None
+            else:
+                items, rev = self.load_for_update(dialogue_id)
+                old = self._datakey(dialogue_id)
             if not items:
                 return 0
             version = int(old["version"]) + 1 if old else 1
