@@ -13,6 +13,8 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
+from .localstate import make_dir
+
 _STR = {"type": "string"}
 _STR_OR_NULL = {"type": ["string", "null"]}
 _BOOL = {"type": "boolean"}
@@ -88,6 +90,6 @@ def check(path: Path, raw: bytes, data: Any, cache_dir: Path) -> str | None:
         from .fsutil import atomic_write
 
         with contextlib.suppress(OSError):
-            cache_dir.mkdir(parents=True, exist_ok=True)
+            make_dir(cache_dir)
             atomic_write(mark, digest)
     return found

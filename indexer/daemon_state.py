@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .fsutil import FileLock, atomic_write, lock_held
+from .localstate import make_file_dir
 
 if TYPE_CHECKING:
     from .config import Config
@@ -44,6 +45,7 @@ class DaemonLock:
         Retries briefly because ``daemon_status`` takes a shared lock for an instant to
         probe it; a real daemon holds it for good, so patience never hides one.
         """
+        make_file_dir(self.path)
         if not self._lock.acquire(timeout=patience, poll=0.02):
             return False
         fd = self._lock.fd

@@ -20,6 +20,8 @@ import os
 import time
 from pathlib import Path
 
+from .localstate import make_dir
+
 RACY_NS = 2_000_000_000
 VERSION = 2
 
@@ -119,6 +121,6 @@ class HashCache:
             doc = {"version": VERSION, "root": self.root, "files": self.shards[did],
                    "notes": self.notes.get(did, {})}
             with contextlib.suppress(OSError):
-                self.folder.mkdir(parents=True, exist_ok=True)
+                make_dir(self.folder)
                 atomic_write(self.folder / f"{did}.json", json.dumps(doc, separators=(",", ":")))
         self.dirty.clear()

@@ -24,9 +24,8 @@ from typing import Any
 
 from . import diagnostics as diag
 from . import layout
-from .grammar import DEFAULT_DIR, Grammar, grammar_dir
+from .grammar import Grammar, read_grammar_file
 from .model import Block, Diagnostic, ParsedFile, SectionFile
-from .yamlfile import read_yaml
 
 # (text, grammar, path) -> (blocks, diagnostics, markdown-it block tokens)
 MarkerParser = Callable[[str, Grammar, str], tuple[list[Block], list[Diagnostic], list[Any]]]
@@ -111,10 +110,7 @@ def _columns(mapping: dict[str, list[str]]) -> dict[str, set[str]]:
 @cache
 def single_grammar(path: str | None = None) -> SingleFileGrammar:
     """grammars/single-file.yaml ($BLUE_INDEX_GRAMMARS when it has one), compiled once."""
-    if path is None:
-        over = grammar_dir() / GRAMMAR_FILE
-        path = str(over if over.is_file() else DEFAULT_DIR / GRAMMAR_FILE)
-    data = read_yaml(path)
+    data = read_grammar_file(GRAMMAR_FILE, path)
     conv = data["convergence"]
     return SingleFileGrammar(
         title=_patterns(data["title"]),

@@ -46,6 +46,7 @@ from .grammar import fingerprint
 from .hashcache import HashCache, sha256_bytes
 from .headrev import Head, head_of
 from .items import Item, Items, diff
+from .localstate import make_dir
 from .roots import FOLDER, Conflict, Found, entry, merge
 from .store.base import Conflict as WriteConflict
 from .store.base import ItemRejected, Revision
@@ -643,14 +644,14 @@ class Syncer:
                stored: dict[str, str], pool: Any, check: bool, review: bool = False,
                lock: bool = True) -> _Job:
         fd = None if check or not lock else self._lock(did)
-        try:
+        try:  # a failure here (store, or a broken grammar when building inline) unlocks
             old_items, rev = self.store.load_for_update(did)
+            args = (did, sorted(disk), changed, old_items, disk, self._head, review,
+                    self.config.max_file_size)
+            pending = pool.submit(build_items, *args) if pool is not None else build_items(*args)
         except BaseException:
             _unlock(fd)
             raise
-        args = (did, sorted(disk), changed, old_items, disk, self._head, review,
-                self.config.max_file_size)
-        pending = pool.submit(build_items, *args) if pool is not None else build_items(*args)
         gone = sorted(p for p in stored if p not in disk)
         return _Job(did, stored, differs, gone, old_items, pending, args, rev, fd)
 
@@ -782,6 +783,7 @@ class Syncer:
                                     f"waiting up to {limit:g}s")
 
         try:
+            make_dir(path.parent)
             lock.acquire(timeout=float("inf"), on_wait=waiting)  # ``waiting`` bounds it
         except OSError:  # no locks here, or the lock file cannot be made: run without
             lock.release()
@@ -798,7 +800,7 @@ class Syncer:
         }
         path = state_file(self.config)
         with contextlib.suppress(OSError):
-            path.parent.mkdir(parents=True, exist_ok=True)
+            make_dir(path.parent)
             atomic_write(path, json.dumps(state, indent=1))
 
 

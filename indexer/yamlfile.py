@@ -32,8 +32,3 @@ def parse_yaml(text: str) -> Any:
         mark = getattr(e, "problem_mark", None)
         raise YamlError(str(getattr(e, "problem", None) or e),
                         mark.line + 1 if mark is not None else None) from None
-
-
-def read_yaml(path: Path | str) -> Any:
-    """The document in the UTF-8 file ``path`` (OSError, UnicodeDecodeError, YamlError)."""
-    return parse_yaml(Path(path).read_text(encoding="utf-8"))
