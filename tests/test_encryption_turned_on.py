@@ -20,7 +20,7 @@ from indexer.keys import create_key_file
 from indexer.store.factory import open_store
 from indexer.sync import Syncer
 from tests.support.dynamo import *  # noqa: F403 - the server fixtures
-from tests.support.sync import copy_tree, dialogue_ids, expected_items
+from tests.support.sync import dialogue_ids, expected_items, make_repo
 
 
 def _configure(root: Path, storage: str, key_file: Path | None) -> config_mod.Config:
@@ -38,6 +38,11 @@ def storage(request: pytest.FixtureRequest) -> str:
     return ("storage:\n  backend: dynamodb\n  dynamodb:\n"
             f"    table: {table.table}\n    region: us-east-1\n"
             f"    endpoint_url: {table.endpoint_url}\n")
+
+
+def _repo(root: Path, samples_dir: Path) -> config_mod.Config:
+    """The sample folder dialogues (enough kinds of content, a short test)."""
+    return make_repo(root, {p.name: p for p in sorted(samples_dir.iterdir()) if p.is_dir()})
 
 
 def _sync(cfg: config_mod.Config, **kw):
@@ -67,7 +72,7 @@ def _in_clear(cfg_plain: config_mod.Config) -> dict[str, list[str]]:
 def test_a_limited_sync_after_encryption_is_turned_on_seals_every_dialogue(
         tmp_path, samples_dir, storage):
     root = tmp_path / "repo"
-    cfg = copy_tree(samples_dir, root)
+    cfg = _repo(root, samples_dir)
     ids = dialogue_ids(cfg.dialogues)
     assert len(ids) >= 3
     plain = _configure(root, storage, None)
@@ -101,7 +106,7 @@ def test_sealing_leaves_a_partition_with_sealed_content_but_no_key_loud(
     from indexer.store.base import IntegrityError
 
     root = tmp_path / "repo"
-    cfg = copy_tree(samples_dir, root)
+    cfg = _repo(root, samples_dir)
     ids = dialogue_ids(cfg.dialogues)
     key = create_key_file(tmp_path / "keys" / "umk.key")
     enc = _configure(root, storage, key)
