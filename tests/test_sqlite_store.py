@@ -191,7 +191,8 @@ def test_search_index_follows_writes_without_triggers(tmp_path):
     """write/delete_dialogue keep the FTS index in step: new text found, replaced and deleted
     text gone, untouched blocks still found, other dialogues unaffected."""
     store = SQLiteStore(tmp_path / "blue.db")
-    assert store.db.execute("select count(*) from sqlite_master where type = 'trigger'"
+    assert store.db.execute("select count(*) from sqlite_master where type = 'trigger' "
+                            "and tbl_name = 'blocks'"
                             ).fetchone()[0] == 0
     sk = "block#00#muffin#perspective#P0"
     blocks = {i: make_item("block", f"{sk}{i}", label=f"label {i}", body=f"walrus{i} kelp")
@@ -213,12 +214,33 @@ def test_search_index_follows_writes_without_triggers(tmp_path):
     store.close()
 
 
-def test_config_built_directly_opens_the_default_index_file(tmp_path: Path) -> None:
-    """A Config made in code (no config.load) leaves sqlite_path unset: the store opens the
-    README's default, ``.blue/blue.db`` under the root."""
-    from indexer.config import Config
-    from indexer.store.base import open_store
+def test_v3_store_gains_clocks_and_markers(tmp_path):
+    """An index written before issue 17 (schema v3: no clock, no marker) is migrated in
+    place: each dialogue gets a distinct clock, and a marker computed from its file rows."""
+    from indexer.store.base import files_marker
+    from tests.support.stores import synthetic_dialogue
 
-    store = open_store(Config(root=tmp_path, dialogues=tmp_path / "dialogues"))
+    path = tmp_path / "blue.db"
+    store = SQLiteStore(path)
+    for did in ("a", "b"):
+        store.write(did, list(synthetic_dialogue(did).values()), [])
     store.close()
-    assert sqlite_utils.Database(tmp_path / ".blue" / "blue.db").table_names()
+    conn = sqlite3.connect(path)
+    for name in ("files_marker_ai", "files_marker_ad", "files_marker_au"):
+        conn.execute(f"DROP TRIGGER [{name}]")
+    conn.execute("DROP INDEX revisions_clock")
+    conn.execute("ALTER TABLE revisions DROP COLUMN clock")
+    conn.execute("ALTER TABLE revisions DROP COLUMN marker")
+    conn.execute("UPDATE files SET sha256 = 'f' || dialogue_id WHERE path = 'verdict.md'")
+    conn.execute("PRAGMA user_version = 3")
+    conn.commit()
+    conn.close()
+    store = SQLiteStore(path)
+    assert store.schema_version == 4
+    clocks = [store.clock("a"), store.clock("b")]
+    assert min(clocks) > 0 and len(set(clocks)) == 2 and store.clock() == max(clocks)
+    assert store.markers() == {d: files_marker(store.file_hashes(d)) for d in ("a", "b")}
+    assert store.markers()["a"] != store.markers()["b"]
+    store.write("a", [], ["verdict"])
+    assert store.clock("a") == store.clock() > max(clocks)
+    store.close()

@@ -10,9 +10,9 @@ import copy
 import pytest
 
 from indexer.items import SCHEMA, diff
-from indexer.store.base import AnalyticsStore, DialogueStore
+from indexer.store.base import AnalyticsStore, DialogueStore, files_marker
 from tests.support.stores import *  # noqa: F403 - backend fixtures live there
-from tests.support.stores import BACKENDS, make_item, synthetic_dialogue
+from tests.support.stores import BACKENDS, another_handle, make_item, synthetic_dialogue
 
 
 @pytest.fixture(params=sorted(BACKENDS))
@@ -30,6 +30,17 @@ def test_implements_both_protocols(store):
     assert isinstance(store, DialogueStore)
     assert isinstance(store, AnalyticsStore)
     assert isinstance(store.describe(), dict) and store.describe().get("backend")
+
+
+def test_rekey_is_part_of_the_protocol_and_a_plain_store_has_nothing_to_reseal(store):
+    """``rekey`` (what ``reindex --full`` calls on every store) re-seals nothing in a plain
+    backend: it returns 0 and the partition and its revision stay as they were."""
+    items = synthetic_dialogue("d1")
+    _write_all(store, "d1", items)
+    rev = store.revision("d1")
+    assert store.rekey("d1") == 0 and store.rekey("nope") == 0
+    assert store.load("d1") == items
+    assert store.revision("d1").number == rev.number
 
 
 def test_unknown_dialogue_loads_empty(store):
@@ -239,3 +250,58 @@ def test_put_if_absent_first_writer_wins(store):
     assert store.put_if_absent("d1", first) == first
     assert store.put_if_absent("d1", second) == first
     assert store.load("d1") == {"datakey": first}
+
+
+# --- the index clock and the file markers (issue 17) -------------------------------------
+
+
+def test_clock_counts_every_write_per_dialogue_and_overall(store):
+    assert store.clock() == 0 and store.clock("a") == 0
+    a, b = synthetic_dialogue("a"), synthetic_dialogue("b")
+    store.write("a", list(a.values()), [])
+    c1 = store.clock()
+    assert c1 > 0 and store.clock("a") == c1 and store.clock("b") == 0
+    store.write("b", list(b.values()), [])
+    c2 = store.clock()
+    assert c2 > c1 and store.clock("b") == c2 and store.clock("a") == c1
+    assert store.write("a", [], []) == 0  # nothing written: the clock does not move
+    assert store.clock() == c2
+    store.write("a", [dict(a["verdict"], title="Changed")], [])
+    c3 = store.clock()
+    assert c3 > c2 and store.clock("a") == c3 and store.clock("b") == c2
+    store.write("b", [], ["verdict"])  # a delete only is a write too
+    c4 = store.clock()
+    assert c4 > c3 and store.clock("b") == c4
+    store.delete_dialogue("a")  # the dialogue is gone; its clock says when
+    c5 = store.clock()
+    assert c5 > c4 and store.clock("a") == c5 and store.load("a") == {}
+    other = another_handle(store)  # a restarted process sees the same clocks
+    try:
+        assert (other.clock(), other.clock("a"), other.clock("b")) == (c5, c5, c4)
+        other.write("c", list(synthetic_dialogue("c").values()), [])
+        assert store.clock() > c5 and store.clock("c") == store.clock()
+    finally:
+        other.close()
+
+
+def test_markers_follow_the_file_items(store):
+    assert store.markers() == {}
+    a, b = synthetic_dialogue("a"), synthetic_dialogue("b")
+    store.write("a", list(a.values()), [])
+    store.write("b", list(b.values()), [])
+    store.write("n", [make_item("verdict", "verdict")], [])  # no file items: not listed
+    expect = {d: files_marker(store.file_hashes(d)) for d in ("a", "b")}
+    assert expect["a"] == files_marker({"round-0/muffin.md": "a" * 64, "verdict.md": "b" * 64})
+    assert store.markers() == expect
+    assert store.markers(["b", "n", "zz"]) == {"b": expect["b"]}
+    assert store.markers([]) == {}
+    edited = dict(a["file#verdict.md"], sha256="c" * 64)
+    store.write("a", [edited], [])
+    assert store.markers(["a"]) == {"a": files_marker({"round-0/muffin.md": "a" * 64,
+                                                       "verdict.md": "c" * 64})}
+    store.write("a", [dict(a["verdict"], title="Other")], [])  # no file item changed
+    assert store.markers(["a"])["a"] == files_marker(store.file_hashes("a"))
+    store.write("a", [], ["file#round-0/muffin.md"])
+    assert store.markers(["a"]) == {"a": files_marker({"verdict.md": "c" * 64})}
+    store.delete_dialogue("a")
+    assert store.markers() == {"b": expect["b"]}

@@ -103,6 +103,7 @@ def cmd_reindex(args: argparse.Namespace, ctx: Context) -> int:
     finally:
         progress.close()
     if args.json:
+        rep.clock = ctx.store().clock()  # one read: library runs do not pay for it
         ctx.json(rep.to_dict())
     else:
         _print_report(ctx, rep, args.check)
@@ -188,7 +189,7 @@ def cmd_status(args: argparse.Namespace, ctx: Context) -> int:
         "root": str(cfg.root), "dialogues": str(cfg.dialogues),
         "dialogue_roots": [str(r) for r in cfg.dialogue_roots], "backend": cfg.backend,
         "encrypted": bool(cfg.encryption), "store": None, "counts": None,
-        "last_sync": None, "daemon": _daemon(cfg), "error": None,
+        "last_sync": None, "daemon": _daemon(cfg), "error": None, "clock": None,
     }
     code = 0
     try:
@@ -199,6 +200,7 @@ def cmd_status(args: argparse.Namespace, ctx: Context) -> int:
             store = ctx.store(create=False)
             doc["store"] = store.describe()
             doc["counts"] = store.counts()
+            doc["clock"] = store.clock()
     except StoreUnavailable as e:
         doc["error"] = str(e)
         code = 3

@@ -111,7 +111,7 @@ def sync_staged(config: Config, dialogues: Sequence[str],
         # A commit should not wait through ten backed-off retries of a dead endpoint.
         config = replace(config, dynamodb={**config.dynamodb, "max_attempts": HOOK_ATTEMPTS})
     try:
-        from ..store.base import open_store
+        from ..store.factory import open_store
         from ..sync import Syncer
 
         store = open_store(config)

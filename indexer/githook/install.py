@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..errors import HookError as HookError  # the class lives in indexer.errors (exit 2)
+from ..fsutil import atomic_write
 from .plumbing import hooks_dir, require_work_tree
 
 HOOK_NAME = "pre-commit"
@@ -70,10 +71,7 @@ def install(root: Path, python: str | None = None, options: Sequence[str] = (),
     elif _exists(chained):
         note = f"; {chained.name} still runs first"
     script = hook_script(os.path.abspath(python or sys.executable), options, strict)
-    tmp = hdir / f".{HOOK_NAME}.blue-index.tmp"
-    tmp.write_text(script, encoding="utf-8")
-    tmp.chmod(0o755)
-    os.replace(tmp, hook)
+    atomic_write(hook, script, mode=0o755)
     return f"installed {hook}{note}"
 
 

@@ -1,4 +1,4 @@
-"""The store interfaces every backend implements, and the factory that picks the active one.
+"""The store interfaces every backend implements (the factory is ``store/factory.py``).
 
 ``DialogueStore`` is partition-scoped: every method takes a ``dialogue_id`` and touches only
 that dialogue's items (no cross-dialogue joins, so DynamoDB can implement it with one Query
@@ -8,15 +8,32 @@ per dialogue). ``AnalyticsStore`` holds the cross-dialogue reads. Items are desc
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import hashlib
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from ..errors import StoreUnavailable as StoreUnavailable  # lives in indexer.errors
 from ..items import Item, Items
 
-if TYPE_CHECKING:
-    from ..config import Config
+
+class ReadOnlyStore(StoreUnavailable):
+    """The store can be read but not written: a SQLite file (or its folder) without write
+    permission, DynamoDB credentials without write access. Raised by the first write a sync
+    attempts (nothing is written). ``reindex`` reports it as any StoreUnavailable (exit 3);
+    a query that syncs before answering catches it, prints ``note`` on stderr and answers
+    from the store as it is (never an error)."""
+
+    def __init__(self, message: str, where: str = "") -> None:
+        super().__init__(message)
+        self.where = where
+
+    @property
+    def note(self) -> str:
+        """The one line a query prints before answering from the unsynced store."""
+        where = f"{self.where} is" if self.where else "the index is"
+        return (f"blue-index: {where} read-only here, so this answer may be stale "
+                "(the files may have changed since the last sync)")
 
 
 class IntegrityError(StoreUnavailable):
@@ -84,6 +101,26 @@ class DialogueStore(Protocol):
         """Store ``item`` unless an item with its sort key exists; return the stored one
         (the first writer wins: data keys are created this way)."""
 
+    def clock(self, dialogue: str | None = None) -> int:
+        """The index clock: a counter that every committed write (``write``,
+        ``delete_dialogue``) moves up, kept in the store (so it survives restarts and is
+        shared by every process and machine writing it). ``clock()`` is the store's clock,
+        strictly increasing with each write; ``clock(d)`` is the store's clock at the last
+        write of dialogue ``d``. 0 before any write (of the store, or of that dialogue).
+        So ``clock(d) <= clock()``, and a reader that saw clock C after a write can wait
+        for ``clock() >= C`` elsewhere."""
+
+    def markers(self, dialogues: Collection[str] | None = None) -> dict[str, str | None]:
+        """``{dialogue: files_marker(its file hashes)}`` for every dialogue holding file
+        items (or only those of ``dialogues``), maintained by the store at each write;
+        None where the store cannot vouch for it (rows edited outside ``write``, a write
+        left unfinished, a store from before markers): the caller lists that dialogue's
+        ``file_hashes`` instead. A sync compares it with the marker of the files it last
+        found in step, so a dialogue with nothing changed costs no listing of its hashes."""
+    def rekey(self, dialogue_id: str) -> int:
+        """Seal the dialogue's content again under a fresh data key (``reindex --full``).
+        A store without encryption has nothing to seal: 0. Returns the items re-sealed."""
+
 
 @runtime_checkable
 class AnalyticsStore(Protocol):
@@ -115,32 +152,19 @@ class Store(DialogueStore, AnalyticsStore, Protocol):
     def close(self) -> None: ...
 
 
-def open_store(config: Config, create: bool = True) -> Store:
-    """The single active backend named by the configuration. Heavy imports happen here."""
-    if config.backend == "dynamodb":
-        from .dynamodb import DynamoDBStore
-
-        store: Store = DynamoDBStore.from_config(config)
-    else:
-        from ..config import DEFAULT_SQLITE_PATH
-        from .sqlite import SQLiteStore
-
-        # A Config built directly (not by config.load) may leave the path to the default.
-        path = config.sqlite_path or config.root / DEFAULT_SQLITE_PATH
-        store = SQLiteStore(path, create=create,
-                            busy_timeout=config.sqlite_busy_timeout,
-                            daemon_pid=lambda: _daemon_pid(config))
-    if config.encryption:
-        from .envelope import EncryptedStore
-
-        store = EncryptedStore.wrap(store, config)
-    return store
+EMPTY_MARKER = ""  # a dialogue holding no file items (SQLite keeps it; markers() omits it)
 
 
-def _daemon_pid(config: Config) -> int | None:
-    from ..daemon_state import daemon_status
-
-    return (daemon_status(config) or {}).get("pid")
+def files_marker(hashes: dict[str, str]) -> str:
+    """The content marker of a dialogue: a fingerprint of its ``{path: sha256}`` (the file
+    items a store holds, or the files a sync found on disk). Equal markers mean equal file
+    sets; the same function on both sides, so the two can be compared."""
+    if not hashes:
+        return EMPTY_MARKER
+    h = hashlib.sha256()
+    for path in sorted(hashes):
+        h.update(f"{path}\0{hashes[path]}\n".encode("utf-8", "surrogateescape"))
+    return h.hexdigest()[:32]
 
 
 def chunks(seq: list[Any], size: int) -> Iterable[list[Any]]:
