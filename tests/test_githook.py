@@ -417,7 +417,7 @@ def test_sync_writes_the_staged_dialogue(hooked: Repo) -> None:
 
 
 def _stored(repo: Repo, did: str) -> dict[str, dict]:
-    from indexer.store.base import open_store
+    from indexer.store.factory import open_store
 
     store = open_store(load_config(root=repo.root), create=False)
     try:
@@ -482,7 +482,7 @@ def test_sync_sources_seam(tmp_path: Path) -> None:
     """``Syncer.run(sources=)``, what the hook's sync uses: the given bytes are indexed for
     files on disk, a source without a file on disk adds nothing, and the next plain run
     (warm hash cache, old mtimes) indexes the disk again."""
-    from indexer.store.base import open_store
+    from indexer.store.factory import open_store
     from indexer.sync import Syncer
 
     root = tmp_path / "dialogues"
