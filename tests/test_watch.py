@@ -184,8 +184,11 @@ def test_each_save_pattern_is_one_sync(live, pattern: str) -> None:
     settle(root, rec, lambda: SAVES[pattern](target), {"d2"})
     # a second save of another file of the same dialogue: one more sync
     settle(root, rec, lambda: SAVES[pattern](root / "d2" / "round-0" / "muffin.md"), {"d2"})
-    status = read_status(daemon.status_file)
-    assert status is not None and status["syncs"] == len(rec.calls)
+    # the sync function returns before the daemon rewrites its status file: wait (bounded)
+    status = wait_for(lambda: (s := read_status(daemon.status_file)) and
+                      s["syncs"] == len(rec.calls) and s,
+                      what="the status file to count every sync")
+    assert status["syncs"] == len(rec.calls) and status["settle"] == "cookie-1"
 
 
 def test_editor_leftovers_alone_cause_no_sync(live) -> None:
