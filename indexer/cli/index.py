@@ -29,8 +29,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="print the counts as JSON")
     p.set_defaults(func=cmd_reindex)
 
+    from .query import fresh_options
+
     p = sub.add_parser("list", help="dialogues in the store")
     p.add_argument("--json", action="store_true")
+    fresh_options(p)
     p.set_defaults(func=cmd_list)
 
     p = sub.add_parser("search", help="full-text search over block labels and bodies")
@@ -39,10 +42,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--kind", help="only blocks of this kind (perspective, tension, ...)")
     p.add_argument("--limit", type=int, default=50)
     p.add_argument("--json", action="store_true")
+    fresh_options(p)
     p.set_defaults(func=cmd_search)
 
     p = sub.add_parser("status", help="backend, store location, counts, last sync, daemon")
     p.add_argument("--json", action="store_true")
+    fresh_options(p)
     p.set_defaults(func=cmd_status)
 
 
@@ -139,6 +144,9 @@ def _print_report(ctx: Context, rep: SyncReport, check: bool) -> None:
 
 
 def cmd_list(args: argparse.Namespace, ctx: Context) -> int:
+    from .query import fresh
+
+    fresh(ctx, args, None)
     rows = ctx.store(create=False).dialogues()
     if args.json:
         ctx.json([_dialogue_json(d) for d in rows])
@@ -164,6 +172,9 @@ def _dialogue_json(d: dict[str, Any]) -> dict[str, Any]:
 
 
 def cmd_search(args: argparse.Namespace, ctx: Context) -> int:
+    from .query import fresh
+
+    fresh(ctx, args, [args.dialogue] if args.dialogue else None)
     hits = ctx.store(create=False).search(args.query, dialogue_id=args.dialogue, kind=args.kind,
                                       limit=args.limit)
     out = [{
@@ -197,7 +208,7 @@ def cmd_status(args: argparse.Namespace, ctx: Context) -> int:
         "root": str(cfg.root), "dialogues": str(cfg.dialogues),
         "dialogue_roots": [str(r) for r in cfg.dialogue_roots], "backend": cfg.backend,
         "encrypted": bool(cfg.encryption), "store": None, "counts": None,
-        "last_sync": None, "daemon": _daemon(cfg), "error": None,
+        "last_sync": None, "daemon": _daemon(cfg), "error": None, "clock": None,
     }
     code = 0
     try:
@@ -205,6 +216,9 @@ def cmd_status(args: argparse.Namespace, ctx: Context) -> int:
             doc["store"] = {"backend": "sqlite", "location": str(cfg.sqlite_path),
                             "exists": False}
         else:
+            from .query import fresh
+
+            _, doc["clock"] = fresh(ctx, args, None)
             store = ctx.store(create=False)
             doc["store"] = store.describe()
             doc["counts"] = store.counts()

@@ -83,6 +83,10 @@ class DialogueStore(Protocol):
                         provenance: dict[str, Any] | None = None) -> int:
         """Remove the whole partition (as one revision). Returns items deleted."""
 
+    def clock(self, dialogue: str | None = None) -> int:
+        """The index clock: monotonic, bumped by every committed write; overall when
+        ``dialogue`` is None; 0 for a never-written store or dialogue."""
+
     def put_if_absent(self, dialogue_id: str, item: Item) -> Item:
         """Store ``item`` unless an item with its sort key exists; return the stored one
         (the first writer wins: data keys are created this way)."""

@@ -599,6 +599,14 @@ class DynamoDBStore:
             ctl = self._get_control(dialogue_id)
         return self._settled(ctl).revision()
 
+    def clock(self, dialogue: str | None = None) -> int:
+        """The index clock: committed revisions of one dialogue (one GetItem) or of all (one
+        registry Query); a deletion is a revision too, so the sum only grows. Interim
+        version (issue 17b) until the store's own clock (17a) lands."""
+        if dialogue is not None:
+            return self._get_control(dialogue).rev
+        return sum(c.rev for c in self._registry())
+
     def file_hashes(self, dialogue_id: str) -> dict[str, str]:
         """From the control item (one GetItem, strongly consistent, remembered as the revision
         read before the next load); from the partition's file items when not recorded there."""

@@ -228,6 +228,9 @@ class EncryptedStore:
     def revision(self, dialogue_id: str) -> Revision:
         return self.inner.revision(dialogue_id)
 
+    def clock(self, dialogue: str | None = None) -> int:
+        return self.inner.clock(dialogue)
+
     def put_if_absent(self, dialogue_id: str, item: Item) -> Item:
         return self.inner.put_if_absent(dialogue_id, item)
 

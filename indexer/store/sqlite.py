@@ -471,6 +471,18 @@ class SQLiteStore:
         with self._lock, self._guard():
             return self._revision(dialogue_id)
 
+    def clock(self, dialogue: str | None = None) -> int:
+        """The index clock: committed revisions, of one dialogue or all (a revision is never
+        removed, deletions included, so the sum only grows). Interim version (issue 17b)
+        until the store's own clock (17a) lands."""
+        with self._lock, self._guard():
+            if dialogue is None:
+                row = self.db.conn.execute("SELECT COALESCE(SUM(rev), 0) FROM revisions")
+            else:
+                row = self.db.conn.execute("SELECT COALESCE(SUM(rev), 0) FROM revisions "
+                                           "WHERE dialogue_id = ?", (dialogue,))
+            return int(row.fetchone()[0])
+
     def _bump(self, dialogue_id: str, expect: Revision | None,
               provenance: dict[str, Any] | None) -> None:
         """Inside a write transaction: check ``expect``, then count one more revision."""
