@@ -226,26 +226,46 @@ def test_no_sync_sources(repo: Path, tmp_path: Path) -> None:
     assert p.returncode == 2 and "query.sync" in p.stderr
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root writes read-only files anyway")
-def test_read_only_store_answers_with_a_note(repo: Path) -> None:
+def _read_only(repo: Path, cmd: list[str]) -> subprocess.CompletedProcess[str]:
+    """Run ``cmd`` with the SQLite file read-only: chmod for a normal user; for root (who
+    writes anyway) a read-only bind mount in a user + mount namespace."""
     db = repo / ".blue" / "blue.db"
+    if os.geteuid() != 0:
+        db.chmod(0o444)
+        try:
+            return subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=60)
+        finally:
+            db.chmod(0o644)
+    probe = subprocess.run(["unshare", "--user", "--map-root-user", "--mount", "true"],
+                           capture_output=True)
+    if probe.returncode != 0:
+        pytest.skip("root here, and no user namespaces to make a read-only mount")
+    script = 'mount --bind "$0" "$0" && mount -o remount,bind,ro "$0" && exec "$@"'
+    return subprocess.run(["unshare", "--user", "--map-root-user", "--mount", "sh", "-c",
+                           script, str(db), *cmd], cwd=REPO, capture_output=True, text=True,
+                          timeout=60)
+
+
+def test_read_only_store_answers_with_a_note(repo: Path) -> None:
     agent = Agent(repo)
     label = agent.write(0)
-    db.chmod(0o444)
-    try:
-        config = _config(repo)
-        store = open_store(config)
-        try:
-            done = ensure_fresh(config, store, [DID])
-        finally:
-            store.close()
-        assert done.how == READ_ONLY and "may be stale" in (done.note or "")
-        p = cli(repo, "tensions", DID, "--json")
-        assert p.returncode == 0, p.stderr
-        assert "may be stale" in p.stderr and len(p.stderr.strip().splitlines()) == 1
-        assert label not in p.stdout  # the store as it is
-    finally:
-        db.chmod(0o644)
+    p = _read_only(repo, [sys.executable, "-m", "indexer.cli", "--root", str(repo),
+                          "tensions", DID, "--json"])
+    assert p.returncode == 0, p.stderr
+    assert "read-only here" in p.stderr and "may be stale" in p.stderr
+    assert len(p.stderr.strip().splitlines()) == 1
+    assert label not in p.stdout and "seed tension" in p.stdout  # the store as it is
+    code = ("import sys, json; from pathlib import Path; from indexer import config; "
+            "from indexer.store.base import open_store; from indexer.fresh import ensure_fresh;"
+            " c = config.load(root=Path(sys.argv[1]), env={}); "
+            "d = ensure_fresh(c, open_store(c, create=False), [sys.argv[2]]); "
+            "print(json.dumps([d.how, d.note]))")
+    p = _read_only(repo, [sys.executable, "-c", code, str(repo), DID])
+    assert p.returncode == 0, p.stderr
+    how, note = json.loads(p.stdout)
+    assert how == READ_ONLY and "may be stale" in note
+    # once writable again, the next query syncs
+    assert label in cli(repo, "tensions", DID, "--json").stdout
 
 
 def test_clock_in_answers_and_min_clock(repo: Path) -> None:

@@ -113,6 +113,26 @@ def test_coalescer_memory_is_per_dialogue_not_per_event() -> None:
     assert len(c) == 3
 
 
+def test_log_lines_text_json_quiet_and_file(tmp_path: Path) -> None:
+    """The daemon's log (stdlib logging): text or JSON on the stream, -q keeps warnings
+    only, the file gets every event as JSON, and a closed stream never raises."""
+    text, js = io.StringIO(), io.StringIO()
+    Log(stream=text)("sync", "synced d1", ms=3)
+    assert text.getvalue().endswith(" blue-index watch: synced d1\n")
+    log = Log(json_lines=True, quiet=True, stream=js, file=tmp_path / "w" / "watch.log")
+    log("sync", "synced d1", dialogues=["d1"])
+    log("error", "sync failed", error=True)
+    assert [json.loads(x)["event"] for x in js.getvalue().splitlines()] == ["error"]
+    log.close()
+    lines = [json.loads(x) for x in (tmp_path / "w" / "watch.log").read_text().splitlines()]
+    assert [(x["event"], x["message"]) for x in lines] == [("sync", "synced d1"),
+                                                           ("error", "sync failed")]
+    assert lines[0]["dialogues"] == ["d1"] and lines[0]["time"].endswith("Z")
+    closed = io.StringIO()
+    closed.close()
+    Log(stream=closed)("sync", "nobody reads this")  # must not raise
+
+
 # -- part 2: the daemon in-process, real inotify, a recording sync -----------------------
 
 
@@ -437,6 +457,11 @@ def test_daemon_end_to_end(tree: Path, tmp_path: Path) -> None:
         w.settle(lambda: save_atomic(target, response("zebrafish quorum")), {d.name})
         found = cli(tree, "search", "zebrafish")
         assert "zebrafish quorum" in found.stdout
+        # the daemon log file: the same events as stderr, as JSON lines
+        log_file = Path(status["daemon"]["log"])
+        assert log_file == tree / ".blue" / "watch.log"
+        logged = [json.loads(x)["event"] for x in log_file.read_text().splitlines()]
+        assert logged.count("ready") == 1 and logged.count("sync") == len(w.proc.syncs())
         # a second daemon on the same root is refused, the first keeps running
         second = cli(tree, "watch", check=False)
         assert second.returncode == 2

@@ -71,10 +71,6 @@ class Log:
         # never share handlers, and nothing propagates to the root logger.
         self.logger = logging.Logger(LOGGER_NAME, logging.INFO)
         self.logger.propagate = False
-        err = _Stream(stream or sys.stderr)
-        err.setFormatter(JsonFormatter() if json_lines else TextFormatter())
-        err.setLevel(logging.WARNING if quiet else logging.INFO)
-        self.logger.addHandler(err)
         self.file: Path | None = None
         if file is not None:
             try:
@@ -85,8 +81,12 @@ class Log:
                 pass  # no log file is no reason not to watch
             else:
                 handler.setFormatter(JsonFormatter())
-                self.logger.addHandler(handler)
+                self.logger.addHandler(handler)  # first: a line on stderr is in the file
                 self.file = file
+        err = _Stream(stream or sys.stderr)
+        err.setFormatter(JsonFormatter() if json_lines else TextFormatter())
+        err.setLevel(logging.WARNING if quiet else logging.INFO)
+        self.logger.addHandler(err)
 
     def __call__(self, event: str, message: str, *, error: bool = False, **fields: Any) -> None:
         self.logger.log(logging.WARNING if error else logging.INFO, "%s", message,
