@@ -20,7 +20,7 @@ import itertools
 import os
 import socket
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +30,7 @@ FAILED = ".failed"
 #: is never asked: the query would only wait out its bound).
 PROTOCOL = "cookie-1"
 POLL_S = 0.002  # how often a query looks for the answer (a stat; answers take ~ms)
+NOTICE_AFTER_S = 0.5  # a wait this long is announced (what it waits for, and how long)
 
 _counter = itertools.count()
 
@@ -66,9 +67,11 @@ def create(root: Path) -> Path:
             continue
 
 
-def settle(roots: Iterable[Path], timeout: float) -> Settled:
+def settle(roots: Iterable[Path], timeout: float, what: str = "the watch daemon",
+           notice: Callable[[str], None] | None = None) -> Settled:
     """Create one cookie per root, wait (at most ``timeout`` s overall) until the daemon
-    has answered each; clean up whatever is left either way."""
+    has answered each; clean up whatever is left either way. A wait longer than
+    NOTICE_AFTER_S is announced through ``notice`` (``what``: who is waited for)."""
     t0 = time.monotonic()
     cookies: list[Path] = []
     try:
@@ -80,13 +83,20 @@ def settle(roots: Iterable[Path], timeout: float) -> Settled:
     deadline = t0 + timeout
     waiting = list(cookies)
     failed = False
+    told = notice is None
     while waiting:
         waiting = [c for c in waiting if os.path.lexists(c)]
         if not waiting:
             break
-        if time.monotonic() >= deadline:
+        now = time.monotonic()
+        if now >= deadline:
             _remove(cookies)
-            return Settled(False, time.monotonic() - t0, "timeout")
+            return Settled(False, now - t0, "timeout")
+        if not told and now - t0 >= NOTICE_AFTER_S:
+            told = True
+            assert notice is not None
+            notice(f"blue-index: waiting up to {timeout:g}s for {what} to sync the changes "
+                   "made so far (settle cookie)")
         time.sleep(POLL_S)
     for c in cookies:
         answer = c.with_name(c.name + FAILED)

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -87,11 +87,13 @@ def config_query(config: Config) -> dict[str, Any]:
 
 def ensure_fresh(config: Config, store: Store | None,
                  dialogues: Collection[str] | None = None, *, sync: bool | None = None,
-                 daemon_wait: float | None = None, use_daemon: bool = True) -> Freshness:
+                 daemon_wait: float | None = None, use_daemon: bool = True,
+                 notice: Callable[[str], None] | None = None) -> Freshness:
     """Make ``dialogues`` (None: the whole tree) of ``store`` equal to the files before a
     read; see the module docstring. ``store`` None: there is no index to bring up to date.
-    ``sync`` None follows the config. Raises what the sync raises (StoreUnavailable: exit 3)
-    except a read-only store, which is a note."""
+    ``sync`` None follows the config. ``notice``: where a long wait for the daemon is
+    announced. Raises what the sync raises (StoreUnavailable: exit 3) except a read-only
+    store, which is a note."""
     t0 = time.monotonic()
     ids = sorted(set(dialogues)) if dialogues is not None else None
     if not (query_sync_default(config) if sync is None else sync):
@@ -109,7 +111,7 @@ def ensure_fresh(config: Config, store: Store | None,
     if use_daemon:
         wait = daemon_wait if daemon_wait is not None else float(
             config_query(config).get("daemon_wait", DAEMON_WAIT_S))
-        settled, fallback, daemon_s = settle_with_daemon(config, ids, wait)
+        settled, fallback, daemon_s = settle_with_daemon(config, ids, wait, notice)
         if settled:
             return Freshness(DAEMON, ids, time.monotonic() - t0, daemon_seconds=daemon_s)
     from .sync import Syncer
@@ -125,8 +127,9 @@ def ensure_fresh(config: Config, store: Store | None,
                      daemon_seconds=daemon_s)
 
 
-def settle_with_daemon(config: Config, dialogues: list[str] | None,
-                       wait: float) -> tuple[bool, str | None, float]:
+def settle_with_daemon(config: Config, dialogues: list[str] | None, wait: float,
+                       notice: Callable[[str], None] | None = None
+                       ) -> tuple[bool, str | None, float]:
     """Ask a running daemon to settle the roots ``dialogues`` live in. Returns (settled,
     why not, seconds waited); no daemon (or one that cannot answer) is (False, why, 0)."""
     from . import cookie
@@ -146,7 +149,7 @@ def settle_with_daemon(config: Config, dialogues: list[str] | None,
         return False, "the daemon does not watch these dialogue roots", 0.0
     if wait <= 0:
         return False, "query.daemon_wait is 0", 0.0
-    done = cookie.settle(roots, wait)
+    done = cookie.settle(roots, wait, f"the watch daemon (pid {status.get('pid')})", notice)
     if done.ok:
         return True, None, done.waited
     why = (f"the daemon did not answer within {wait:g}s" if done.reason == "timeout" else
@@ -191,15 +194,25 @@ def clock_of(store: Store, dialogue: str | None = None) -> int:
 
 
 def wait_for_clock(store: Store, min_clock: int, dialogue: str | None = None,
-                   timeout: float = CLOCK_WAIT_S) -> int:
+                   timeout: float = CLOCK_WAIT_S,
+                   notice: Callable[[str], None] | None = None) -> int:
     """Wait (at most ``timeout`` s) until the store's clock is at least ``min_clock``;
-    returns the clock. ClockTimeout (exit 3) when it does not get there in time."""
+    returns the clock. ClockTimeout (exit 3) when it does not get there in time. A wait
+    longer than NOTICE_AFTER_S is announced through ``notice``."""
+    from .cookie import NOTICE_AFTER_S
+
     t0 = time.monotonic()
+    told = notice is None
     while True:
         now = clock_of(store, dialogue)
         if now >= min_clock:
             return now
         waited = time.monotonic() - t0
+        if not told and waited >= NOTICE_AFTER_S:
+            told = True
+            assert notice is not None
+            notice(f"blue-index: waiting up to {timeout:g}s for the store's clock to reach "
+                   f"{min_clock} (now {now})")
         if waited >= timeout:
             what = f"dialogue {dialogue}'s" if dialogue else "the store's"
             raise ClockTimeout(

@@ -197,6 +197,16 @@ def test_a_daemon_that_does_not_answer_is_waited_for_a_bound_then_the_query_sync
             p = cli(repo, "-v", "tensions", DID, "--json")  # the default bound, then itself
             assert p.returncode == 0 and "did not answer" in p.stderr, p.stderr
             agent.check(json.loads(p.stdout), label)
+            # sync --wait: a longer bound, announced with what it waits for, then itself
+            label = agent.write(1)
+            p = cli(repo, "sync", "--wait", "--timeout", "1.2", "--json")
+            assert p.returncode == 0, p.stderr
+            assert f"waiting up to 1.2s for the watch daemon (pid {proc.pid})" in p.stderr
+            out = json.loads(p.stdout)
+            assert out["how"] == SYNCED and "did not answer within 1.2s" in out["fallback"]
+            assert out["daemon_seconds"] >= 1.2 and out["report"]["dialogues"] == [DID]
+            rows = json.loads(cli(repo, "tensions", DID, "--json", "--no-sync").stdout)
+            agent.check(rows, label)
             assert agent.stale == []
             # the query cleaned up its cookie
             assert not list((repo / ".blue" / "dialogues").glob(f"{PREFIX}*"))

@@ -218,7 +218,7 @@ def cmd_status(args: argparse.Namespace, ctx: Context) -> int:
         else:
             from .query import fresh
 
-            _, doc["clock"] = fresh(ctx, args, None)
+            _, doc["clock"] = fresh(ctx, args, None, clock=True)
             store = ctx.store(create=False)
             doc["store"] = store.describe()
             doc["counts"] = store.counts()
@@ -245,6 +245,8 @@ def cmd_status(args: argparse.Namespace, ctx: Context) -> int:
                     f"files, {c.get('block', 0)} blocks, {c.get('tension', 0)} tensions, "
                     f"{c.get('diagnostic', 0)} diagnostics")
         ctx.out(f"{'last sync':<10} {doc['last_sync'] or 'never'}")
+        if doc["clock"] is not None:
+            ctx.out(f"{'clock':<10} {doc['clock']}")
         d = doc["daemon"]
         ctx.out(f"{'daemon':<10} " + (f"running (pid {d.get('pid')})" if d.get("running")
                                       else "not running"))

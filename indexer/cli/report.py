@@ -45,7 +45,7 @@ def _report(args: argparse.Namespace, ctx: Context) -> int:
 
     if ctx.index_missing:
         return _no_index(ctx)
-    _, clock = fresh(ctx, args, args.dialogues_ or None)
+    _, clock = fresh(ctx, args, args.dialogues_ or None, clock=args.json)
     out = args.out or ctx.config.root / ".blue" / "report"
     progress = _Progress(sys.stderr.isatty() and not ctx.quiet, "rendering")
     try:

@@ -63,7 +63,7 @@ def sync(args: argparse.Namespace, ctx: Any) -> int:
     wait = args.timeout if args.timeout is not None else SYNC_WAIT_S if args.wait else None
     store = ctx.store()
     done = ensure_fresh(ctx.config, store, args.dialogues_ or None, sync=True,
-                        daemon_wait=wait)
+                        daemon_wait=wait, notice=None if ctx.quiet else ctx.err)
     doc = {"how": done.how, "dialogues": done.dialogues, "seconds": round(done.seconds, 4),
            "daemon_seconds": round(done.daemon_seconds, 4), "fallback": done.fallback,
            "note": done.note, "clock": clock_of(store),
