@@ -93,7 +93,7 @@ def test_item_the_store_cannot_hold_is_rejected_by_name() -> None:
     """Defence in depth behind the scan: text DynamoDB cannot hold (a lone surrogate) is an
     ItemRejected naming the item, before anything is sent."""
     from indexer.store.base import ItemRejected
-    from indexer.store.dynamo_items import encode_item
+    from indexer.store.dynamodb import encode_item
 
     item = {"kind": "file", "sk": "file#notes-\udcff.md", "path": "notes-\udcff.md"}
     with pytest.raises(ItemRejected) as e:

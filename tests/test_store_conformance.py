@@ -239,3 +239,23 @@ def test_put_if_absent_first_writer_wins(store):
     assert store.put_if_absent("d1", first) == first
     assert store.put_if_absent("d1", second) == first
     assert store.load("d1") == {"datakey": first}
+
+
+def test_clock_is_monotonic_and_counts_writes(store):
+    """Store.clock (issue 17): 0 before any write; every committed write (deletions too)
+    moves the overall clock and the dialogue's forward, never back."""
+    assert store.clock() == 0 and store.clock("d1") == 0
+    items = synthetic_dialogue("d1")
+    _write_all(store, "d1", items)
+    seen = [store.clock()]
+    d1 = store.clock("d1")
+    assert seen[0] > 0 and d1 > 0
+    _write_all(store, "d2", synthetic_dialogue("d2"))
+    seen.append(store.clock())
+    assert store.clock("d1") == d1  # another dialogue's write
+    store.write("d1", [], [next(iter(items))])  # one item deleted: a committed write
+    seen.append(store.clock())
+    assert store.clock("d1") > d1
+    store.delete_dialogue("d2")
+    seen.append(store.clock())
+    assert all(a < b for a, b in zip(seen, seen[1:], strict=False)), seen

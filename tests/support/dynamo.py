@@ -262,15 +262,10 @@ def _store_factory(dynamo_endpoint: str | None) -> Iterator[Callable[..., Any]]:
 
 def raw_partition(store: Any, did: str) -> list[dict[str, Any]]:
     """The partition as DynamoDB holds it (low-level client, independent of the codec)."""
-    out: list[dict[str, Any]] = []
-    kw: dict[str, Any] = {"TableName": store.table, "KeyConditionExpression": "pk = :p",
-                          "ExpressionAttributeValues": {":p": {"S": f"dialogue#{did}"}}}
-    while True:
-        r = store.client.query(**kw)
-        out += r["Items"]
-        if "LastEvaluatedKey" not in r:
-            return out
-        kw["ExclusiveStartKey"] = r["LastEvaluatedKey"]
+    pages = store.client.get_paginator("query").paginate(
+        TableName=store.table, KeyConditionExpression="pk = :p",
+        ExpressionAttributeValues={":p": {"S": f"dialogue#{did}"}})
+    return [a for page in pages for a in page["Items"]]
 
 
 def count_requests(store: Any) -> dict[str, int]:
