@@ -106,6 +106,21 @@ def test_coalescer_reconcile_covers_everything_pending() -> None:
     assert len(c) == 0
 
 
+def test_coalescer_flush_makes_everything_pending_due_now() -> None:
+    """A settle cookie: every key pending when it came is taken at once, even one that is
+    not quiet and while another key keeps the batch from being due."""
+    c = Coalescer(debounce=0.1, max_wait=1.0, max_busy=10.0)
+    c.add(["a"], 0.0)
+    c.add(["b"], 0.0)
+    assert c.flush()
+    c.add(["late"], 0.01)  # after the cookie: keeps its debounce
+    batch, _ = c.take(0.02)
+    assert batch is not None and batch.dialogues == {"a", "b"}
+    batch, wait = c.take(0.03)
+    assert batch is None and wait == pytest.approx(0.08)
+    assert not Coalescer(0.1).flush()  # nothing pending: nothing to wait for
+
+
 def test_coalescer_memory_is_per_dialogue_not_per_event() -> None:
     c = Coalescer(debounce=0.1)
     for i in range(100_000):
@@ -209,6 +224,41 @@ def test_each_save_pattern_is_one_sync(live, pattern: str) -> None:
                       s["syncs"] == len(rec.calls) and s,
                       what="the status file to count every sync")
     assert status["syncs"] == len(rec.calls) and status["settle"] == "cookie-1"
+
+
+def test_settle_cookie_syncs_pending_at_once_then_answers(tmp_path: Path) -> None:
+    """The cookie protocol over real inotify events: a change just made (inside the
+    debounce) is synced before the answer; a failing sync is answered 'failed'."""
+    from indexer import cookie
+
+    root = tmp_path / "dialogues"
+    (root / "d1" / "round-0").mkdir(parents=True)
+    rec = Recorder()
+    fail = threading.Event()
+
+    def sync(dialogues: frozenset[str] | None) -> None:
+        rec(dialogues)
+        if fail.is_set() and dialogues:
+            raise OSError("disk on fire")
+
+    daemon = Daemon(root, lambda: sync, debounce=5.0, log=Log(stream=io.StringIO()))
+    daemon.start()
+    try:
+        wait_for(lambda: rec.calls, what="the start-up reconcile")
+        (root / "d1" / "round-0" / "muffin.md").write_text(response("cookie"))
+        done = cookie.settle([root], 10.0)  # the 5 s debounce has not passed: flushed
+        assert done.ok and frozenset({"d1"}) in rec.since(1), (done, rec.calls)
+        assert done.waited < 5.0
+        n = len(rec.calls)
+        assert cookie.settle([root], 10.0).ok and rec.since(n) == []  # nothing pending
+        fail.set()
+        (root / "d1" / "round-0" / "muffin.md").write_text(response("cookie again"))
+        done = cookie.settle([root], 10.0)
+        assert not done.ok and done.reason == "failed"
+        assert not [p.name for p in root.iterdir() if p.name.startswith(cookie.PREFIX)]
+    finally:
+        daemon.stop()
+        daemon.join(15)
 
 
 def test_editor_leftovers_alone_cause_no_sync(live) -> None:
