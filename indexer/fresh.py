@@ -188,6 +188,24 @@ def _read_only(config: Config) -> str | None:
     return None
 
 
+def answer_clock(config: Config, store: Store | None, wanted: bool,
+                 min_clock: int | None = None, timeout: float | None = None,
+                 notice: Callable[[str], None] | None = None) -> int | None:
+    """The store's clock for an answer, read before the answer is (so the answer reflects
+    at least every write up to it): after waiting for ``min_clock`` when given (at most
+    ``timeout`` s, default CLOCK_WAIT_S), else only when ``wanted`` (on DynamoDB it costs
+    a registry Query). No index: None, or ClockTimeout when a clock is awaited."""
+    if store is None:
+        if min_clock:
+            raise ClockTimeout(f"{config.sqlite_path}: no index yet, so its clock is 0 < "
+                               f"{min_clock}; run 'blue-index reindex'")
+        return None
+    if min_clock is not None:
+        return wait_for_clock(store, min_clock, timeout=CLOCK_WAIT_S if timeout is None
+                              else timeout, notice=notice)
+    return clock_of(store) if wanted else None
+
+
 def clock_of(store: Store, dialogue: str | None = None) -> int:
     """The store's index clock (overall, or one dialogue's): monotonic, 0 before a write."""
     return int(store.clock(dialogue))

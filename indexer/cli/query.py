@@ -66,36 +66,21 @@ def _clock(text: str) -> int:
 def fresh(ctx: Context, args: argparse.Namespace, dialogues: list[str] | None,
           clock: bool = False) -> tuple[Freshness, int | None]:
     """Apply the freshness options before a query reads ``dialogues`` (None: every one):
-    sync (or settle the daemon), then wait for ``--min-clock``; returns what was done and
-    the store's clock (read when ``clock``, ``--clock`` or ``--min-clock`` asks for it, and
-    before the answer is read, so the answer reflects at least it)."""
-    from ..fresh import CLOCK_WAIT_S, clock_of, ensure_fresh, wait_for_clock
+    sync (or settle the daemon), then ``--min-clock``; returns what was done and the
+    store's clock when ``clock`` or an option asks for it (indexer/fresh.py)."""
+    from ..fresh import answer_clock, ensure_fresh
 
     store = None if ctx.index_missing else ctx.store(create=False)
     notice = None if ctx.quiet else ctx.err
-    done = ensure_fresh(ctx.config, store, dialogues, sync=getattr(args, "sync", None),
-                        notice=notice)
+    done = ensure_fresh(ctx.config, store, dialogues, sync=args.sync, notice=notice)
     if done.note and not ctx.quiet:
         ctx.err(f"blue-index: {done.note}")
     if ctx.verbose and done.fallback and done.fallback != "no daemon":
         ctx.err(f"blue-index: synced here: {done.fallback}")
-    now = None
-    printed = getattr(args, "print_clock", False)
-    if store is not None:
-        min_clock = getattr(args, "min_clock", None)
-        if min_clock is not None:
-            timeout = getattr(args, "clock_timeout", None)
-            now = wait_for_clock(store, min_clock, timeout=CLOCK_WAIT_S if timeout is None
-                                 else timeout, notice=notice)
-        elif clock or printed:  # DynamoDB: a registry Query; not paid when nobody asks
-            now = clock_of(store)
-    elif getattr(args, "min_clock", None):
-        from ..fresh import ClockTimeout
-
-        raise ClockTimeout(f"{ctx.config.sqlite_path}: no index yet, so its clock is 0 < "
-                           f"{args.min_clock}; run 'blue-index reindex'")
-    if printed:
-        ctx.err(f"clock {now if now is not None else 0}")
+    now = answer_clock(ctx.config, store, clock or args.print_clock, args.min_clock,
+                       args.clock_timeout, notice)
+    if args.print_clock:
+        ctx.err(f"clock {now or 0}")
     return done, now
 
 
