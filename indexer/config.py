@@ -18,11 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .errors import ConfigError as ConfigError  # the class lives in indexer.errors
+
 MAX_FILE_SIZE = 10 * 1024 * 1024  # default size limit of a dialogue file (fsread)
-
-
-class ConfigError(Exception):
-    """A configuration problem the user must fix (exit code 2)."""
 
 
 DEFAULT_ROOTS = (Path(".blue/dialogues"), Path(".blue/docs/dialogues"))

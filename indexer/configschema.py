@@ -14,6 +14,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from .localstate import make_dir
+
 _STR = {"type": "string"}
 _STR_OR_NULL = {"type": ["string", "null"]}
 _BOOL = {"type": "boolean"}
@@ -90,7 +92,7 @@ def check(path: Path, raw: bytes, data: Any, cache_dir: Path) -> str | None:
     found = problem(data)
     if found is None:
         with contextlib.suppress(OSError):
-            cache_dir.mkdir(parents=True, exist_ok=True)
+            make_dir(cache_dir)
             tmp = cache_dir / f".config-ok.{os.getpid()}.tmp"
             tmp.write_text(digest, encoding="ascii")
             os.replace(tmp, mark)

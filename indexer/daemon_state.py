@@ -17,6 +17,8 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .localstate import make_file_dir
+
 if TYPE_CHECKING:
     from .config import Config
 
@@ -51,7 +53,7 @@ class DaemonLock:
         Retries briefly because ``daemon_status`` takes a shared lock for an instant to
         probe it; a real daemon holds it for good, so patience never hides one.
         """
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        make_file_dir(self.path)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
         deadline = time.monotonic() + patience
         while True:

@@ -26,6 +26,7 @@ from typing import Any
 from . import diagnostics as diag
 from . import layout
 from .config import MAX_FILE_SIZE
+from .errors import ProblemsFound
 from .model import ParsedFile
 
 DEFAULT_MAX_BYTES = MAX_FILE_SIZE
@@ -46,7 +47,7 @@ class Problem:
         return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
 
 
-class Unreadable(Exception):  # noqa: N818 - reads as what it is: the entry is unreadable
+class Unreadable(ProblemsFound):  # noqa: N818 - reads as what it is: the entry is unreadable
     def __init__(self, problem: Problem) -> None:
         super().__init__(problem.code)
         self.problem = problem

@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import layout
+from .errors import GitError as GitError  # these live in indexer.errors
+from .errors import HookError as HookError
 from .layout import IGNORED, classify
 from .model import ERROR, WARNING, Diagnostic
 from .roots import Conflict, Found, entry, merge
@@ -37,14 +39,6 @@ HOOK_ATTEMPTS = 2  # DynamoDB attempts per call during a commit, unless the conf
 _GITLINK = "160000"  # submodule entry: no blob to read
 _LINK = "120000"  # symbolic link: the blob is the target's path
 _CHECKED = frozenset("AMRCT")  # statuses whose staged content is checked (D: nothing to check)
-
-
-class GitError(Exception):
-    """A git command failed, or the folder is not in a git work tree (one-line message)."""
-
-
-class HookError(Exception):
-    """Installing or removing the hook cannot proceed safely (one-line message, what to do)."""
 
 
 # --------------------------------------------------------------------------- git plumbing

@@ -15,6 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from .errors import GrammarError as GrammarError  # the class lives in indexer.errors
 from .model import Ref
 
 ENV_VAR = "BLUE_INDEX_GRAMMARS"
@@ -28,10 +29,6 @@ MOVES = frozenset({"converge"})
 _KEYWORD_SHAPE = re.compile(r"^[A-Z][A-Z0-9_-]*(?:[ :][A-Z][A-Z0-9_-]*)*$")
 _SPACE = re.compile(r"\s+")
 _COLON = re.compile(r"\s*:\s*")
-
-
-class GrammarError(Exception):
-    """A grammar file is malformed; the message names the file and the key."""
 
 
 @dataclass(frozen=True, slots=True)

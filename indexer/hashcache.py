@@ -20,6 +20,8 @@ import os
 import time
 from pathlib import Path
 
+from .localstate import make_dir
+
 RACY_NS = 2_000_000_000
 VERSION = 2
 
@@ -117,7 +119,7 @@ class HashCache:
             path = self.folder / f"{did}.json"
             tmp = self.folder / f".{did}.json.{os.getpid()}.tmp"
             try:
-                self.folder.mkdir(parents=True, exist_ok=True)
+                make_dir(self.folder)
                 doc = {"version": VERSION, "root": self.root, "files": self.shards[did],
                        "notes": self.notes.get(did, {})}
                 tmp.write_text(json.dumps(doc, separators=(",", ":")), encoding="utf-8")

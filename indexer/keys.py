@@ -30,7 +30,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from .store.base import IntegrityError, StoreUnavailable
+from .errors import KeyPlacementError, KeyUnusable
+from .store.base import IntegrityError
 
 if TYPE_CHECKING:
     from .config import Config
@@ -41,8 +42,8 @@ DEFAULT_KEY_FILE = Path("~/.blue/keys/umk.key")
 KEY_FILE_ENV = "BLUE_INDEX_KEY_FILE"
 
 
-class KeyError_(StoreUnavailable):  # noqa: N801 - 'KeyError' is a builtin
-    """The master key cannot be used (missing, unreadable, exposed, wrong): exit code 3."""
+# The master key cannot be used (exit 3); creating a key file where it may not go: exit 2.
+KeyError_ = KeyUnusable
 
 
 def datakey_address(dialogue_id: str) -> str:
@@ -103,14 +104,16 @@ def check_not_in_repo(path: Path, root: Path | None, creating: bool) -> None:
         return
     tracked = _git(root, "ls-files", "--error-unmatch", "--", str(path.resolve()))
     if tracked is not None and tracked.returncode == 0:
-        raise KeyError_(f"{path}: key file is tracked by git in {root}; move it out of the "
-                        "repository (git rm --cached it) and rotate the key")
+        error = KeyPlacementError if creating else KeyUnusable
+        raise error(f"{path}: key file is tracked by git in {root}; move it out of the "
+                    "repository (git rm --cached it) and rotate the key")
     if creating:
         ignored = _git(root, "check-ignore", "-q", "--", str(path.resolve()))
         if ignored is None or ignored.returncode != 0:
-            raise KeyError_(f"{path}: refusing to create a key inside the repository {root} "
-                            f"where git does not ignore it; use a path outside it (default "
-                            f"{DEFAULT_KEY_FILE}) or git-ignore it first")
+            raise KeyPlacementError(
+                f"{path}: refusing to create a key inside the repository {root} where git "
+                f"does not ignore it; use a path outside it (default {DEFAULT_KEY_FILE}) or "
+                "git-ignore it first")
 
 
 def create_key_file(path: Path, root: Path | None = None) -> Path:
@@ -118,15 +121,15 @@ def create_key_file(path: Path, root: Path | None = None) -> Path:
     path = path.expanduser().absolute()
     check_not_in_repo(path, root, creating=True)
     if path.exists():
-        raise KeyError_(f"{path}: a key file already exists; nothing written (use it, or "
-                        "'blue-index key rotate' to replace it)")
+        raise KeyPlacementError(f"{path}: a key file already exists; nothing written (use it, "
+                                "or 'blue-index key rotate' to replace it)")
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     key = base64.b64encode(os.urandom(KEY_BYTES)) + b"\n"
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except OSError as e:
-        raise KeyError_(f"{path}: cannot create key file ({e.strerror}); check the folder"
-                        ) from None
+        raise KeyPlacementError(f"{path}: cannot create key file ({e.strerror}); check the "
+                                "folder") from None
     with os.fdopen(fd, "wb") as f:
         f.write(key)
     os.chmod(path, 0o600)  # the umask may have narrowed it further; make it exact

@@ -44,6 +44,7 @@ from .grammar import fingerprint
 from .hashcache import HashCache, sha256_bytes
 from .headrev import Head, head_of
 from .items import Item, Items, diff
+from .localstate import make_dir
 from .roots import FOLDER, Conflict, Found, entry, merge
 from .store.base import Conflict as WriteConflict
 from .store.base import ItemRejected, Revision
@@ -647,14 +648,14 @@ class Syncer:
                stored: dict[str, str], pool: Any, check: bool, review: bool = False,
                lock: bool = True) -> _Job:
         fd = None if check or not lock else self._lock(did)
-        try:
+        try:  # a failure here (store, or a broken grammar when building inline) unlocks
             old_items, rev = self.store.load_for_update(did)
+            args = (did, sorted(disk), changed, old_items, disk, self._head, review,
+                    self.config.max_file_size)
+            pending = pool.submit(build_items, *args) if pool is not None else build_items(*args)
         except BaseException:
             _unlock(fd)
             raise
-        args = (did, sorted(disk), changed, old_items, disk, self._head, review,
-                self.config.max_file_size)
-        pending = pool.submit(build_items, *args) if pool is not None else build_items(*args)
         gone = sorted(p for p in stored if p not in disk)
         return _Job(did, stored, differs, gone, old_items, pending, args, rev, fd)
 
@@ -773,7 +774,7 @@ class Syncer:
         folder = self.config.state_dir / "cache" / "locks"
         path = folder / f"{did}.lock"
         try:
-            folder.mkdir(parents=True, exist_ok=True)
+            make_dir(folder)
             fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
         except OSError:
             return None
@@ -821,7 +822,7 @@ class Syncer:
         path = state_file(self.config)
         tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            make_dir(path.parent)
             tmp.write_text(json.dumps(state, indent=1), encoding="utf-8")
             os.replace(tmp, path)
         except OSError:

@@ -11,13 +11,17 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import layout
+from .errors import NotFound
 from .items import Item, Items, of_kind
 
+if TYPE_CHECKING:
+    from .model import ParsedFile
 
-class UnknownDialogue(LookupError):
+
+class UnknownDialogue(NotFound):
     """No dialogue with this id (exit code 2 in the CLI)."""
 
     def __init__(self, dialogue_id: str, where: str | None = None) -> None:
@@ -115,18 +119,26 @@ def dialogue_files(dialogues_root: Path | Sequence[Path], dialogue_id: str
                   for rel, st in found.items())
 
 
-def items_from_files(dialogues_root: Path | Sequence[Path], dialogue_id: str) -> Items:
-    """Read, parse and assemble one dialogue (no store involved)."""
-    from .assemble import assemble
-    from .codec import to_items
+def parsed_files(dialogues_root: Path | Sequence[Path], dialogue_id: str
+                 ) -> list[ParsedFile]:
+    """Read and parse every file of one dialogue; an entry that cannot be read (a FIFO, a
+    device, too large: fsread) is a file holding that diagnostic."""
     from .fsread import Unreadable, read, unreadable_file
     from .parse import parse_file
 
-    def parse_one(rel: str, p: Path) -> Any:
+    def parse_one(rel: str, p: Path) -> ParsedFile:
         try:  # never block on a FIFO or read a device (fsread)
             return parse_file(rel, read(str(p)))
         except Unreadable as u:
             return unreadable_file(rel, u.problem)
 
-    parsed = [parse_one(rel, p) for rel, p in dialogue_files(dialogues_root, dialogue_id)]
+    return [parse_one(rel, p) for rel, p in dialogue_files(dialogues_root, dialogue_id)]
+
+
+def items_from_files(dialogues_root: Path | Sequence[Path], dialogue_id: str) -> Items:
+    """Read, parse and assemble one dialogue (no store involved)."""
+    from .assemble import assemble
+    from .codec import to_items
+
+    parsed = parsed_files(dialogues_root, dialogue_id)
     return to_items(assemble(dialogue_id, parsed))

@@ -3,6 +3,11 @@
 Each module in ``COMMANDS`` exposes ``register(subparsers)``, which adds its subcommands
 and sets ``func`` (``func(args, ctx) -> int``) on each. Handlers stay a few lines over
 library calls; all logic lives in the library.
+
+Exit codes (CLI.md) are decided here and only here: a handler returns 0 or 1 (found
+problems) or raises; ``main`` turns an ``indexer.errors.BlueIndexError`` into its
+``exit_code`` (2 usage or configuration, 3 store unreachable) with one line on stderr,
+anything else into 1 with the same one line; ``-v`` adds the traceback.
 """
 
 from __future__ import annotations
@@ -10,10 +15,11 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+import traceback
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
-from ..config import ConfigError
+from ..errors import BlueIndexError, UsageError
 from .context import Context
 
 # Command groups, in the order ``--help`` shows them.
@@ -33,8 +39,15 @@ GLOBAL_OPTIONS: tuple[tuple[tuple[str, ...], dict[str, Any]], ...] = (
 )
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse with one-line usage errors: raised, so ``main`` maps them like any other."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message}; see '{self.prog} --help'")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = Parser(
         prog="blue-index",
         description="Index alignment-dialogue Markdown files into SQLite or DynamoDB.",
     )
@@ -52,6 +65,7 @@ def _global_options_after_command(parser: argparse.ArgumentParser) -> None:
     default, so that one given before the command is not reset."""
     subs = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
     if not subs:
+        parser.set_defaults(usage_prog=parser.prog)  # for usage errors: 'blue-index hook run'
         for flags, kw in GLOBAL_OPTIONS:
             parser.add_argument(*flags, **{**kw, "default": argparse.SUPPRESS,
                                            "help": argparse.SUPPRESS})
@@ -61,23 +75,29 @@ def _global_options_after_command(parser: argparse.ArgumentParser) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; the exit code of CLI.md (the one place errors become codes)."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args, extra = parser.parse_known_args(argv)
+        if extra:  # name the command whose help lists what it takes
+            raise UsageError(f"unrecognized arguments: {' '.join(extra)}; see "
+                             f"'{getattr(args, 'usage_prog', parser.prog)} --help'")
+    except UsageError as e:
+        if any(a in ("-v", "--verbose") for a in (sys.argv[1:] if argv is None else argv)):
+            traceback.print_exc()
+        print(f"blue-index: {e}", file=sys.stderr)
+        return e.exit_code
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return 2
     ctx = Context(args)
     try:
         return int(args.func(args, ctx) or 0)
-    except ConfigError as e:
-        return ctx.fail(e, 2)
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
         return 0
+    except BlueIndexError as e:
+        return ctx.fail(e, e.exit_code)
     except Exception as e:  # noqa: BLE001 - one line for users, traceback with -v
-        from ..store.base import StoreUnavailable
-
-        if isinstance(e, StoreUnavailable):
-            return ctx.fail(e, 3)
         return ctx.fail(e, 1, unexpected=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING
 
-from ..config import ConfigError
+from ..errors import ConfigError
 
 if TYPE_CHECKING:
     import argparse
@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from .context import Context
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("table", help="DynamoDB table administration")
     ts = p.add_subparsers(dest="table_command", metavar="ACTION", required=True)
     c = ts.add_parser("create", help="create the configured DynamoDB table and its indexes "

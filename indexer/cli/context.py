@@ -33,7 +33,7 @@ class Context:
     def store(self, create: bool = True) -> Store:
         """The active store; read-only commands pass ``create=False`` (no empty index)."""
         if self._store is None:
-            from ..store.base import open_store
+            from ..api import open_store
 
             self._store = open_store(self.config, create=create)
         return self._store

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
+
+from ..errors import HookError
 
 if TYPE_CHECKING:
     from .context import Context
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("hook", help="git pre-commit integration")
     hs = p.add_subparsers(dest="hook_command", metavar="ACTION", required=True)
     i = hs.add_parser("install", help="install the pre-commit hook (keeps an existing one)")
@@ -25,6 +29,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.set_defaults(func=_run)
 
 
+@contextmanager
+def _os_errors_as_hook_errors() -> Iterator[None]:
+    """A hook file that cannot be written or removed is the user's to fix (exit 2)."""
+    try:
+        yield
+    except OSError as e:
+        where = e.filename or "the git hooks folder"
+        raise HookError(f"{where}: {e.strerror or e}; check its permissions") from e
+
+
 def _install(args: argparse.Namespace, ctx: Context) -> int:
     from .. import githook
 
@@ -34,30 +48,23 @@ def _install(args: argparse.Namespace, ctx: Context) -> int:
         options += ["--dialogues", str(folder.resolve())]
     if args.config is not None:
         options += ["--config", str(args.config.resolve())]
-    try:
+    with _os_errors_as_hook_errors():
         ctx.out(githook.install(ctx.config.root, options=options, strict=args.strict))
-    except (githook.GitError, githook.HookError, OSError) as e:
-        return ctx.fail(e, 2)
     return 0
 
 
 def _uninstall(args: argparse.Namespace, ctx: Context) -> int:
     from .. import githook
 
-    try:
+    with _os_errors_as_hook_errors():
         ctx.out(githook.uninstall(ctx.config.root))
-    except (githook.GitError, OSError) as e:
-        return ctx.fail(e, 2)
     return 0
 
 
 def _run(args: argparse.Namespace, ctx: Context) -> int:
     from .. import githook
 
-    try:
-        outcome = githook.run(ctx.config, strict=args.strict, paths=args.files or None)
-    except githook.GitError as e:
-        return ctx.fail(e, 2)
+    outcome = githook.run(ctx.config, strict=args.strict, paths=args.files or None)
     for line in outcome.lines:
         ctx.err(line)  # git shows a hook's stderr; stdout stays free for tools
     return outcome.code

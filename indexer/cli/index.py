@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 PROGRESS_AFTER_S = 1.0  # show a progress bar only for runs that take longer than this
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("reindex", help="sync the dialogue files into the active store")
     p.add_argument("--full", action="store_true", help="re-read and re-parse every file")
     p.add_argument("--check", action="store_true",
@@ -80,7 +80,7 @@ class _Progress:  # also used by `report` (cli/report.py)
 
 
 def cmd_reindex(args: argparse.Namespace, ctx: Context) -> int:
-    from ..sync import Syncer
+    from ..api import sync_folder
 
     cfg = ctx.config
     if args.check and ctx.index_missing:  # --check writes nothing, not even an empty index
@@ -103,9 +103,8 @@ def cmd_reindex(args: argparse.Namespace, ctx: Context) -> int:
                     f"({damage[0].split(': ', 1)[-1]}); moved to {moved.name}, rebuilding")
     progress = _Progress(sys.stderr.isatty() and not ctx.quiet)
     try:
-        rep = Syncer(cfg, ctx.store()).run(full=args.full, check=args.check,
-                                           progress=progress, repair=args.repair,
-                                           force=args.force)
+        rep = sync_folder(config=cfg, store=ctx.store(), full=args.full, check=args.check,
+                          progress=progress, repair=args.repair, force=args.force)
     finally:
         progress.close()
     if args.json:
@@ -144,45 +143,35 @@ def _print_report(ctx: Context, rep: SyncReport, check: bool) -> None:
 
 
 def cmd_list(args: argparse.Namespace, ctx: Context) -> int:
+    from ..api import list_dialogues
     from .query import fresh
 
     fresh(ctx, args, None)
-    rows = ctx.store(create=False).dialogues()
+    rows = list_dialogues(ctx.store(create=False))
     if args.json:
-        ctx.json([_dialogue_json(d) for d in rows])
+        ctx.json(rows)
         return 0
     if not rows:
         ctx.out("no dialogues in the store; run 'blue-index reindex'")
         return 0
-    width = max(len(d["id"] or d["dialogue_id"]) for d in rows)
+    width = max(len(d["id"]) for d in rows)
     ctx.out(f"{'DIALOGUE':<{width}}  {'STATUS':<10} {'ROUNDS':>6} {'EXPERTS':>7} "
             f"{'OPEN':>4}/{'TENSIONS':<8} {'BLOCKS':>6}")
     for d in rows:
-        ctx.out(f"{d['id'] or d['dialogue_id']:<{width}}  {d.get('status') or '-':<10} "
+        ctx.out(f"{d['id']:<{width}}  {d.get('status') or '-':<10} "
                 f"{d.get('rounds') or 0:>6} {d.get('experts') or 0:>7} "
                 f"{d.get('open_tensions') or 0:>4}/{d.get('tensions') or 0:<8} "
                 f"{d.get('blocks') or 0:>6}")
     return 0
 
 
-def _dialogue_json(d: dict[str, Any]) -> dict[str, Any]:
-    keys = ("title", "question", "domain", "status", "rounds", "experts", "tensions",
-            "open_tensions", "blocks", "decision")
-    return {"id": d.get("id") or d.get("dialogue_id"), **{k: d.get(k) for k in keys}}
-
-
 def cmd_search(args: argparse.Namespace, ctx: Context) -> int:
+    from ..api import search_blocks
     from .query import fresh
 
     fresh(ctx, args, [args.dialogue] if args.dialogue else None)
-    hits = ctx.store(create=False).search(args.query, dialogue_id=args.dialogue, kind=args.kind,
-                                      limit=args.limit)
-    out = [{
-        "dialogue": h.get("dialogue_id"), "key": h.get("key"), "kind": h.get("block_kind"),
-        "id": h.get("id"), "expert": h.get("expert"), "round": h.get("round"),
-        "file": h.get("file"), "line": h.get("line"), "label": h.get("label"),
-        "body": h.get("body"),
-    } for h in hits]
+    out = search_blocks(ctx.store(create=False), args.query, dialogue=args.dialogue,
+                        kind=args.kind, limit=args.limit)
     if args.json:
         ctx.json(out)
         return 0

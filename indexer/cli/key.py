@@ -10,7 +10,7 @@ if TYPE_CHECKING:
     from .context import Context
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("key", help="encryption master key: create, rotate")
     ks = p.add_subparsers(dest="key_command", metavar="ACTION", required=True)
     i = ks.add_parser("init", help="create a new local master key file (mode 0600)")
@@ -29,10 +29,7 @@ def _init(args: argparse.Namespace, ctx: Context) -> int:
     from .. import keys
 
     path = args.path or keys.default_key_path(ctx.config)
-    try:
-        created = keys.create_key_file(path, ctx.config.root)
-    except keys.KeyError_ as e:  # where to put it is the user's choice: a usage error
-        return ctx.fail(e, 2)
+    created = keys.create_key_file(path, ctx.config.root)  # KeyPlacementError: exit 2
     ctx.out(str(created))
     return 0
 

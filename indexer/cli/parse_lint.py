@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 from typing import Any
 
+from ..diagformat import location
+from ..errors import ProblemsFound, UsageError
 from ..model import ERROR, WARNING, Diagnostic, ParsedFile, Ref
 from .context import Context
+
+FORMATS = ("text", "gnu", "json", "github")
 
 
 def register(sub: Any) -> None:
@@ -19,7 +24,12 @@ def register(sub: Any) -> None:
     p = sub.add_parser("lint", help="report diagnostics; exit 1 on errors")
     p.add_argument("paths", type=Path, nargs="*", metavar="PATH",
                    help="files or folders (default: the dialogues folder)")
-    p.add_argument("--json", action="store_true", help="print a JSON list of diagnostics")
+    p.add_argument("--format", choices=FORMATS, default="text",
+                   help="text (aligned, with hints; default), gnu (file:line:column: severity: "
+                        "code message), json (a list), github (workflow annotations, at most "
+                        "10 per kind; the rest in $GITHUB_STEP_SUMMARY)")
+    p.add_argument("--json", dest="format", action="store_const", const="json",
+                   help="the same as --format json")
     p.add_argument("--staged", action="store_true",
                    help="lint the staged (git index) content: the dialogue files of the "
                         "commit, or of PATHs")
@@ -60,12 +70,7 @@ def diagnostic_lines(diags: list[Diagnostic], color: bool = False) -> list[str]:
         return []
 
     def where(d: Diagnostic) -> str:
-        w = d.file or "<input>"
-        if d.line is not None:
-            w += f":{d.line}"
-            if d.column is not None:
-                w += f":{d.column}"
-        return w + ":"
+        return location(d) + ":"
 
     ww = max(len(where(d)) for d in diags)
     cw = max(len(d.code) for d in diags)
@@ -91,24 +96,6 @@ def summary_line(diags: list[Diagnostic]) -> str:
            f"{'s' * (files != 1)}"
 
 
-def _configured_dialogues(ctx: Context) -> list[Path] | None:
-    try:
-        return ctx.config.dialogue_roots
-    except Exception:  # noqa: BLE001 - parse/lint of explicit paths works without a config
-        if ctx.verbose:
-            raise
-        return None
-
-
-def _limit(ctx: Context) -> int:
-    from ..fsread import DEFAULT_MAX_BYTES
-
-    try:
-        return ctx.config.max_file_size
-    except Exception:  # noqa: BLE001 - as _configured_dialogues
-        return DEFAULT_MAX_BYTES
-
-
 # -- commands ------------------------------------------------------------------------------
 def cmd_parse(args: argparse.Namespace, ctx: Context) -> int:
     from ..fsread import Unreadable, read_entry, unreadable_file
@@ -118,16 +105,15 @@ def cmd_parse(args: argparse.Namespace, ctx: Context) -> int:
     path: Path = args.file
     if not path.is_file():
         what = "a folder, not a file" if path.is_dir() else "no such file"
-        ctx.err(f"blue-index: {path}: {what}; give a dialogue file to parse")
-        return 2
-    root = find_dialogues_root(path, _configured_dialogues(ctx))
+        raise UsageError(f"{path}: {what}; give a dialogue file to parse")
+    cfg = ctx.config
+    root = find_dialogues_root(path, cfg.dialogue_roots)
     rel = path.resolve().relative_to(root).as_posix()
     try:
-        data = read_entry(str(path), str(path.resolve().parent), _limit(ctx))
+        data = read_entry(str(path), str(path.resolve().parent), cfg.max_file_size)
     except Unreadable as u:
         d = unreadable_file(rel, u.problem).diagnostics[0]
-        ctx.err(f"blue-index: {path}: {d.message}; {d.hint}")
-        return 1
+        raise ProblemsFound(f"{path}: {d.message}; {d.hint}") from u
     pf = parse_file(rel, data)
     for d in pf.diagnostics:
         d.file = str(path)
@@ -152,47 +138,39 @@ def cmd_parse(args: argparse.Namespace, ctx: Context) -> int:
 
 def lint_diagnostics(args: argparse.Namespace, ctx: Context) -> list[Diagnostic]:
     """What ``lint`` reports; the one place a new source of files (e.g. --staged) plugs in."""
-    from ..fsread import DEFAULT_MAX_BYTES
     from ..lint import lint_paths
 
+    cfg = ctx.config
     if args.staged:
-        from ..githook import GitError, check_staged
+        from ..githook import check_staged
 
-        try:
-            staged = check_staged(ctx.config, paths=[str(p) for p in args.paths] or None)
-        except GitError as e:
-            raise _Usage(str(e)) from None
-        return staged.diagnostics
+        return check_staged(cfg, paths=[str(p) for p in args.paths] or None).diagnostics
     paths = list(args.paths)
-    configured = _configured_dialogues(ctx)
     if not paths:
-        existing = [r for r in configured or [] if r.is_dir()]
-        if not existing:
-            first = configured[0] if configured else "dialogues folder"
-            raise _Usage(f"{first}: not found; give PATH or set --dialogues")
-        paths = existing
+        paths = cfg.existing_roots
+        if not paths:
+            raise UsageError(f"{cfg.dialogue_roots[0]}: not found; give PATH or set "
+                             "--dialogues")
     missing = [p for p in paths if not p.exists()]
     if missing:
-        raise _Usage(f"{missing[0]}: no such file or folder")
-    repo, limit = None, DEFAULT_MAX_BYTES
-    if configured is not None:
-        repo, limit = ctx.config.root, ctx.config.max_file_size
-    return lint_paths(paths, configured or Path(paths[0]), repo, limit)
-
-
-class _Usage(Exception):
-    pass
+        raise UsageError(f"{missing[0]}: no such file or folder")
+    return lint_paths(paths, cfg.dialogue_roots, cfg.root, cfg.max_file_size)
 
 
 def cmd_lint(args: argparse.Namespace, ctx: Context) -> int:
-    try:
-        diags = lint_diagnostics(args, ctx)
-    except _Usage as e:
-        ctx.err(f"blue-index: {e}")
-        return 2
+    from .. import diagformat
+
+    diags = lint_diagnostics(args, ctx)
     errors = any(d.severity == ERROR for d in diags)
-    if args.json:
+    if args.format == "json":
         ctx.json([diag_json(d, with_file=True) for d in diags])
+    elif args.format == "gnu":
+        for d in diags:
+            print(diagformat.gnu_line(d))
+    elif args.format == "github":
+        summary = os.environ.get("GITHUB_STEP_SUMMARY") or None
+        for line in diagformat.github_report(diags, Path(summary) if summary else None):
+            print(line)
     else:
         shown = [d for d in diags if d.severity == ERROR] if ctx.quiet else diags
         for line in diagnostic_lines(shown, ctx.color):

@@ -8,11 +8,13 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..errors import StoreUnavailable, UsageError
+
 if TYPE_CHECKING:
     from .context import Context
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     from .query import fresh_options
 
     p = sub.add_parser("report", help="write a static site of the indexed dialogues")
@@ -32,26 +34,23 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.set_defaults(func=_serve)
 
 
-def _no_index(ctx: Context) -> int:
-    return ctx.fail(RuntimeError(
-        f"no index at {ctx.config.sqlite_path}; run `blue-index reindex` first"), 3)
+def _no_index(ctx: Context) -> StoreUnavailable:
+    return StoreUnavailable(f"no index at {ctx.config.sqlite_path}; run `blue-index reindex` "
+                            "first")
 
 
 def _report(args: argparse.Namespace, ctx: Context) -> int:
-    from ..report.site import ReportError, build
-    from ..views import UnknownDialogue
+    from ..report.site import build
     from .index import _Progress
     from .query import fresh
 
     if ctx.index_missing:
-        return _no_index(ctx)
+        raise _no_index(ctx)
     _, clock = fresh(ctx, args, args.dialogues_ or None, clock=args.json)
     out = args.out or ctx.config.root / ".blue" / "report"
     progress = _Progress(sys.stderr.isatty() and not ctx.quiet, "rendering")
     try:
         rep = build(ctx.store(create=False), out, args.dialogues_ or None, progress=progress)
-    except (ReportError, UnknownDialogue) as e:
-        return ctx.fail(e, 2)
     finally:
         progress.close()
     if args.json:
@@ -65,23 +64,19 @@ def _report(args: argparse.Namespace, ctx: Context) -> int:
 def _serve(args: argparse.Namespace, ctx: Context) -> int:
     from ..report.serve import DEFAULT_PORT, LOOPBACK, LiveSite, make_server
     from ..report.site import selected_ids
-    from ..views import UnknownDialogue
 
     if ctx.index_missing:
-        return _no_index(ctx)
+        raise _no_index(ctx)
     store = ctx.store(create=False)
-    try:
-        ids = selected_ids(store, args.dialogues_) if args.dialogues_ else None
-    except UnknownDialogue as e:
-        return ctx.fail(e, 2)
+    ids = selected_ids(store, args.dialogues_) if args.dialogues_ else None
     host = args.host or LOOPBACK
     port = DEFAULT_PORT if args.port is None else args.port
     try:
         server = make_server(LiveSite(store, ids), host, port,
                              log=ctx.err if ctx.verbose else None)
     except OSError as e:
-        return ctx.fail(OSError(f"cannot listen on {host}:{port} ({e.strerror}); "
-                                "choose another --port"), 2)
+        raise UsageError(f"cannot listen on {host}:{port} ({e.strerror}); choose another "
+                         "--port") from e
     bound_host, bound_port = server.server_address[:2]
     if host not in (LOOPBACK, "localhost", "::1"):
         ctx.err(f"blue-index: serving on {host}: anyone who can reach this address can read "
@@ -91,6 +86,8 @@ def _serve(args: argparse.Namespace, ctx: Context) -> int:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, stop)
+    if isinstance(bound_host, bytes):  # typeshed allows bytes; an IP server gives str
+        bound_host = bound_host.decode()
     print(f"serving http://{bound_host}:{bound_port}/ (Ctrl-C to stop)", flush=True)
     try:
         server.serve_forever()

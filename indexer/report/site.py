@@ -26,6 +26,8 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..errors import OutputError
+from ..localstate import make_dir
 from ..views import UnknownDialogue
 from . import pages
 
@@ -40,7 +42,7 @@ CONTENT_TYPES = {".html": "text/html; charset=utf-8", ".css": "text/css; charset
                  ".json": "application/json; charset=utf-8"}
 
 
-class ReportError(Exception):
+class ReportError(OutputError):
     """The report cannot be written where asked (exit code 2): one line, what to do."""
 
 
@@ -137,7 +139,7 @@ def _prepare(out: Path) -> None:
         raise ReportError(f"{out}: folder is not empty and holds no earlier report; "
                           "give --out an empty or new folder")
     try:
-        (out / "dialogue").mkdir(parents=True, exist_ok=True)
+        make_dir(out / "dialogue")  # .blue/report: .blue/.gitignore ignores it
         (out / "assets").mkdir(exist_ok=True)
         (out / MARKER).write_text("written by blue-index report; safe to delete\n")
     except OSError as e:

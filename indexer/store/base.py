@@ -12,14 +12,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
+from ..errors import StoreUnavailable as StoreUnavailable  # lives in indexer.errors
 from ..items import Item, Items
 
 if TYPE_CHECKING:
     from ..config import Config
-
-
-class StoreUnavailable(Exception):
-    """The store cannot be reached or opened (exit code 3). Message: one line, what to do."""
 
 
 class IntegrityError(StoreUnavailable):

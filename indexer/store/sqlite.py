@@ -46,6 +46,7 @@ from typing import Any
 import sqlite_utils
 
 from ..items import SCHEMA, TABLES, Item, Items
+from ..localstate import make_file_dir
 from .base import Conflict, Revision, StoreUnavailable, chunks
 
 SCHEMA_VERSION = 3
@@ -330,7 +331,7 @@ class SQLiteStore:
                 raise StoreUnavailable(
                     f"{self.path}: no index database; run 'blue-index reindex' to build it")
             try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
+                make_file_dir(self.path)  # and .blue/.gitignore (localstate)
             except OSError as e:
                 raise StoreUnavailable(
                     f"{self.path}: cannot create the index folder ({e.strerror}); "
