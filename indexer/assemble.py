@@ -21,7 +21,7 @@ from .identity import SECTION, Identity, Link, Linker
 from .items import rr
 from .judge.rules import grammar as judge_grammar
 from .judge.rules import norm_words
-from .lifecycle import RAISED, REFERENCED, Rules, replay, rules
+from .lifecycle import RAISED, REFERENCED, Rules, Transitions, rules
 from .model import Diagnostic, ParsedFile, Ref, SectionFile
 from .resolve import QUALIFIED, UNRESOLVED, Candidate, Resolver
 
@@ -495,7 +495,8 @@ def _link(d: Dialogue, R: Rules, resolver: Resolver, tensions: dict[str, Tension
     return [refs[k] for k in sorted(refs)], events
 
 
-def _lifecycle(tensions: dict[str, Tension], events: list[Event], last_round: int | None) -> None:
+def _lifecycle(tensions: dict[str, Tension], events: list[Event], last_round: int | None,
+               lifecycle: Transitions) -> None:
     """Number the events and replay each tension's status round by round."""
     events.sort(key=lambda ev: (ev.tension, -1 if ev.round is None else ev.round,
                                 ev.kind != RAISED, ev.file, ev.line or 0, ev.block or "",
@@ -508,8 +509,8 @@ def _lifecycle(tensions: dict[str, Tension], events: list[Event], last_round: in
         by_tension[ev.tension].append(ev)
     for t in tensions.values():
         t.events = by_tension.get(t.key, [])
-        t.status, t.status_by_round = replay([(ev.round, ev.kind) for ev in t.events],
-                                             t.round, last_round)
+        t.status, t.status_by_round = lifecycle.replay(
+            [(ev.round, ev.kind) for ev in t.events], t.round, last_round)
 
 
 def _single_files(files: list[ParsedFile]) -> tuple[list[ParsedFile], list[ParsedFile]]:
@@ -569,7 +570,7 @@ def assemble(dialogue_id: str, files: Iterable[ParsedFile]) -> Dialogue:
 
     d.references, events = _link(d, R, Resolver(cands, judge_id), tensions, ident, linker,
                                  diags)
-    _lifecycle(tensions, events, d.rounds[-1].number if d.rounds else None)
+    _lifecycle(tensions, events, d.rounds[-1].number if d.rounds else None, R.lifecycle)
     d.tensions = [tensions[k] for k in sorted(tensions)]
     said = convergence.statements(dialogue_id, parts, d.verdict, d.tensions, d.blocks,
                                   ident.final, lambda p: rel_to_dialogue(dialogue_id, p))

@@ -7,6 +7,7 @@ tables. Files with a top-level ``dialect`` key are marker grammars; other files 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from collections.abc import Iterable
@@ -24,8 +25,6 @@ ENV_VAR = "BLUE_INDEX_GRAMMARS"
 _REPO_DIR = Path(__file__).resolve().parent.parent / "grammars"
 DEFAULT_DIR = _REPO_DIR if _REPO_DIR.is_dir() else Path(__file__).resolve().parent / "grammars"
 
-EVENTS = frozenset({"raised", "addressed", "resolved", "reopened", "acknowledged", "deferred"})
-MOVES = frozenset({"converge"})
 _KEYWORD_SHAPE = re.compile(r"^[A-Z][A-Z0-9_-]*(?:[ :][A-Z][A-Z0-9_-]*)*$")
 _SPACE = re.compile(r"\s+")
 _COLON = re.compile(r"\s*:\s*")
@@ -260,7 +259,8 @@ class Grammar:
             if not m:
                 break
             refs.append(self._ref(m))
-            pos = self.ref_sep_re.match(text, m.end()).end()
+            sep = self.ref_sep_re.match(text, m.end())  # all optional: always matches
+            pos = sep.end() if sep else m.end()
         return refs, text[pos:].strip()
 
     def find_mentions(self, text: str) -> list[Ref]:
@@ -277,33 +277,9 @@ def _fail(path: Path, key: str, why: str) -> GrammarError:
     return GrammarError(f"{path}: key '{key}': {why}; fix the grammar file")
 
 
-def _bool(path: Path, key: str, v: Any) -> bool:
-    if not isinstance(v, bool):
-        raise _fail(path, key, f"must be true or false, not {v!r}")
-    return v
-
-
-def _str(path: Path, key: str, v: Any) -> str:
-    if not isinstance(v, str) or not v.strip():
-        raise _fail(path, key, f"must be a non-empty string, not {v!r}")
-    return v.strip()
-
-
-def _map(path: Path, key: str, v: Any) -> dict[str, Any]:
-    if v is None:
-        return {}
-    if not isinstance(v, dict):
-        raise _fail(path, key, "must be a mapping")
-    return v
-
-
-def _words(path: Path, key: str, v: Any) -> frozenset[str]:
-    if v is None:
-        return frozenset()
-    if not isinstance(v, list) or not all(isinstance(x, str) and x.strip() for x in v):
-        raise _fail(path, key, "must be a list of words (quote words such as \"on\" that "
-                    "YAML reads as true/false)")
-    return frozenset(x.strip() for x in v)
+def _words(v: Any) -> frozenset[str]:
+    """A list of words (checked by the schema), None for none."""
+    return frozenset(x.strip() for x in v or ())
 
 
 def _keyword_name(path: Path, key: str, name: Any) -> str:
@@ -312,63 +288,35 @@ def _keyword_name(path: Path, key: str, name: Any) -> str:
     return Grammar.canonical(name)
 
 
-_RULE_KEYS = {"kind", "id", "entity", "targets", "prepositions", "event", "ref", "attach",
-              "label_only", "move"}
-
-
-def _keyword_rule(path: Path, dialect: str, name: str, spec: Any) -> KeywordRule:
-    where = f"keywords.{name}"
-    spec = _map(path, where, spec)
-    extra = set(spec) - _RULE_KEYS
-    if extra:
-        raise _fail(path, f"{where}.{sorted(extra)[0]}",
-                    f"unknown field (known: {sorted(_RULE_KEYS)})")
-    if "kind" not in spec:
-        raise _fail(path, f"{where}.kind", "missing")
-    id_letter = spec.get("id")
-    if id_letter is not None and not (isinstance(id_letter, str)
-                                      and re.fullmatch(r"[A-Z]", id_letter)):
-        raise _fail(path, f"{where}.id", f"must be one upper-case letter, not {id_letter!r}")
-    event = spec.get("event")
-    if event is not None and event not in EVENTS:
-        raise _fail(path, f"{where}.event", f"must be one of {sorted(EVENTS)}, not {event!r}")
-    move = spec.get("move")
-    if move is not None and move not in MOVES:
-        raise _fail(path, f"{where}.move", f"must be one of {sorted(MOVES)}, not {move!r}")
-    attach = spec.get("attach")
-    if attach not in (None, "entity"):
-        raise _fail(path, f"{where}.attach", f"must be 'entity', not {attach!r}")
+def _keyword_rule(dialect: str, name: str, spec: dict[str, Any]) -> KeywordRule:
     return KeywordRule(
         keyword=name,
-        kind=_str(path, f"{where}.kind", spec["kind"]).lower(),
+        kind=spec["kind"].strip().lower(),
         dialect=dialect,
-        id_letter=id_letter,
-        entity=_bool(path, f"{where}.entity", spec.get("entity", False)),
-        targets=_bool(path, f"{where}.targets", spec.get("targets", False)),
-        prepositions=frozenset(w.lower() for w in _words(path, f"{where}.prepositions",
-                                                         spec.get("prepositions"))),
-        event=event,
-        ref=_str(path, f"{where}.ref", spec["ref"]) if "ref" in spec else None,
-        attach=attach,
-        label_only=_bool(path, f"{where}.label_only", spec.get("label_only", False)),
-        move=move,
+        id_letter=spec.get("id"),
+        entity=spec.get("entity", False),
+        targets=spec.get("targets", False),
+        prepositions=frozenset(w.lower() for w in _words(spec.get("prepositions"))),
+        event=spec.get("event"),
+        ref=spec["ref"].strip() if "ref" in spec else None,
+        attach=spec.get("attach"),
+        label_only=spec.get("label_only", False),
+        move=spec.get("move"),
     )
 
 
-_TOP_KEYS = {"dialect", "keywords", "aliases", "tolerated_prepositions",
-             "addressee_prepositions", "targets_after_bracket", "ids", "entity_types",
-             "typed_id_digits", "families", "reference_rules"}
-
-
 def compile_files(files: Iterable[Path]) -> Grammar:
-    """Merge marker grammar files (those with a ``dialect`` key) into one Grammar."""
-    import yaml
+    """Merge marker grammar files (those with a ``dialect`` key) into one Grammar.
 
+    Each is checked against the schema first (grammars/schema.yaml: types, known fields);
+    what a schema cannot say (keyword shapes, duplicates, aliases and reference rules naming
+    what exists) is checked here, the error naming the file and the key.
+    """
     keywords: dict[str, KeywordRule] = {}
     aliases: dict[str, str] = {}
     alias_src: dict[str, Path] = {}
     entity_types: dict[str, EntityType] = {}
-    ref_rules: dict[str, tuple[Path, Any]] = {}
+    ref_rules: dict[str, tuple[Path, dict[str, Any]]] = {}
     families: set[str] = set()
     tolerated: set[str] = set()
     addressee: set[str] = set()
@@ -376,66 +324,34 @@ def compile_files(files: Iterable[Path]) -> Grammar:
     after_bracket = False
     used: list[Path] = []
     for path in files:
-        try:
-            # libyaml when present: ~10x faster, and every hook run loads the grammar
-            loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-            doc = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506
-        except yaml.YAMLError as e:
-            mark = getattr(e, "problem_mark", None)
-            line = f":{mark.line + 1}" if mark is not None else ""
-            raise GrammarError(f"{path}{line}: invalid YAML ({getattr(e, 'problem', e)}); "
-                               "fix the grammar file") from None
-        except (OSError, UnicodeDecodeError) as e:
-            raise GrammarError(f"{path}: cannot read ({e})") from None
+        raw = _read_bytes(path)
+        doc = _parse_yaml(path, raw)
         if not isinstance(doc, dict) or "dialect" not in doc:
             continue  # not a marker grammar (e.g. judge.yaml)
+        validate(path, MARKER, doc, raw)
         used.append(path)
-        extra = set(doc) - _TOP_KEYS
-        if extra:
-            raise _fail(path, sorted(extra)[0],
-                        f"unknown top-level key (known: {sorted(_TOP_KEYS)})")
-        dialect = _str(path, "dialect", doc["dialect"])
-        if "targets_after_bracket" in doc:
-            after_bracket = _bool(path, "targets_after_bracket", doc["targets_after_bracket"])
-        for name, spec in _map(path, "keywords", doc.get("keywords")).items():
+        dialect = doc["dialect"].strip()
+        after_bracket = doc.get("targets_after_bracket", after_bracket)
+        for name, spec in (doc.get("keywords") or {}).items():
             kw = _keyword_name(path, f"keywords.{name}", name)
             if kw in keywords:
                 raise _fail(path, f"keywords.{name}", "keyword defined twice")
-            keywords[kw] = _keyword_rule(path, dialect, kw, spec)
-        for name, target in _map(path, "aliases", doc.get("aliases")).items():
+            keywords[kw] = _keyword_rule(dialect, kw, spec)
+        for name, target in (doc.get("aliases") or {}).items():
             a = _keyword_name(path, f"aliases.{name}", name)
             aliases[a] = _keyword_name(path, f"aliases.{name}", target)
             alias_src[a] = path
-        tolerated |= {w.lower() for w in _words(path, "tolerated_prepositions",
-                                                doc.get("tolerated_prepositions"))}
-        addressee |= {w.lower() for w in _words(path, "addressee_prepositions",
-                                                doc.get("addressee_prepositions"))}
-        ids = _map(path, "ids", doc.get("ids"))
-        if "pad" in ids:
-            if not isinstance(ids["pad"], int) or not 1 <= ids["pad"] <= 6:
-                raise _fail(path, "ids.pad", "must be an integer from 1 to 6")
-            pad = ids["pad"]
-        placeholders |= {w.upper() for w in _words(path, "ids.placeholders",
-                                                   ids.get("placeholders"))}
-        for letter, spec in _map(path, "entity_types", doc.get("entity_types")).items():
-            where = f"entity_types.{letter}"
-            if not (isinstance(letter, str) and re.fullmatch(r"[A-Z]", letter)):
-                raise _fail(path, where, "an entity type is one upper-case letter")
-            spec = _map(path, where, spec)
-            event = spec.get("event")
-            if event is not None and event not in EVENTS:
-                raise _fail(path, f"{where}.event", f"must be one of {sorted(EVENTS)}")
-            if "kind" not in spec:
-                raise _fail(path, f"{where}.kind", "missing")
-            kind = _str(path, f"{where}.kind", spec["kind"]).lower()
-            entity_types[letter] = EntityType(letter, kind, event)
-        if "typed_id_digits" in doc:
-            if not isinstance(doc["typed_id_digits"], int) or doc["typed_id_digits"] < 2:
-                raise _fail(path, "typed_id_digits", "must be an integer >= 2")
-            digits = doc["typed_id_digits"]
-        families |= {_keyword_name(path, "families", f) for f in _words(path, "families",
-                                                                          doc.get("families"))}
-        for name, spec in _map(path, "reference_rules", doc.get("reference_rules")).items():
+        tolerated |= {w.lower() for w in _words(doc.get("tolerated_prepositions"))}
+        addressee |= {w.lower() for w in _words(doc.get("addressee_prepositions"))}
+        ids = doc.get("ids") or {}
+        pad = ids.get("pad", pad)
+        placeholders |= {w.upper() for w in _words(ids.get("placeholders"))}
+        for letter, spec in (doc.get("entity_types") or {}).items():
+            entity_types[letter] = EntityType(letter, spec["kind"].strip().lower(),
+                                              spec.get("event"))
+        digits = doc.get("typed_id_digits", digits)
+        families |= {_keyword_name(path, "families", f) for f in _words(doc.get("families"))}
+        for name, spec in (doc.get("reference_rules") or {}).items():
             ref_rules[_keyword_name(path, f"reference_rules.{name}", name)] = (path, spec)
     if not keywords:
         where = ", ".join(str(p) for p in used) or "no file with a 'dialect' key"
@@ -450,16 +366,134 @@ def compile_files(files: Iterable[Path]) -> Grammar:
         where = f"reference_rules.{name}"
         if name not in keywords:
             raise _fail(path, where, "names an unknown keyword")
-        spec = _map(path, where, spec)
-        types = _words(path, f"{where}.target_types", spec.get("target_types"))
+        types = _words(spec.get("target_types"))
         bad = types - set(entity_types)
         if bad:
             raise _fail(path, f"{where}.target_types", f"unknown entity type {sorted(bad)[0]}")
-        rules[name] = ReferenceRule(name, types, _bool(path, f"{where}.same_type",
-                                                       spec.get("same_type", False)))
+        rules[name] = ReferenceRule(name, types, spec.get("same_type", False))
     return Grammar(keywords, aliases, entity_types, rules, frozenset(families),
                    frozenset(tolerated), pad, frozenset(placeholders), digits, tuple(used),
                    frozenset(addressee), after_bracket)
+
+
+# -- one schema for every grammar file (grammars/schema.yaml) ------------------------------
+SCHEMA_FILE = "schema.yaml"
+MARKER = "marker"  # any file with a `dialect` key
+# Grammar files read by name, and the schema definition ($defs) each must satisfy.
+FILE_KINDS = {"judge.yaml": "judge", "single-file.yaml": "single_file",
+              "resolution.yaml": "resolution", "lifecycle.yaml": "lifecycle"}
+_VALID: set[str] = set()  # digests of (schema, kind, bytes) that passed in this process
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as e:
+        raise GrammarError(f"{path}: cannot read ({e})") from None
+
+
+def _parse_yaml(path: Path, raw: bytes) -> Any:
+    import yaml
+
+    try:
+        # libyaml when present: ~10x faster, and every hook run loads the grammar
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        return yaml.load(raw.decode("utf-8"), Loader=loader)  # noqa: S506
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark is not None else ""
+        raise GrammarError(f"{path}{line}: invalid YAML ({getattr(e, 'problem', e)}); "
+                           "fix the grammar file") from None
+    except UnicodeDecodeError as e:
+        raise GrammarError(f"{path}: cannot read ({e})") from None
+
+
+def grammar_file(name: str) -> Path:
+    """``name`` in $BLUE_INDEX_GRAMMARS when that folder has it, else the project's own."""
+    path = grammar_dir() / name
+    return path if path.is_file() else DEFAULT_DIR / name
+
+
+def read_grammar_file(name: str, path: Path | str | None = None) -> Any:
+    """The parsed, schema-checked grammar file ``name`` (``judge.yaml``, ...) of ``path``
+    or the grammar folder; GrammarError naming the file and the key when it is broken."""
+    p = Path(path) if path is not None else grammar_file(name)
+    raw = _read_bytes(p)
+    doc = _parse_yaml(p, raw)
+    validate(p, FILE_KINDS[name], doc, raw)
+    return doc
+
+
+@lru_cache(maxsize=1)
+def _schema_bytes() -> bytes:
+    return _read_bytes(DEFAULT_DIR / SCHEMA_FILE)
+
+
+def _ok_dir() -> Path:
+    """Where digests of grammar files that passed are remembered across processes."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "blue-index" / "grammar-ok"
+
+
+def validate(path: Path, kind: str, doc: Any, raw: bytes) -> None:
+    """Check ``doc`` (the bytes ``raw`` of ``path``) against the schema's ``kind`` definition.
+
+    jsonschema takes ~80 ms to import and grammars are loaded on the git hook's path, so a
+    file that passed is remembered by the digest of (schema, kind, bytes): in this process,
+    and as an empty file under ~/.cache/blue-index (a pure accelerator: a missing or
+    unwritable cache only means checking again). Unchanged grammars never import jsonschema.
+    """
+    import hashlib
+
+    digest = hashlib.sha256(_schema_bytes() + b"\0" + kind.encode() + b"\0" + raw).hexdigest()
+    if digest in _VALID:
+        return
+    mark = _ok_dir() / digest[:32]
+    try:
+        known = mark.is_file()
+    except OSError:  # e.g. a cache folder another user owns: check, as without a cache
+        known = False
+    if known:
+        _VALID.add(digest)
+        return
+    problem = schema_problem(kind, doc)
+    if problem is not None:
+        raise GrammarError(f"{path}: {problem}; fix the grammar file")
+    _VALID.add(digest)
+    with contextlib.suppress(OSError):
+        mark.parent.mkdir(parents=True, exist_ok=True)
+        mark.touch()
+
+
+@lru_cache(maxsize=8)
+def _validator(kind: str) -> Any:
+    import jsonschema
+
+    schema = _parse_yaml(DEFAULT_DIR / SCHEMA_FILE, _schema_bytes())
+    cls = jsonschema.Draft202012Validator
+    return cls({**schema, "$ref": f"#/$defs/{kind}"}, format_checker=cls.FORMAT_CHECKER)
+
+
+def schema_problem(kind: str, doc: Any) -> str | None:
+    """``key 'a.b': what is wrong`` for the first schema error of ``doc``, or None."""
+    import jsonschema
+
+    error = jsonschema.exceptions.best_match(_validator(kind).iter_errors(doc))
+    if error is None:
+        return None
+    where = ".".join(str(p) for p in error.absolute_path)
+    if error.validator == "additionalProperties":
+        known = sorted(error.schema.get("properties", {}))
+        extra = sorted(str(k) for k in error.instance if str(k) not in known)
+        key = f"{where}.{extra[0]}" if where and extra else (extra[0] if extra else where)
+        return f"key '{key}': unknown field (known: {', '.join(known)})"
+    if error.validator == "required":
+        missing = next((str(k) for k in error.validator_value if k not in error.instance), "?")
+        return f"key '{where + '.' if where else ''}{missing}': missing"
+    why = error.message
+    if isinstance(error.instance, bool) and error.validator in ("type", "minLength", "$ref"):
+        why += ' (quote words such as "on" or "no" that YAML reads as true/false)'
+    return f"key '{where or '(top)'}': {why}"
 
 
 def grammar_dir(dir: Path | str | None = None) -> Path:

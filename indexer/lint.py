@@ -17,6 +17,7 @@ from . import diagnostics as diag
 from . import layout
 from .assemble import assemble
 from .config import find_root
+from .errors import GrammarError
 from .fsread import (
     DEFAULT_MAX_BYTES,
     Problem,
@@ -46,6 +47,8 @@ def lint_parsed(files: Iterable[ParsedFile], only: Collection[str] | None = None
     for dialogue_id, members in sorted(groups.items()):
         try:
             out += assemble(dialogue_id, members).diagnostics
+        except GrammarError:
+            raise  # a broken rule file is the user's configuration, not this dialogue's
         except Exception as e:  # noqa: BLE001 - one bad dialogue must not hide the rest
             out.append(diag.make("internal-error", dialogue_id, what=f"dialogue {dialogue_id}",
                                  error=f"{type(e).__name__}: {e}"))

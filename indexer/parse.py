@@ -6,6 +6,9 @@ blocks are never searched. Markers are then read line by line only where one can
 line of a paragraph or heading, or a table cell. Bodies are sliced from the source lines
 between a marker and the next marker, thematic break or heading. Everything is linear in the
 size of the file.
+
+The parts: this module walks the tokens and places blocks and bodies; ``inline.py`` scans
+one line (brackets, code spans, inline markers); ``marker.py`` reads what a marker says.
 """
 
 from __future__ import annotations
@@ -13,14 +16,14 @@ from __future__ import annotations
 import bisect
 import hashlib
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 from . import diagnostics as diag
 from . import layout
-from .grammar import Grammar, KeywordRule
+from .grammar import Grammar, GrammarError
 from .grammar import load as load_grammar
+from .inline import Spans, code_spans, in_spans, inline_markers, match_bracket
+from .marker import Marker, MarkerReader
 from .model import Block, Diagnostic, ParsedFile, Ref
 
 MARKER_ROLES = frozenset({layout.RESPONSE, layout.VERDICT})
@@ -67,205 +70,7 @@ def decode(data: bytes, path: str = "") -> tuple[str | None, list[Diagnostic]]:
     return text, out
 
 
-# -- the marker reader --------------------------------------------------------------------
-@dataclass(slots=True)
-class _Marker:
-    """What the text between the brackets says, before placement in the file."""
-
-    kind: str
-    keyword: str
-    rule: KeywordRule | None = None
-    id: str | None = None
-    raw_id: str | None = None
-    label: str = ""
-    targets: list[Ref] = field(default_factory=list)
-    problems: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # (code, fields)
-
-
-def _split_label(rest: str) -> tuple[str, str | None]:
-    """Head (id or targets) and label: split at the first ':' or ' -- ' / ' — ' note."""
-    cut, label = len(rest), None
-    c = rest.find(":")
-    if c >= 0:
-        cut, label = c, rest[c + 1:]
-    for sep in (" -- ", " — ", " – "):
-        d = rest.find(sep, 0, cut)
-        if d >= 0 and d < cut:
-            cut, label = d, rest[d + len(sep):]
-    if label is None:  # a trailing dash note with nothing after it
-        for sep in (" --", " —"):
-            if rest.rstrip().endswith(sep):
-                cut = rest.rstrip().rfind(sep)
-                label = ""
-    return rest[:cut].strip(), (label.strip() if label is not None else None)
-
-
-class _Reader:
-    def __init__(self, g: Grammar, expert: str | None) -> None:
-        self.g = g
-        self.expert = expert
-
-    def read(self, inner: str) -> _Marker | None:
-        """Read a marker's inner text; None when it is no marker at all."""
-        g = self.g
-        m = g.head_re.match(inner)
-        if m:
-            kw = m.group("kw").upper()
-            if kw not in g.keywords and kw not in g.aliases:
-                kw = g.canonical(kw)
-            rest = inner[m.end():]
-            canon = g.aliases.get(kw, kw)
-            if canon in g.families:
-                sub = g.subtype_re.match(rest)
-                if sub and f"{canon}:{sub.group('sub')}" not in g.keywords:
-                    return self._unknown(f"{canon}:{sub.group('sub')}", rest[sub.end():])
-            rule = g.keywords[canon]
-            return self._known(rule, rest)
-        m = g.typed_head_re.match(inner)
-        if m:
-            return self._typed(m, inner[m.end():])
-        m = g.unknown_re.match(inner)
-        if m:
-            return self._unknown(g.canonical(m.group("kw")), inner[m.end():])
-        return None
-
-    def _unknown(self, keyword: str, rest: str) -> _Marker:
-        label = rest.strip()
-        label = label[1:].strip() if label.startswith(":") else label
-        return _Marker("unknown", keyword, label=label,
-                       problems=[("unknown-keyword", {"keyword": keyword})])
-
-    def _typed(self, m: Any, rest: str) -> _Marker:
-        g = self.g
-        letter, num = m.group("letter").upper(), m.group("num")
-        raw = m.group(0).strip()
-        label = rest.strip()
-        label = label[1:].strip() if label.startswith(":") else label
-        et = g.entity_types.get(letter)
-        if et is None or len(num) != g.typed_id_digits:
-            mk = _Marker("unknown", "TYPED-ID", raw_id=raw, label=label)
-            mk.problems.append(("marker-bad-id", {
-                "id": raw, "expected": f"EXPERT-<{'|'.join(sorted(g.entity_types))}>"
-                f"<{g.typed_id_digits} digits: round, seq>", "example": "MUFFIN-P0101"}))
-            return mk
-        expert = m.group("expert").lower()
-        mk = _Marker(et.kind, et.kind.upper(), id=f"{letter}{num}", raw_id=raw, label=label)
-        if self.expert and expert != self.expert:
-            mk.problems.append(("marker-expert-mismatch", {
-                "id": raw, "named": expert, "expert": self.expert,
-                "expected": f"{self.expert.upper()}-{letter}{num}"}))
-        return mk
-
-    def _known(self, rule: KeywordRule, rest: str) -> _Marker:
-        g = self.g
-        mk = _Marker(rule.kind, rule.keyword, rule)
-        if rule.label_only or not (rule.id_letter or rule.targets):
-            label = rest.strip()
-            mk.label = label[1:].strip() if label.startswith(":") else label
-            return mk
-        head, label = _split_label(rest)
-        if rule.id_letter:
-            mk.label = label if label is not None else ""
-            if head:
-                m = g.local_id_re.fullmatch(head)
-                if m and m.group("letter").upper() == rule.id_letter:
-                    mk.id, mk.raw_id = g._norm(m), head
-                elif label is None and not m:
-                    # `[PERSPECTIVE some text]`: a label without ':' (tolerated)
-                    mk.label = head
-                    mk.problems.append(("marker-irregular", {
-                        "detail": f"no ':' before the label of [{rule.keyword}]",
-                        "hint": f"write [{rule.keyword} {rule.id_letter}01: label]"}))
-                else:
-                    mk.raw_id = head
-                    mk.problems.append(("marker-bad-id", {
-                        "id": head, "expected": f"a {rule.kind} id",
-                        "example": f"{rule.id_letter}01 (or {rule.id_letter}1, "
-                                   f"{rule.id_letter}-NEW)"}))
-            return mk
-        # target-taking keyword
-        addressee = None
-        while head:
-            w, _, after = head.partition(" ")
-            word = w.lower()
-            if word not in rule.prepositions and word not in g.tolerated_prepositions:
-                break
-            if word not in rule.prepositions:
-                mk.problems.append(("marker-irregular", {
-                    "detail": f"'{w}' before the targets of [{rule.keyword}]",
-                    "hint": f"write [{rule.keyword} T01] or [{rule.keyword} MUFFIN R1-T01]"}))
-            head = after.strip()
-            if word in g.addressee_prepositions and head and g.ref_re.match(head) is None:
-                name, _, head = head.partition(" ")
-                addressee, head = name.strip(".,").lower(), head.strip()
-        targets, leftover = g.parse_ref_list(head) if head else ([], "")
-        if leftover:
-            mk.problems.append(("marker-irregular", {
-                "detail": f"'{leftover}' is not a target of [{rule.keyword}]",
-                "hint": "put a ':' before the label, or list ids such as T01, MUFFIN R1-T01"}))
-            label = leftover + (": " + label if label else "")
-        mk.label = label or ""
-        if not targets and mk.label:
-            # `[RESOLVED: STRUDEL R1-T01 (label)]`: leading ids of the label are targets
-            refs, lo = g.parse_ref_list(mk.label)
-            if refs and (not lo or lo[0] in "(:-—–"):
-                targets = refs
-        if addressee:
-            targets = [Ref(t.raw, t.id, t.expert or addressee, t.round) for t in targets]
-        mk.targets = targets
-        return mk
-
-
 # -- Markdown walk -------------------------------------------------------------------------
-_BRACKETS = re.compile(r"[\[\]\\]")
-
-
-def _match_bracket(s: str, i: int) -> int:
-    """Index of the ']' closing the '[' at ``s[i]`` on this line, or -1."""
-    close = s.find("]", i + 1)
-    if close < 0:
-        return -1
-    if s.find("[", i + 1, close) < 0 and s.find("\\", i + 1, close) < 0:
-        return close  # the common case: no nesting, no escapes
-    depth = 0
-    for j, c in _unescaped(s, i):
-        if c == "[":
-            depth += 1
-        else:
-            depth -= 1
-            if depth == 0:
-                return j
-    return -1
-
-
-def _unescaped(s: str, start: int = 0) -> Iterator[tuple[int, str]]:
-    """Positions of the brackets of ``s`` from ``start`` that no backslash escapes."""
-    skip = -1
-    for m in _BRACKETS.finditer(s, start):
-        j = m.start()
-        if j == skip:
-            continue
-        c = s[j]
-        if c == "\\":
-            skip = j + 1
-        else:
-            yield j, c
-
-
-def _bracket_pairs(s: str) -> dict[int, int]:
-    """Every '[' of a line -> the ']' that closes it (backslash escapes honoured), found in
-    one pass: asking ``_match_bracket`` for each of thousands of inline markers on one line
-    would rescan the line each time (quadratic)."""
-    pairs: dict[int, int] = {}
-    stack: list[int] = []
-    for j, c in _unescaped(s):
-        if c == "[":
-            stack.append(j)
-        elif stack:
-            pairs[stack.pop()] = j
-    return pairs
-
-
 _LEAVES = frozenset({"paragraph_open", "heading_open", "fence", "code_block", "html_block",
                      "hr", "table_open"})
 _CONTAINER_PREFIX = re.compile(r"^(?:[ \t]*(?:>|[-*+](?=[ \t]|$)|\d{1,9}[.)](?=[ \t]|$)))+[ \t]*")
@@ -283,54 +88,12 @@ def _too_deep(tokens: list[Any], lines: list[str], limit: int) -> list[int]:
     return [n for n, ln in enumerate(lines) if not covered[n] and ln.strip()]
 
 
-def _code_spans(text: str) -> list[tuple[int, int]]:
-    """Ranges of CommonMark code spans in ``text`` (matching backtick runs of equal length)."""
-    runs: list[tuple[int, int]] = []
-    i, n = 0, len(text)
-    while True:
-        i = text.find("`", i)
-        if i < 0:
-            break
-        j = i
-        while j < n and text[j] == "`":
-            j += 1
-        runs.append((i, j - i))
-        i = j
-    by_len: dict[int, list[int]] = {}
-    for k, (_, ln) in enumerate(runs):
-        by_len.setdefault(ln, []).append(k)
-    spans = []
-    k = 0
-    while k < len(runs):
-        start, ln = runs[k]
-        bs = 0
-        while start - bs - 1 >= 0 and text[start - bs - 1] == "\\":
-            bs += 1
-        if bs % 2 == 1:  # escaped opener: the rest of the run may still open
-            k += 1
-            continue
-        lst = by_len[ln]
-        p = bisect.bisect_right(lst, k)
-        if p < len(lst):
-            close = lst[p]
-            spans.append((start, runs[close][0] + ln))
-            k = close + 1
-        else:
-            k += 1
-    return spans
-
-
-def _in_spans(spans: list[tuple[int, int]], pos: int) -> bool:
-    p = bisect.bisect_right(spans, (pos, 1 << 60)) - 1
-    return p >= 0 and spans[p][0] <= pos < spans[p][1]
-
-
 class _FileParser:
     def __init__(self, text: str, g: Grammar, path: str, expert: str | None) -> None:
         self.g = g
         self.path = path
         self.lines = text.split("\n")
-        self.reader = _Reader(g, expert)
+        self.reader = MarkerReader(g, expert)
         self.blocks: list[Block] = []
         self.diags: list[Diagnostic] = []
         self.terminators: list[int] = []  # 0-based lines that end a body
@@ -394,7 +157,7 @@ class _FileParser:
         for n in lines0:
             ln = _CONTAINER_PREFIX.sub("", self.lines[n])
             if "[" in ln:
-                spans = _code_spans(ln) if "`" in ln else None
+                spans = code_spans(ln) if "`" in ln else None
                 self.line(ln, n, body_from=n + 1, spans=spans, base=0)
 
     # -- places where markers stand ------------------------------------------------------
@@ -403,11 +166,11 @@ class _FileParser:
         self.terminators.append(line0)
         self.current = None
         if "[" in content:
-            spans = _code_spans(content) if "`" in content else None
+            spans = code_spans(content) if "`" in content else None
             self.line(content, line0, body_from=end0, spans=spans, base=0)
 
     def paragraph(self, content: str, line0: int) -> None:
-        spans = _code_spans(content) if "`" in content else None
+        spans = code_spans(content) if "`" in content else None
         base = 0
         for i, ln in enumerate(content.split("\n")):
             if "[" in ln:
@@ -415,10 +178,10 @@ class _FileParser:
             base += len(ln) + 1
 
     def cell(self, content: str, line0: int) -> None:
-        spans = _code_spans(content) if "`" in content else None
+        spans = code_spans(content) if "`" in content else None
         self.inline_markers(content, 0, line0, spans, 0)
 
-    def line(self, ln: str, line0: int, body_from: int, spans: list[tuple[int, int]] | None,
+    def line(self, ln: str, line0: int, body_from: int, spans: Spans | None,
              base: int) -> None:
         s = ln.lstrip(" \t")
         lead = len(ln) - len(s)
@@ -426,7 +189,7 @@ class _FileParser:
         while k < 3 and k < len(s) and s[k] in "*_":
             k += 1
         pos = lead
-        if k < len(s) and s[k] == "[" and not (spans and _in_spans(spans, base + lead + k)):
+        if k < len(s) and s[k] == "[" and not (spans and in_spans(spans, base + lead + k)):
             pos = self.line_marker(ln, s, lead, k, line0, body_from)
         self.inline_markers(ln, pos, line0, spans, base)
 
@@ -437,7 +200,7 @@ class _FileParser:
 
     def line_marker(self, ln: str, s: str, lead: int, k: int, line0: int, body_from: int) -> int:
         """Read a marker at the start of a line; return where inline scanning resumes."""
-        close = _match_bracket(s, k)
+        close = match_bracket(s, k)
         if close < 0:
             inner = s[k + 1:]
             m = self.g.head_re.match(inner) or self.g.typed_head_re.match(inner)
@@ -456,61 +219,27 @@ class _FileParser:
         after = after.lstrip(strip)
         if after.startswith(":"):
             after = after[1:].lstrip(strip)
-        self.targets_after(mk, after)
+        self.reader.targets_after(mk, after)
         idx = self.add(mk, line0, col, inline=False)
         self.terminators.append(line0)
         self.body_start[idx] = (body_from, after)
         self.current = idx
         return lead + close + 1
 
-    def inline_markers(self, ln: str, pos: int, line0: int, spans: list[tuple[int, int]] | None,
+    def inline_markers(self, ln: str, pos: int, line0: int, spans: Spans | None,
                        base: int) -> None:
         if "[" not in ln[pos:]:
             return
-        pairs: dict[int, int] | None = None  # built on the first candidate: linear time
-        col0 = 0
-        after = pos  # markers nested in a marker's brackets belong to its label
-        for m in self.g.inline_re.finditer(ln, pos):
-            i = m.start()
-            if i < after or spans and _in_spans(spans, base + i):
-                continue
-            if i > 0 and ln[i - 1] == "\\":
-                continue
-            if pairs is None:
-                pairs = _bracket_pairs(ln)
+        col0 = None
+        for i, close, mk in inline_markers(self.g, self.reader, ln, pos, spans, base):
+            if col0 is None:  # once per line, whatever the number of markers
                 st = ln.lstrip(" \t")
                 col0 = self.column(line0, st, 0) - (len(ln) - len(st))
-            close = pairs.get(i, -1)
-            if close < 0 or ln[close + 1:close + 2] in ("(", "["):
-                continue
-            mk = self.reader.read(ln[i + 1:close])
-            if mk is None or any(diag.CODES[c].severity == "error" for c, _ in mk.problems):
-                continue  # prose that merely looks like a marker
-            self.targets_after(mk, ln[close + 1:].lstrip(" \t*_:"))
+            self.reader.targets_after(mk, ln[close + 1:].lstrip(" \t*_:"))
             self.add(mk, line0, col0 + i, inline=True)
-            after = close
-
-    def targets_after(self, mk: _Marker, after: str) -> None:
-        """``[ACCEPT] T03 closed.``: a target-taking marker with none inside its brackets
-        takes the ids right after them (bare, ``MUFFIN-T01`` or ``MUFFIN R1-T01``; a word
-        before an id, as in ``The T01``, is prose)."""
-        rule = mk.rule
-        if not (self.g.targets_after_bracket and rule and rule.targets and not rule.label_only
-                and not mk.targets and after[:1].isalnum()):
-            return
-        word, _, rest = after.partition(" ")
-        if word.lower() in rule.prepositions or word.lower() in self.g.tolerated_prepositions:
-            after = rest.lstrip()  # `[CONCEDE-WITH-SCOPE] on T02`
-        refs, _ = self.g.parse_ref_list(after)
-        good = []
-        for r in refs:
-            if r.expert and " " in r.raw and r.round is None:
-                break
-            good.append(r)
-        mk.targets = good
 
     # -- blocks --------------------------------------------------------------------------
-    def add(self, mk: _Marker, line0: int, col: int, inline: bool) -> int:
+    def add(self, mk: Marker, line0: int, col: int, inline: bool) -> int:
         for code, fields in mk.problems:
             self.problem(code, line0, col, **fields)
         rule = mk.rule
@@ -631,6 +360,8 @@ def parse_text(text: str, rel_path: str, grammar: Grammar | None = None,
 
         try:
             data, d = parse_judge(role, text, rel_path)
+        except GrammarError:
+            raise  # a broken judge.yaml is loud, not a problem of each Judge file
         except Exception as e:  # noqa: BLE001 - a bug there must not stop indexing
             out.append(diag.make("internal-error", rel_path, what=f"{role} file",
                                  error=f"{type(e).__name__}: {e}"))
@@ -642,7 +373,8 @@ def parse_text(text: str, rel_path: str, grammar: Grammar | None = None,
 
 
 def parse_file(rel_path: str, data: bytes, grammar: Grammar | None = None) -> ParsedFile:
-    """Everything one file yields. Never raises on file content.
+    """Everything one file yields. Never raises on file content (only GrammarError, on a
+    broken grammar file).
 
     ``rel_path`` is relative to the dialogues root (POSIX); role, dialogue, round and
     expert come from layout.classify.
@@ -659,6 +391,8 @@ def parse_file(rel_path: str, data: bytes, grammar: Grammar | None = None) -> Pa
         if text is not None:  # prompts: their Key Tensions table only, never blocks
             try:
                 pf.blocks, pf.data, d = parse_text(text, rel_path, grammar, place)
+            except GrammarError:
+                raise  # a broken grammar file is loud (exit 2), not per file
             except Exception as e:  # noqa: BLE001 - never crash the caller on one file
                 pf.blocks, pf.data = [], None
                 d = [diag.make("internal-error", rel_path, what="the file",

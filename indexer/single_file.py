@@ -19,14 +19,11 @@ import bisect
 import re
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 from typing import Any
-
-import yaml
 
 from . import diagnostics as diag
 from . import layout
-from .grammar import DEFAULT_DIR, Grammar, grammar_dir
+from .grammar import Grammar, read_grammar_file
 from .model import Block, Diagnostic, ParsedFile, SectionFile
 
 GRAMMAR_FILE = "single-file.yaml"
@@ -109,10 +106,7 @@ def _columns(mapping: dict[str, list[str]]) -> dict[str, set[str]]:
 @cache
 def single_grammar(path: str | None = None) -> SingleFileGrammar:
     """grammars/single-file.yaml ($BLUE_INDEX_GRAMMARS when it has one), compiled once."""
-    if path is None:
-        over = grammar_dir() / GRAMMAR_FILE
-        path = str(over if over.is_file() else DEFAULT_DIR / GRAMMAR_FILE)
-    data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    data = read_grammar_file(GRAMMAR_FILE, path)
     conv = data["convergence"]
     return SingleFileGrammar(
         title=_patterns(data["title"]),

@@ -8,6 +8,7 @@ import hashlib
 import pytest
 
 from indexer import layout
+from indexer.grammar import Grammar
 from indexer.model import ERROR, WARNING
 from indexer.parse import decode, parse_file, parse_markers
 
@@ -332,6 +333,7 @@ def test_inline_markers_cost_one_scan_per_line(monkeypatch):
     """Thousands of inline markers on one line: each line's brackets are matched in one pass
     and its column base found once, whatever the number of markers (structural: counted
     calls, no clock). Every marker is found, at the column an independent scan gives."""
+    import indexer.inline as inline_mod
     import indexer.parse as parse_mod
 
     calls = {"pairs": 0, "match": 0, "column": 0}
@@ -342,8 +344,8 @@ def test_inline_markers_cost_one_scan_per_line(monkeypatch):
             return fn(*a, **kw)
         return wrapper
 
-    monkeypatch.setattr(parse_mod, "_bracket_pairs", counting("pairs", parse_mod._bracket_pairs))
-    monkeypatch.setattr(parse_mod, "_match_bracket", counting("match", parse_mod._match_bracket))
+    monkeypatch.setattr(inline_mod, "bracket_pairs", counting("pairs", inline_mod.bracket_pairs))
+    monkeypatch.setattr(parse_mod, "match_bracket", counting("match", parse_mod.match_bracket))
     monkeypatch.setattr(parse_mod._FileParser, "column",
                         counting("column", parse_mod._FileParser.column))
     for n in (10, 5000):
@@ -362,15 +364,15 @@ def test_bracket_pairs_agree_with_the_one_marker_matcher():
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
-    from indexer.parse import _bracket_pairs, _match_bracket
+    from indexer.inline import bracket_pairs, match_bracket
 
     @settings(max_examples=300, deadline=None)
     @given(st.text(alphabet="[]\\ab", max_size=40))
     def check(s):
-        pairs = _bracket_pairs(s)
+        pairs = bracket_pairs(s)
         for i, c in enumerate(s):
             if c == "[" and (i == 0 or s[i - 1] != "\\"):
-                assert pairs.get(i, -1) == _match_bracket(s, i), (s, i)
+                assert pairs.get(i, -1) == match_bracket(s, i), (s, i)
 
     check()
 
@@ -404,3 +406,25 @@ def test_markers_beyond_the_nesting_limit_are_found_and_reported():
     shallow = parse_file("d/round-0/muffin.md", b"> > [TENSION T01: fine]\n")
     assert [b.label for b in shallow.blocks] == ["fine"]
     assert not [d for d in shallow.diagnostics if d.code == "nesting-too-deep"]
+
+
+# -- inline markers are upper case only (README "What it reads"; issue 16) -----------------
+
+
+@pytest.mark.parametrize("written", [
+    "[tension T01: x]", "[Tension T01: x]", "[resolved T01]", "[MOVE:converge]",
+    "[move:CONVERGE]", "[RE:support T0101]", "[VERDICT:final]", "[Re:SUPPORT T0101]",
+])
+def test_lower_case_inline_marker_is_prose(written: str) -> None:
+    """Inside a sentence or a table cell only an upper-case keyword is a marker: the same
+    text in upper case is one (so the case is what decides), and the lower-case one leaves
+    no block and no diagnostic (the README promises none: it is prose)."""
+    for text in (f"Some text {written} more.\n", f"| a | b {written} |\n|---|---|\n| c | d |\n"):
+        blocks, diags = parse_markers(text, path="d/round-1/muffin.md")
+        assert blocks == [] and diags == [], text
+        upper = text.replace(written, written.upper())
+        blocks, _ = parse_markers(upper, path="d/round-1/muffin.md")
+        assert [b.inline for b in blocks] == [True], upper
+    # at the start of a line keywords are case-insensitive (FORMAT.md 3)
+    blocks, _ = parse_markers(f"{written}\n")
+    assert [b.keyword for b in blocks] == [Grammar.canonical(written[1:-1].split(" ")[0])]

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .. import layout
+from ..grammar import GrammarError
 from ..model import Diagnostic
 from .ledger import parse_ledger
 from .panel import parse_panel, parse_pool
@@ -52,6 +53,8 @@ def parse_judge(role: str, text: str, path: str) -> tuple[dict[str, Any] | None,
         return None, []
     try:
         return reader(text, path)
+    except GrammarError:
+        raise  # a broken judge.yaml is loud (exit 2), not a problem of this file
     except Exception as e:  # noqa: BLE001 - odd input must give a diagnostic, never a crash
         return None, [diag(JUDGE_UNREADABLE, f"could not read this {role} file "
                            f"({type(e).__name__}: {e})", "check the file's structure; "

@@ -6,13 +6,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 from typing import Any
 
-import yaml
-
 from .. import diagnostics
-from ..grammar import DEFAULT_DIR, grammar_dir
+from ..grammar import read_grammar_file
 from ..model import Diagnostic
 
 # Diagnostic codes (stable), registered in indexer/diagnostics.py with their severity.
@@ -23,16 +20,6 @@ JUDGE_BAD_VALUE = "judge-bad-value"            # warning: a cell/field of the wr
 JUDGE_UNREADABLE = "judge-unreadable"          # warning: the reader failed on odd input
 CODES = {c: diagnostics.CODES[c].severity for c in (
     JSON_INVALID, JUDGE_UNKNOWN_SHAPE, JUDGE_UNKNOWN_STATUS, JUDGE_BAD_VALUE, JUDGE_UNREADABLE)}
-
-GRAMMAR_FILE = DEFAULT_DIR / "judge.yaml"
-
-
-def _grammar_file() -> Path:
-    """judge.yaml in $BLUE_INDEX_GRAMMARS when it has one (same override as the marker
-    grammars), else the project's own."""
-    path = grammar_dir() / "judge.yaml"
-    return path if path.is_file() else GRAMMAR_FILE
-
 
 def diag(code: str, message: str, hint: str, path: str, line: int | None = None,
          column: int | None = None) -> Diagnostic:
@@ -112,7 +99,7 @@ class JudgeGrammar:
 @cache
 def grammar(path: str | None = None) -> JudgeGrammar:
     """Load and compile grammars/judge.yaml once per process."""
-    data = yaml.safe_load(Path(path or _grammar_file()).read_text(encoding="utf-8"))
+    data = read_grammar_file("judge.yaml", path)
     sb = dict(data["scoreboard"])
     return JudgeGrammar(
         statuses=_phrase_table(data["statuses"]),
