@@ -26,7 +26,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -72,7 +72,6 @@ class Freshness:
     fallback: str | None = None
     report: SyncReport | None = None
     daemon_seconds: float = 0.0
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def query_sync_default(config: Config) -> bool:
