@@ -16,21 +16,21 @@
 Nothing is synced (and the answer comes from the store as it is) when the caller says so
 (``--no-sync``, ``query: {sync: false}``), when there is no index yet (a query never builds
 one: that is ``reindex``'s job), when no dialogue root exists here (a machine reading a
-shared table without the files), or when the SQLite file is read-only (then with a one-line
-note that the answer may be stale). ``wait_for_clock`` is ``--min-clock``: a bounded wait
+shared table without the files); a store this process may not write (ReadOnlyStore, raised
+by the sync's first write: only when something changed) gives a one-line note that the
+answer may be stale, never an error. ``wait_for_clock`` is ``--min-clock``: a bounded wait
 until the store's clock reaches a value a caller knows was written.
 """
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .store.base import StoreUnavailable
+from .store.base import ReadOnlyStore, StoreUnavailable
 
 if TYPE_CHECKING:
     from .config import Config
@@ -101,10 +101,6 @@ def ensure_fresh(config: Config, store: Store | None,
         return Freshness(NO_INDEX, ids)
     if config.missing_roots() or not config.existing_roots:
         return Freshness(NO_FILES, ids)
-    read_only = _read_only(config)
-    if read_only:
-        return Freshness(READ_ONLY, ids, note=f"{read_only} is read-only here; answering "
-                         "from the store as it is (it may be stale)")
     fallback = None
     daemon_s = 0.0
     if use_daemon:
@@ -117,11 +113,9 @@ def ensure_fresh(config: Config, store: Store | None,
 
     try:
         report = Syncer(config, store).run(dialogues=ids)
-    except StoreUnavailable as e:
-        if "readonly" in str(e) or "read-only" in str(e):
-            return Freshness(READ_ONLY, ids, time.monotonic() - t0,
-                             note=f"{e}; answering from the store as it is (it may be stale)")
-        raise
+    except ReadOnlyStore as e:  # raised by the first write: nothing was written
+        return Freshness(READ_ONLY, ids, time.monotonic() - t0,
+                         note=e.note.removeprefix("blue-index: "), fallback=fallback)
     return Freshness(SYNCED, ids, time.monotonic() - t0, fallback=fallback, report=report,
                      daemon_seconds=daemon_s)
 
@@ -172,19 +166,6 @@ def _roots_of(config: Config, dialogues: list[str] | None) -> list[Path]:
             return roots
         out.extend(r for r in where if r not in out)
     return out
-
-
-def _read_only(config: Config) -> str | None:
-    """The SQLite file (or its folder, where SQLite keeps its WAL) when this process may
-    not write it; None when it may (or for other backends: their errors tell)."""
-    if config.backend != "sqlite" or config.sqlite_path is None:
-        return None
-    path = config.sqlite_path
-    if path.exists() and not os.access(path, os.W_OK):
-        return str(path)
-    if not os.access(path.parent, os.W_OK):
-        return str(path.parent)
-    return None
 
 
 def answer_clock(config: Config, store: Store | None, wanted: bool,

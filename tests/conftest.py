@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -73,3 +76,22 @@ def legacy_dir() -> Path:
     if not LEGACY.is_dir():
         pytest.skip(f"single-file corpus not available at {LEGACY} (../shared is not shipped)")
     return LEGACY
+
+
+@pytest.fixture
+def public_tmp() -> Iterator[Path]:
+    """A folder another user can reach (the permission tests run commands as user
+    ``nobody``): pytest's own tmp folders are private to root (and pytest resets their mode
+    whenever a session starts), so this one lives beside them. Skips, saying why, where the
+    tests cannot switch users."""
+    if shutil.which("setpriv") is None:
+        pytest.skip("setpriv not found: cannot run a command as another user")
+    if os.geteuid() != 0:
+        pytest.skip("not root: cannot switch to user nobody (permission tests need it)")
+    base = Path(tempfile.mkdtemp(prefix="blue-index-nobody-", dir="/tmp"))
+    base.chmod(0o755)
+    try:
+        yield base
+    finally:
+        subprocess.run(["chmod", "-R", "u+rwx", str(base)], check=False)
+        shutil.rmtree(base, ignore_errors=True)

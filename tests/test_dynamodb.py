@@ -142,8 +142,8 @@ def test_parts_left_by_an_interrupted_write_are_ignored_then_cleaned(dynamo_stor
 
 def test_requests_per_revision(dynamo_store_factory):
     """A writer: 1 GetItem (the revision read before the load, or the run's registry Query),
-    1 Query, then 2 UpdateItem (begin, commit) around ceil(items/25) BatchWriteItem; a data
-    key goes first, alone."""
+    1 Query, then 3 UpdateItem (begin; the clock's ADD and the commit, after) around
+    ceil(items/25) BatchWriteItem; a data key goes first, alone."""
     store = dynamo_store_factory()
     counts = count_requests(store)
     sent: list[list[str]] = []
@@ -156,12 +156,12 @@ def test_requests_per_revision(dynamo_store_factory):
     old, rev = store.load_for_update("d1")
     assert old == {} and rev.number == 0
     store.write("d1", list(items.values()), [], rev)
-    assert counts["GetItem"] == 1 and counts["Query"] == 1 and counts["UpdateItem"] == 2
+    assert counts["GetItem"] == 1 and counts["Query"] == 1 and counts["UpdateItem"] == 3
     assert counts["BatchWriteItem"] == 1 + math.ceil((len(items) - 1) / 25)
     assert sent[0] == ["datakey"]
     assert counts["items"] == len(items) and counts.get("internal", 0) == 0
     assert "Scan" not in counts
-    # an edit: one GetItem + one Query to load, then only the changed items, 2 for commit
+    # an edit: one GetItem + one Query to load, then only the changed items, 3 updates
     before = dict(counts)
     loaded, rev = store.load_for_update("d1")
     assert loaded == items and rev.number == 1
@@ -171,7 +171,7 @@ def test_requests_per_revision(dynamo_store_factory):
     puts, deletes = diff(items, new)
     store.write("d1", puts, deletes, rev)
     delta = {k: counts[k] - before.get(k, 0) for k in counts}
-    assert delta == {"GetItem": 1, "Query": 1, "BatchWriteItem": 1, "UpdateItem": 2,
+    assert delta == {"GetItem": 1, "Query": 1, "BatchWriteItem": 1, "UpdateItem": 3,
                      "items": 2}
     assert store.revision("d1").number == 2
     assert store.file_hashes("d1") == {"round-0/muffin.md": "a" * 64, "verdict.md": "f" * 64}

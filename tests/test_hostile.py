@@ -11,7 +11,6 @@ import os
 import shutil
 import signal
 import subprocess
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -155,23 +154,6 @@ def test_daemon_on_a_hostile_tree(hostile, tmp_path):
         assert store_state(root / ".blue" / "blue.db") == fresh_rebuild(root, tmp_path / "f")
     finally:
         assert proc.stop(signal.SIGTERM, timeout=30) == 0
-
-
-@pytest.fixture
-def public_tmp():
-    """A folder another user can reach: pytest's own tmp folders are private to root (and
-    pytest resets their mode whenever a session starts), so this one lives beside them."""
-    if shutil.which("setpriv") is None:
-        pytest.skip("setpriv not found: cannot run a command as another user")
-    if os.geteuid() != 0:
-        pytest.skip("not root: cannot switch to user nobody (permission tests need it)")
-    base = Path(tempfile.mkdtemp(prefix="blue-index-nobody-", dir="/tmp"))
-    base.chmod(0o755)
-    try:
-        yield base
-    finally:
-        subprocess.run(["chmod", "-R", "u+rwx", str(base)], check=False)
-        shutil.rmtree(base, ignore_errors=True)
 
 
 def test_unreadable_entries_as_another_user(public_tmp):

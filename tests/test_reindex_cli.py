@@ -22,7 +22,8 @@ from tests.support.sync import (
 
 REINDEX_KEYS = {"files_seen", "parsed", "unchanged", "hashed", "deleted", "dialogues_written",
                 "items_written", "items_deleted", "diagnostics", "seconds", "dialogues", "drift",
-                "conflicts", "refused", "kept", "rejected", "retries"}  # the last four: issue 14
+                "conflicts", "refused", "kept", "rejected", "retries",  # these four: issue 14
+                "clock"}  # issue 17
 
 
 @pytest.fixture
@@ -49,6 +50,9 @@ def test_reindex_json_counts(repo):
     second = cli_json(repo.root, "reindex")
     assert second["parsed"] == 0 and second["items_written"] == 0
     assert second["unchanged"] == n_files and second["dialogues"] == []
+    # the index clock: one tick per dialogue written, unmoved by a run that writes nothing
+    assert first["clock"] == second["clock"] == len(ids)
+    assert cli_json(repo.root, "status")["clock"] == len(ids)
 
 
 def test_reindex_human_output_and_full(repo):

@@ -191,7 +191,8 @@ def test_search_index_follows_writes_without_triggers(tmp_path):
     """write/delete_dialogue keep the FTS index in step: new text found, replaced and deleted
     text gone, untouched blocks still found, other dialogues unaffected."""
     store = SQLiteStore(tmp_path / "blue.db")
-    assert store.db.execute("select count(*) from sqlite_master where type = 'trigger'"
+    assert store.db.execute("select count(*) from sqlite_master where type = 'trigger' "
+                            "and tbl_name = 'blocks'"
                             ).fetchone()[0] == 0
     sk = "block#00#muffin#perspective#P0"
     blocks = {i: make_item("block", f"{sk}{i}", label=f"label {i}", body=f"walrus{i} kelp")
@@ -210,4 +211,36 @@ def test_search_index_follows_writes_without_triggers(tmp_path):
     store.delete_dialogue("d1")
     _fts_consistent(store)
     assert [(h["dialogue_id"], h["sk"]) for h in store.search("kelp")] == [("d2", f"{sk}1")]
+    store.close()
+
+
+def test_v3_store_gains_clocks_and_markers(tmp_path):
+    """An index written before issue 17 (schema v3: no clock, no marker) is migrated in
+    place: each dialogue gets a distinct clock, and a marker computed from its file rows."""
+    from indexer.store.base import files_marker
+    from tests.support.stores import synthetic_dialogue
+
+    path = tmp_path / "blue.db"
+    store = SQLiteStore(path)
+    for did in ("a", "b"):
+        store.write(did, list(synthetic_dialogue(did).values()), [])
+    store.close()
+    conn = sqlite3.connect(path)
+    for name in ("files_marker_ai", "files_marker_ad", "files_marker_au"):
+        conn.execute(f"DROP TRIGGER [{name}]")
+    conn.execute("DROP INDEX revisions_clock")
+    conn.execute("ALTER TABLE revisions DROP COLUMN clock")
+    conn.execute("ALTER TABLE revisions DROP COLUMN marker")
+    conn.execute("UPDATE files SET sha256 = 'f' || dialogue_id WHERE path = 'verdict.md'")
+    conn.execute("PRAGMA user_version = 3")
+    conn.commit()
+    conn.close()
+    store = SQLiteStore(path)
+    assert store.schema_version == 4
+    clocks = [store.clock("a"), store.clock("b")]
+    assert min(clocks) > 0 and len(set(clocks)) == 2 and store.clock() == max(clocks)
+    assert store.markers() == {d: files_marker(store.file_hashes(d)) for d in ("a", "b")}
+    assert store.markers()["a"] != store.markers()["b"]
+    store.write("a", [], ["verdict"])
+    assert store.clock("a") == store.clock() > max(clocks)
     store.close()

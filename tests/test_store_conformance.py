@@ -10,9 +10,9 @@ import copy
 import pytest
 
 from indexer.items import SCHEMA, diff
-from indexer.store.base import AnalyticsStore, DialogueStore
+from indexer.store.base import AnalyticsStore, DialogueStore, files_marker
 from tests.support.stores import *  # noqa: F403 - backend fixtures live there
-from tests.support.stores import BACKENDS, make_item, synthetic_dialogue
+from tests.support.stores import BACKENDS, another_handle, make_item, synthetic_dialogue
 
 
 @pytest.fixture(params=sorted(BACKENDS))
@@ -241,21 +241,56 @@ def test_put_if_absent_first_writer_wins(store):
     assert store.load("d1") == {"datakey": first}
 
 
-def test_clock_is_monotonic_and_counts_writes(store):
-    """Store.clock (issue 17): 0 before any write; every committed write (deletions too)
-    moves the overall clock and the dialogue's forward, never back."""
-    assert store.clock() == 0 and store.clock("d1") == 0
-    items = synthetic_dialogue("d1")
-    _write_all(store, "d1", items)
-    seen = [store.clock()]
-    d1 = store.clock("d1")
-    assert seen[0] > 0 and d1 > 0
-    _write_all(store, "d2", synthetic_dialogue("d2"))
-    seen.append(store.clock())
-    assert store.clock("d1") == d1  # another dialogue's write
-    store.write("d1", [], [next(iter(items))])  # one item deleted: a committed write
-    seen.append(store.clock())
-    assert store.clock("d1") > d1
-    store.delete_dialogue("d2")
-    seen.append(store.clock())
-    assert all(a < b for a, b in zip(seen, seen[1:], strict=False)), seen
+# --- the index clock and the file markers (issue 17) -------------------------------------
+
+
+def test_clock_counts_every_write_per_dialogue_and_overall(store):
+    assert store.clock() == 0 and store.clock("a") == 0
+    a, b = synthetic_dialogue("a"), synthetic_dialogue("b")
+    store.write("a", list(a.values()), [])
+    c1 = store.clock()
+    assert c1 > 0 and store.clock("a") == c1 and store.clock("b") == 0
+    store.write("b", list(b.values()), [])
+    c2 = store.clock()
+    assert c2 > c1 and store.clock("b") == c2 and store.clock("a") == c1
+    assert store.write("a", [], []) == 0  # nothing written: the clock does not move
+    assert store.clock() == c2
+    store.write("a", [dict(a["verdict"], title="Changed")], [])
+    c3 = store.clock()
+    assert c3 > c2 and store.clock("a") == c3 and store.clock("b") == c2
+    store.write("b", [], ["verdict"])  # a delete only is a write too
+    c4 = store.clock()
+    assert c4 > c3 and store.clock("b") == c4
+    store.delete_dialogue("a")  # the dialogue is gone; its clock says when
+    c5 = store.clock()
+    assert c5 > c4 and store.clock("a") == c5 and store.load("a") == {}
+    other = another_handle(store)  # a restarted process sees the same clocks
+    try:
+        assert (other.clock(), other.clock("a"), other.clock("b")) == (c5, c5, c4)
+        other.write("c", list(synthetic_dialogue("c").values()), [])
+        assert store.clock() > c5 and store.clock("c") == store.clock()
+    finally:
+        other.close()
+
+
+def test_markers_follow_the_file_items(store):
+    assert store.markers() == {}
+    a, b = synthetic_dialogue("a"), synthetic_dialogue("b")
+    store.write("a", list(a.values()), [])
+    store.write("b", list(b.values()), [])
+    store.write("n", [make_item("verdict", "verdict")], [])  # no file items: not listed
+    expect = {d: files_marker(store.file_hashes(d)) for d in ("a", "b")}
+    assert expect["a"] == files_marker({"round-0/muffin.md": "a" * 64, "verdict.md": "b" * 64})
+    assert store.markers() == expect
+    assert store.markers(["b", "n", "zz"]) == {"b": expect["b"]}
+    assert store.markers([]) == {}
+    edited = dict(a["file#verdict.md"], sha256="c" * 64)
+    store.write("a", [edited], [])
+    assert store.markers(["a"]) == {"a": files_marker({"round-0/muffin.md": "a" * 64,
+                                                       "verdict.md": "c" * 64})}
+    store.write("a", [dict(a["verdict"], title="Other")], [])  # no file item changed
+    assert store.markers(["a"])["a"] == files_marker(store.file_hashes("a"))
+    store.write("a", [], ["file#round-0/muffin.md"])
+    assert store.markers(["a"]) == {"a": files_marker({"verdict.md": "c" * 64})}
+    store.delete_dialogue("a")
+    assert store.markers() == {"b": expect["b"]}

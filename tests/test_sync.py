@@ -213,9 +213,13 @@ def test_hash_cache_is_only_an_accelerator(repo):
     syncer.run()
     shards = sorted(syncer.cache_dir.glob("*.json"))
     assert shards
+    summary = syncer.cache_dir / "summary"  # would skip the dialogues without their shards
+    assert summary.exists()
     for shard in shards:
         shard.write_text("{not json", encoding="utf-8")
+    summary.unlink()
     assert syncer.run().parsed == 0
+    summary.unlink()
     for shard in shards:  # valid JSON, entries of the wrong shape: ignored, never a crash
         doc = json.loads(shard.read_text(encoding="utf-8"))
         assert doc["files"]
@@ -258,7 +262,7 @@ def test_parallel_parse_gives_the_same_items(tmp_path, monkeypatch):
     """Worker processes (big runs) and the in-process path store identical items."""
     from bench.gen_corpus import generate
     from indexer import config as config_mod
-    from indexer import sync as sync_mod
+    from indexer.sync import engine as sync_mod
 
     generate(tmp_path / ".blue" / "dialogues", dialogues=5, rounds=2, experts=4, seed=3)
     cfg = config_mod.load(root=tmp_path, env={})

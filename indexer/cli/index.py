@@ -108,6 +108,7 @@ def cmd_reindex(args: argparse.Namespace, ctx: Context) -> int:
     finally:
         progress.close()
     if args.json:
+        rep.clock = ctx.store().clock()  # one read: library runs do not pay for it
         ctx.json(rep.to_dict())
     else:
         _print_report(ctx, rep, args.check)

@@ -8,7 +8,8 @@ per dialogue). ``AnalyticsStore`` holds the cross-dialogue reads. Items are desc
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import hashlib
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
@@ -17,6 +18,25 @@ from ..items import Item, Items
 
 if TYPE_CHECKING:
     from ..config import Config
+
+
+class ReadOnlyStore(StoreUnavailable):
+    """The store can be read but not written: a SQLite file (or its folder) without write
+    permission, DynamoDB credentials without write access. Raised by the first write a sync
+    attempts (nothing is written). ``reindex`` reports it as any StoreUnavailable (exit 3);
+    a query that syncs before answering catches it, prints ``note`` on stderr and answers
+    from the store as it is (never an error)."""
+
+    def __init__(self, message: str, where: str = "") -> None:
+        super().__init__(message)
+        self.where = where
+
+    @property
+    def note(self) -> str:
+        """The one line a query prints before answering from the unsynced store."""
+        where = f"{self.where} is" if self.where else "the index is"
+        return (f"blue-index: {where} read-only here, so this answer may be stale "
+                "(the files may have changed since the last sync)")
 
 
 class IntegrityError(StoreUnavailable):
@@ -80,13 +100,26 @@ class DialogueStore(Protocol):
                         provenance: dict[str, Any] | None = None) -> int:
         """Remove the whole partition (as one revision). Returns items deleted."""
 
-    def clock(self, dialogue: str | None = None) -> int:
-        """The index clock: monotonic, bumped by every committed write; overall when
-        ``dialogue`` is None; 0 for a never-written store or dialogue."""
-
     def put_if_absent(self, dialogue_id: str, item: Item) -> Item:
         """Store ``item`` unless an item with its sort key exists; return the stored one
         (the first writer wins: data keys are created this way)."""
+
+    def clock(self, dialogue: str | None = None) -> int:
+        """The index clock: a counter that every committed write (``write``,
+        ``delete_dialogue``) moves up, kept in the store (so it survives restarts and is
+        shared by every process and machine writing it). ``clock()`` is the store's clock,
+        strictly increasing with each write; ``clock(d)`` is the store's clock at the last
+        write of dialogue ``d``. 0 before any write (of the store, or of that dialogue).
+        So ``clock(d) <= clock()``, and a reader that saw clock C after a write can wait
+        for ``clock() >= C`` elsewhere."""
+
+    def markers(self, dialogues: Collection[str] | None = None) -> dict[str, str | None]:
+        """``{dialogue: files_marker(its file hashes)}`` for every dialogue holding file
+        items (or only those of ``dialogues``), maintained by the store at each write;
+        None where the store cannot vouch for it (rows edited outside ``write``, a write
+        left unfinished, a store from before markers): the caller lists that dialogue's
+        ``file_hashes`` instead. A sync compares it with the marker of the files it last
+        found in step, so a dialogue with nothing changed costs no listing of its hashes."""
 
 
 @runtime_checkable
@@ -142,6 +175,21 @@ def _daemon_pid(config: Config) -> int | None:
     from ..daemon_state import daemon_status
 
     return (daemon_status(config) or {}).get("pid")
+
+
+EMPTY_MARKER = ""  # a dialogue holding no file items (SQLite keeps it; markers() omits it)
+
+
+def files_marker(hashes: dict[str, str]) -> str:
+    """The content marker of a dialogue: a fingerprint of its ``{path: sha256}`` (the file
+    items a store holds, or the files a sync found on disk). Equal markers mean equal file
+    sets; the same function on both sides, so the two can be compared."""
+    if not hashes:
+        return EMPTY_MARKER
+    h = hashlib.sha256()
+    for path in sorted(hashes):
+        h.update(f"{path}\0{hashes[path]}\n".encode("utf-8", "surrogateescape"))
+    return h.hexdigest()[:32]
 
 
 def chunks(seq: list[Any], size: int) -> Iterable[list[Any]]:

@@ -36,6 +36,7 @@ import hashlib
 import json
 import os
 import threading
+from collections.abc import Collection
 from typing import TYPE_CHECKING, Any
 
 from cryptography.exceptions import InvalidTag
@@ -228,9 +229,6 @@ class EncryptedStore:
     def revision(self, dialogue_id: str) -> Revision:
         return self.inner.revision(dialogue_id)
 
-    def clock(self, dialogue: str | None = None) -> int:
-        return self.inner.clock(dialogue)
-
     def put_if_absent(self, dialogue_id: str, item: Item) -> Item:
         return self.inner.put_if_absent(dialogue_id, item)
 
@@ -356,6 +354,14 @@ class EncryptedStore:
     def all_file_hashes(self) -> dict[str, dict[str, str]]:
         plain = self._plaintext_dialogues()
         return {d: h for d, h in self.inner.all_file_hashes().items() if d not in plain}
+
+    def markers(self, dialogues: Collection[str] | None = None) -> dict[str, str | None]:
+        """The inner store's, without dialogues still in plaintext (as ``file_hashes``)."""
+        plain = self._plaintext_dialogues()
+        return {d: m for d, m in self.inner.markers(dialogues).items() if d not in plain}
+
+    def clock(self, dialogue: str | None = None) -> int:
+        return int(self.inner.clock(dialogue))
 
     def search(self, query: str, dialogue_id: str | None = None, kind: str | None = None,
                limit: int = 50) -> list[Item]:

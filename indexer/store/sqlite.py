@@ -20,10 +20,18 @@ Two bookkeeping columns keep ``load`` exact: ``_absent`` lists SCHEMA fields the
 item did not have (so they do not come back as None) and ``_extra`` holds keys outside
 SCHEMA. Both are NULL for ordinary items.
 
-Revisions: ``revisions(dialogue_id, rev, provenance)`` counts each dialogue's committed
-writes (the shared protocol of ``base.Revision``): a ``write`` given the revision its diff
-was computed against fails with Conflict inside its transaction if another writer got in
-first, and ``load`` reads every table in one read transaction (one snapshot).
+Revisions: ``revisions(dialogue_id, rev, provenance, clock, marker)`` counts each
+dialogue's committed writes (the shared protocol of ``base.Revision``): a ``write`` given the
+revision its diff was computed against fails with Conflict inside its transaction if another
+writer got in first, and ``load`` reads every table in one read transaction (one snapshot).
+``clock`` is the store's index clock at the dialogue's last write (the store's clock is the
+largest, so each write takes max + 1 inside its transaction: strictly increasing, never
+reused, since rows are never deleted). ``marker`` is ``base.files_marker`` of the
+dialogue's file rows, set by every write; triggers on ``files`` clear it when rows change
+any other way (sqlite3 by hand), so a sync then lists that dialogue's hashes again.
+
+A file (or folder) this process may not write is opened read-only (``read_only``): reads
+work, every write raises ``ReadOnlyStore`` before touching anything.
 
 No foreign key from each table to ``dialogues``: the store protocol allows a partition
 without a ``meta`` item (and the sync writes a diff in any order), so such a constraint
@@ -38,8 +46,9 @@ import os
 import sqlite3
 import threading
 import time
+import urllib.parse
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Any
 
@@ -47,9 +56,17 @@ import sqlite_utils
 
 from ..items import SCHEMA, TABLES, Item, Items
 from ..localstate import make_file_dir
-from .base import Conflict, Revision, StoreUnavailable, chunks
+from .base import (
+    EMPTY_MARKER,
+    Conflict,
+    ReadOnlyStore,
+    Revision,
+    StoreUnavailable,
+    chunks,
+    files_marker,
+)
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 BUSY_TIMEOUT_S = 30.0  # default of storage.sqlite.busy_timeout
 ATTEMPT_MS = 250  # one try at the write lock; between tries we may say who holds it
 NOTICE_AFTER_S = 0.5  # a wait this long is announced (who holds the store, how long we wait)
@@ -95,8 +112,8 @@ def _m2_search(db: sqlite_utils.Database) -> None:
     """Version 2: analytics indexes and FTS5 over block labels and bodies (existing rows too)."""
     for table, indexes in _INDEXES.items():
         for cols in indexes:
-            db[table].create_index(cols, if_not_exists=True)
-    blocks = db["blocks"]
+            db.table(table).create_index(cols, if_not_exists=True)
+    blocks = db.table("blocks")
     if not blocks.detect_fts():
         blocks.enable_fts(["label", "body"], fts_version="FTS5", create_triggers=True,
                           tokenize="porter")
@@ -110,8 +127,43 @@ def _m3_fts_by_write(db: sqlite_utils.Database) -> None:
         db.execute(f"DROP TRIGGER IF EXISTS [{name}]")
 
 
+_MARKER_TRIGGERS = {  # any change to file rows outside ``write`` makes the marker unknown
+    "files_marker_ai": "AFTER INSERT ON files BEGIN "
+    "INSERT OR IGNORE INTO revisions (dialogue_id, rev, clock) VALUES (new.dialogue_id, 0, 0); "
+    "UPDATE revisions SET marker = NULL WHERE dialogue_id = new.dialogue_id; END",
+    "files_marker_ad": "AFTER DELETE ON files BEGIN "
+    "UPDATE revisions SET marker = NULL WHERE dialogue_id = old.dialogue_id; END",
+    "files_marker_au": "AFTER UPDATE OF dialogue_id, path, sha256 ON files BEGIN "
+    "UPDATE revisions SET marker = NULL WHERE dialogue_id IN (old.dialogue_id, "
+    "new.dialogue_id); END",
+}
+
+
+def _m4_clock_and_markers(db: sqlite_utils.Database) -> None:
+    """Version 4: the index clock and the per-dialogue file marker (``revisions``). Existing
+    dialogues get clocks in the order they were first written and markers from their files."""
+    conn = db.conn
+    have = {r[1] for r in conn.execute("PRAGMA table_info(revisions)")}
+    if "clock" not in have:
+        conn.execute("ALTER TABLE revisions ADD COLUMN clock INTEGER NOT NULL DEFAULT 0")
+    if "marker" not in have:
+        conn.execute("ALTER TABLE revisions ADD COLUMN marker TEXT")
+    conn.execute("CREATE INDEX IF NOT EXISTS revisions_clock ON revisions (clock)")
+    for name, body in _MARKER_TRIGGERS.items():
+        conn.execute(f"CREATE TRIGGER IF NOT EXISTS [{name}] {body}")
+    hashes: dict[str, dict[str, str]] = defaultdict(dict)
+    for did, path, sha in conn.execute("SELECT dialogue_id, path, sha256 FROM files"):
+        hashes[did][path] = sha
+    conn.executemany("INSERT OR IGNORE INTO revisions (dialogue_id, rev) VALUES (?, 0)",
+                     [(d,) for d in hashes])
+    conn.execute("UPDATE revisions SET clock = rowid WHERE clock = 0")
+    conn.executemany("UPDATE revisions SET marker = ? WHERE dialogue_id = ?",
+                     [(files_marker(hashes.get(d, {})), d) for (d,) in
+                      conn.execute("SELECT dialogue_id FROM revisions").fetchall()])
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
-    _m1_tables, _m2_search, _m3_fts_by_write]
+    _m1_tables, _m2_search, _m3_fts_by_write, _m4_clock_and_markers]
 _FTS_DELETE = ("INSERT INTO [blocks_fts] ([blocks_fts], rowid, [label], [body]) "
                "VALUES ('delete', ?, ?, ?)")
 
@@ -121,18 +173,20 @@ def _ensure_tables(db: sqlite_utils.Database) -> None:
     existing = set(db.table_names())
     if "revisions" not in existing:  # not an item kind: no row per item, one per dialogue
         db.execute("CREATE TABLE IF NOT EXISTS revisions (dialogue_id TEXT PRIMARY KEY, "
-                   "rev INTEGER NOT NULL, provenance TEXT)")
+                   "rev INTEGER NOT NULL, provenance TEXT, clock INTEGER NOT NULL DEFAULT 0, "
+                   "marker TEXT)")
     for kind, table in TABLES.items():
-        cols = {"dialogue_id": str}
+        cols: dict[str, type] = {"dialogue_id": str}
         cols.update({f: _SQL_TYPES[t] for f, t in SCHEMA[kind].items()})
         cols.update({c: str for c in _BOOKKEEPING})
         if table not in existing:
-            db[table].create(cols, pk=("dialogue_id", "sk"), not_null={"dialogue_id", "sk"})
+            db.table(table).create(cols, pk=("dialogue_id", "sk"),
+                                   not_null={"dialogue_id", "sk"})
             continue
-        have = db[table].columns_dict
+        have = db.table(table).columns_dict
         for col, typ in cols.items():
             if col not in have:
-                db[table].add_column(col, typ)
+                db.table(table).add_column(col, typ)
 
 
 # --- row <-> item ---------------------------------------------------------------------------
@@ -235,6 +289,11 @@ def _fts_query(query: str) -> str:
     return " ".join(terms)
 
 
+def _writable(path: Path) -> bool:
+    """Whether this process may write the database (and create its -wal/-shm files)."""
+    return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK | os.X_OK)
+
+
 def _stderr(text: str) -> None:
     import sys
 
@@ -326,6 +385,10 @@ class SQLiteStore:
         self.daemon_pid = daemon_pid
         self.notice = notice or _stderr
         self._lock = threading.RLock()
+        self.read_only = self.path.exists() and not _writable(self.path)
+        if self.read_only:
+            self._open_read_only()
+            return
         if not self.path.exists():
             if not create:
                 raise StoreUnavailable(
@@ -352,9 +415,48 @@ class SQLiteStore:
             conn.execute("PRAGMA synchronous = NORMAL")
             self._migrate()
             self._cols = {kind: _columns(self.db, kind) for kind in SCHEMA}
+            self._revcols = {"clock", "marker"}
         except sqlite3.Error as e:
             conn.close()
             raise self._unavailable(e) from None
+
+    def _open_read_only(self) -> None:
+        """A store this process may not write: read it as it is (no WAL switch, no
+        migration). ``immutable`` when even SQLite's shared-memory file cannot be made (a
+        read-only folder): then nobody here can write it either."""
+        uri = "file:" + urllib.parse.quote(str(self.path.resolve()))
+        conn = None
+        for mode in ("?mode=ro", "?mode=ro&immutable=1"):
+            try:
+                conn = sqlite3.connect(uri + mode, uri=True, timeout=self.busy_timeout,
+                                       check_same_thread=False)
+                version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+                conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+                break
+            except sqlite3.Error as e:
+                if conn is not None:
+                    conn.close()
+                conn, err = None, e
+        if conn is None:
+            raise self._unavailable(err) from None
+        if version > SCHEMA_VERSION:
+            conn.close()
+            raise StoreUnavailable(
+                f"{self.path}: index schema v{version} is newer than this blue-index "
+                f"(v{SCHEMA_VERSION}); upgrade blue-index")
+        self.db = sqlite_utils.Database(conn)
+        try:
+            self._cols = {kind: _columns(self.db, kind) for kind in SCHEMA}
+            self._revcols = {r[1] for r in conn.execute("PRAGMA table_info(revisions)")}
+        except sqlite3.Error as e:
+            conn.close()
+            raise self._unavailable(e) from None
+
+    def _read_only(self) -> ReadOnlyStore:
+        return ReadOnlyStore(f"{self.path}: the index cannot be written here (no write "
+                             "permission on the file or its folder); fix the permissions, "
+                             "or set storage.sqlite.path to a writable file",
+                             where=str(self.path))
 
     def _unavailable(self, e: BaseException) -> StoreUnavailable:
         text = str(e)
@@ -367,6 +469,8 @@ class SQLiteStore:
             return StoreUnavailable(
                 f"{self.path}: not a valid SQLite index ({text}); delete it and run "
                 "'blue-index reindex'")
+        if "readonly" in text:
+            return self._read_only()
         return StoreUnavailable(
             f"{self.path}: cannot open the index database ({text}); check the path "
             "and permissions")
@@ -472,18 +576,6 @@ class SQLiteStore:
         with self._lock, self._guard():
             return self._revision(dialogue_id)
 
-    def clock(self, dialogue: str | None = None) -> int:
-        """The index clock: committed revisions, of one dialogue or all (a revision is never
-        removed, deletions included, so the sum only grows). Interim version (issue 17b)
-        until the store's own clock (17a) lands."""
-        with self._lock, self._guard():
-            if dialogue is None:
-                row = self.db.conn.execute("SELECT COALESCE(SUM(rev), 0) FROM revisions")
-            else:
-                row = self.db.conn.execute("SELECT COALESCE(SUM(rev), 0) FROM revisions "
-                                           "WHERE dialogue_id = ?", (dialogue,))
-            return int(row.fetchone()[0])
-
     def _bump(self, dialogue_id: str, expect: Revision | None,
               provenance: dict[str, Any] | None) -> None:
         """Inside a write transaction: check ``expect``, then count one more revision."""
@@ -493,12 +585,51 @@ class SQLiteStore:
                            f"(revision {current.number}, expected {expect.number})")
         prov = provenance if provenance is not None else current.provenance
         self.db.conn.execute(
-            "INSERT INTO revisions (dialogue_id, rev, provenance) VALUES (?, ?, ?) "
+            "INSERT INTO revisions (dialogue_id, rev, provenance, clock) VALUES (?, ?, ?, "
+            "(SELECT coalesce(max(clock), 0) + 1 FROM revisions)) "
             "ON CONFLICT (dialogue_id) DO UPDATE SET rev = excluded.rev, "
-            "provenance = excluded.provenance",
+            "provenance = excluded.provenance, clock = excluded.clock",
             (dialogue_id, current.number + 1, json.dumps(prov) if prov else None))
 
+    def _set_marker(self, dialogue_id: str) -> None:
+        """Inside a write transaction, after the rows changed: the dialogue's file marker."""
+        conn = self.db.conn
+        hashes = dict(conn.execute("SELECT path, sha256 FROM files WHERE dialogue_id = ?",
+                                   (dialogue_id,)).fetchall())
+        conn.execute("UPDATE revisions SET marker = ? WHERE dialogue_id = ?",
+                     (files_marker(hashes), dialogue_id))
+
+    def clock(self, dialogue: str | None = None) -> int:
+        if "clock" not in self._revcols:
+            return 0  # a read-only store from before clocks
+        with self._lock, self._guard():
+            if dialogue is None:
+                row = self.db.conn.execute(
+                    "SELECT coalesce(max(clock), 0) FROM revisions").fetchone()
+            else:
+                row = self.db.conn.execute("SELECT clock FROM revisions WHERE dialogue_id = ?",
+                                           (dialogue,)).fetchone()
+        return int(row[0]) if row else 0
+
+    def markers(self, dialogues: Collection[str] | None = None) -> dict[str, str | None]:
+        if "marker" not in self._revcols:  # a read-only store from before markers
+            return {d: None for d in self.all_file_hashes()
+                    if dialogues is None or d in dialogues}
+        sql = ("SELECT dialogue_id, marker FROM revisions WHERE (marker IS NULL OR "
+               "marker != ?)")
+        params: list[Any] = [EMPTY_MARKER]
+        if dialogues is not None:
+            ids = list(dialogues)
+            if not ids:
+                return {}
+            sql += f" AND dialogue_id IN ({', '.join('?' * len(ids))})"
+            params += ids
+        with self._lock, self._guard():
+            return dict(self.db.conn.execute(sql, params).fetchall())
+
     def put_if_absent(self, dialogue_id: str, item: Item) -> Item:
+        if self.read_only:
+            raise self._read_only()
         kind, row = _to_row(dialogue_id, item)
         codec = CODECS[kind]
         conn = self.db.conn
@@ -529,6 +660,8 @@ class SQLiteStore:
               provenance: dict[str, Any] | None = None) -> int:
         if not puts and not deletes:
             return 0
+        if self.read_only:
+            raise self._read_only()
         by_kind: dict[str, list[list[Any]]] = defaultdict(list)
         text: dict[str, tuple[Any, Any]] = {}  # block sk -> (label, body) as written
         for item in puts:
@@ -538,8 +671,8 @@ class SQLiteStore:
                 text[item["sk"]] = (item.get("label"), item.get("body"))
         del_by_table: dict[str, list[str]] = defaultdict(list)
         for sk in deletes:
-            kind = kind_of_sk(sk)
-            for table in [TABLES[kind]] if kind else TABLES.values():
+            sk_kind = kind_of_sk(sk)
+            for table in [TABLES[sk_kind]] if sk_kind else TABLES.values():
                 del_by_table[table].append(sk)
         conn = self.db.conn
         with self._lock, self._guard():
@@ -559,6 +692,7 @@ class SQLiteStore:
                         "INSERT INTO [blocks_fts] (rowid, [label], [body]) SELECT rowid, "
                         "[label], [body] FROM [blocks] WHERE dialogue_id = ? AND sk IN "
                         f"({', '.join('?' * len(part))})", (dialogue_id, *part))
+                self._set_marker(dialogue_id)
                 conn.execute("COMMIT")
             except BaseException:
                 if conn.in_transaction:
@@ -589,6 +723,8 @@ class SQLiteStore:
 
     def delete_dialogue(self, dialogue_id: str, expect: Revision | None = None,
                         provenance: dict[str, Any] | None = None) -> int:
+        if self.read_only:
+            raise self._read_only()
         conn = self.db.conn
         n = 0
         with self._lock, self._guard():
@@ -601,6 +737,7 @@ class SQLiteStore:
                 for table in TABLES.values():
                     n += conn.execute(
                         f"DELETE FROM [{table}] WHERE dialogue_id = ?", (dialogue_id,)).rowcount
+                self._set_marker(dialogue_id)
                 conn.execute("COMMIT")
             except BaseException:
                 if conn.in_transaction:
@@ -703,7 +840,7 @@ class _Guard:
     def __enter__(self) -> None:
         return None
 
-    def __exit__(self, et: type[BaseException] | None, e: BaseException | None, tb: Any) -> bool:
+    def __exit__(self, et: type[BaseException] | None, e: BaseException | None, tb: Any) -> None:
         if isinstance(e, sqlite3.OperationalError | sqlite3.DatabaseError) and not isinstance(
             e, sqlite3.IntegrityError
         ):
@@ -711,4 +848,3 @@ class _Guard:
             if any(s in text for s in ("not a database", "malformed", "unable to open",
                                        "readonly", "disk I/O", "locked")):
                 raise self.store._unavailable(e) from None
-        return False

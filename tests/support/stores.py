@@ -48,7 +48,21 @@ BACKENDS: dict[str, Callable[[pytest.FixtureRequest, Path], Store]] = {
     "dynalite": _dynalite,
 }
 
-__all__ = ["BACKENDS", "make_item", "synthetic_dialogue", "dynamo_endpoint",
+def another_handle(store: Store) -> Store:
+    """A second, independent store object on the same storage (a restarted process)."""
+    path = getattr(store, "path", None)
+    if path is not None:
+        from indexer.store.sqlite import SQLiteStore
+
+        return SQLiteStore(path)
+    from indexer.store.dynamodb import DynamoDBStore
+
+    d: Any = store
+    return DynamoDBStore(table=d.table, region=d.region, endpoint_url=d.endpoint_url,
+                         namespace=d.namespace)
+
+
+__all__ = ["BACKENDS", "another_handle", "make_item", "synthetic_dialogue", "dynamo_endpoint",
            "dynamo_store_factory", "dynalite_endpoint", "dynalite_store_factory",
            "fake_aws_credentials"]
 

@@ -39,8 +39,9 @@ always equals one writer's full tree.
 and reads the control item again: it returns only when both reads show the same committed
 revision (else it retries, a bounded number of times). A write in progress is waited for
 (bounded, ``wait_s``); an unfinished write of a dead writer is an error naming the fix.
-Requests per changed dialogue: 1 Query + ceil(items/25) BatchWriteItem + 2 UpdateItem (+1
-BatchWriteItem when a data key is written: it goes first, alone); per run: 1 registry Query.
+Requests per changed dialogue: 1 Query + ceil(items/25) BatchWriteItem + 3 UpdateItem
+(begin; the index clock's ADD and the commit: control.py) (+1 BatchWriteItem when a data key
+is written: it goes first, alone); per run: 1 registry Query.
 A writer gives up before a batch once its own lease is nearly spent, so a taken-over writer
 never writes on.
 

@@ -16,10 +16,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from ..base import StoreUnavailable, chunks
+from ..base import ReadOnlyStore, StoreUnavailable, chunks
 from .codec import Attrs
 
 BATCH = 25  # items per BatchWriteItem (the service's limit)
+# Operations that write: refused (access denied) they mean read-only credentials.
+WRITE_OPS = {"UpdateItem", "PutItem", "BatchWriteItem", "DeleteItem", "TransactWriteItems"}
 
 THROTTLED = {"ProvisionedThroughputExceededException", "ThrottlingException",
              "RequestLimitExceeded"}
@@ -141,13 +143,19 @@ class Client:
                 raise StoreUnavailable(
                     f"{self.where} does not exist; create it with `blue-index table create`"
                 ) from None
+            text = " ".join(str(err.get("Message") or e).split())
+            if op in WRITE_OPS and (code in ("AccessDeniedException", "AccessDenied") or (
+                    code == "403" and "not authorized" in text)):  # moto's IAM answer
+                raise ReadOnlyStore(
+                    f"{self.where}: {op} was denied: these AWS credentials may read the "
+                    "table but not write it; use credentials with dynamodb write access",
+                    where=self.where) from None
             if code in THROTTLED:
                 raise Throttled(
                     f"{self.where}: {op} failed: {UNAVAILABLE_CODES[code]}") from None
             if code in UNAVAILABLE_CODES:
                 raise StoreUnavailable(
                     f"{self.where}: {op} failed: {UNAVAILABLE_CODES[code]}") from None
-            text = " ".join(str(err.get("Message") or e).split())
             raise StoreUnavailable(f"{self.where}: {op} failed: {code or 'error'}: "
                                    f"{text[:300]}") from None
 

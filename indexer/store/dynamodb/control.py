@@ -9,6 +9,12 @@ state = committed`` -> ``state = writing`` + token + lease; a new dialogue:
 token``) and *commits* with another (``writer = my token`` -> ``rev = R + 1``, committed,
 the new files/counts/provenance). A failed begin or commit is Conflict.
 
+**The index clock** (issue 17): a counter item of its own (``pk = clock``, outside the
+registry) that each commit first moves up with one atomic ``ADD`` (``tick``); the commit
+records the value in the control item (``clock``), with ``marker`` (``base.files_marker`` of
+the committed file map), so ``Store.clock``/``Store.markers`` are one GetItem or the
+registry Query. The counter only grows: a tick whose commit then fails is simply skipped.
+
 **Leases.** A writer's lease (``lease_s``, default 120 s) bounds how long a crashed writer
 blocks others: after it (clocks assumed within ``CLOCK_SKEW_S``), or at once when the writer
 is a dead process on this host, the next writer takes the write over.
@@ -26,7 +32,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from ..base import Conflict, Revision, StoreUnavailable
+from ..base import EMPTY_MARKER, Conflict, Revision, StoreUnavailable, files_marker
 from .client import Client, ConditionFailed
 from .codec import Attrs, dumps
 from .keys import Keys, physical_sk
@@ -37,6 +43,7 @@ CLOCK_SKEW_S = 15.0
 WAIT_S = 10.0  # how long a reader or writer waits for another writer's commit
 MAX_FILES_BYTES = 300_000  # a bigger file map is not kept in the control item
 COMMITTED, WRITING = "committed", "writing"
+NO_FILES = "none"  # the stored marker of a revision without file items (never "": dynalite)
 HOST = socket.gethostname()
 
 
@@ -69,6 +76,8 @@ class Control:
     big: bool = False  # the file map was too big for this item: read the file items
     counts: dict[str, int] = field(default_factory=dict)
     prov: dict[str, Any] | None = None
+    clock: int = 0  # the store's index clock at this dialogue's last commit
+    marker: str | None = None  # files_marker of ``files`` (None: an item from before it)
 
     @classmethod
     def parse(cls, did: str, a: Attrs | None) -> Control:
@@ -87,6 +96,8 @@ class Control:
             files=files, big=bool(a.get("files_big", {}).get("BOOL")),
             counts=json.loads(a["counts"]["S"]) if "counts" in a else {},
             prov=json.loads(a["prov"]["S"]) if "prov" in a else None,
+            clock=int(a.get("clock", {}).get("N", "0")),
+            marker=a.get("marker", {}).get("S"),
         )
 
     @property
@@ -104,6 +115,17 @@ class Control:
         host, _, rest = self.writer.partition("|")
         pid = rest.split("|", 1)[0]
         return host == HOST and pid.isdigit() and not _alive(int(pid))
+
+    def files_marker(self) -> str | None:
+        """The committed revision's file marker ('' when it holds no file); None when
+        unknown (a write in progress, or an item that records no file map)."""
+        if not self.exists:
+            return EMPTY_MARKER
+        if self.writing:
+            return None
+        if self.marker is not None:
+            return EMPTY_MARKER if self.marker == NO_FILES else self.marker
+        return files_marker(self.files) if self.files is not None else None
 
     def revision(self, layout: Layout | None = None) -> Revision:
         repair = self.writing
@@ -191,14 +213,36 @@ class Registry:
                            ) from None
         return token
 
+    def clock_key(self) -> Attrs:
+        return {"pk": {"S": self.keys.ns("clock")}, "sk": {"S": "clock"}}
+
+    def tick(self) -> int:
+        """The store's clock moved up by one (an atomic ADD); returns the new value."""
+        r = self.client.call("UpdateItem", TableName=self.client.table, Key=self.clock_key(),
+                             UpdateExpression="ADD #n :one",
+                             ExpressionAttributeNames={"#n": "n"},
+                             ExpressionAttributeValues={":one": {"N": "1"}},
+                             ReturnValues="UPDATED_NEW")
+        return int(r["Attributes"]["n"]["N"])
+
+    def clock(self) -> int:
+        """The store's clock (one strongly consistent GetItem; 0 before any commit)."""
+        r = self.client.call("GetItem", TableName=self.client.table, Key=self.clock_key(),
+                             ConsistentRead=True)
+        return int(r.get("Item", {}).get("n", {}).get("N", "0"))
+
     def commit(self, dialogue_id: str, token: str, rev: int, lay: Layout,
                provenance: dict[str, Any] | None) -> None:
-        """Revision ``rev`` committed with what ``lay`` holds, if ``token`` still writes."""
+        """Revision ``rev`` committed with what ``lay`` holds, if ``token`` still writes;
+        the store's clock ticks first, and the control item records its value."""
+        clock = self.tick()
         names = {"#r": "rev", "#s": "state", "#w": "writer", "#t": "since", "#l": "lease",
-                 "#c": "counts", "#f": "files"}
+                 "#c": "counts", "#f": "files", "#k": "clock", "#m": "marker"}
         values: dict[str, Any] = {":r": {"N": str(rev)}, ":committed": {"S": COMMITTED},
-                                  ":w": {"S": token}, ":c": {"S": dumps(lay.kind_counts())}}
-        sets = "#r = :r, #s = :committed, #c = :c"
+                                  ":w": {"S": token}, ":c": {"S": dumps(lay.kind_counts())},
+                                  ":k": {"N": str(clock)},
+                                  ":m": {"S": files_marker(lay.files) or NO_FILES}}
+        sets = "#r = :r, #s = :committed, #c = :c, #k = :k, #m = :m"
         removes = "#w, #t, #l"
         files = zlib.compress(dumps(dict(sorted(lay.files.items()))).encode(), 6)
         names["#b"] = "files_big"

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from typing import TYPE_CHECKING, Any
 
 from ...items import SCHEMA, Item, Items
-from ..base import Revision, StoreUnavailable
+from ..base import EMPTY_MARKER, Revision, StoreUnavailable
 from . import admin
 from .client import Client, ConditionFailed
 from .codec import Attrs, decode_item
@@ -25,6 +25,10 @@ READ_ATTEMPTS = 8  # snapshot reads retried when a commit lands during the Query
 # A dialogue missing from a registry read this recent is taken as new (no GetItem before its
 # load); if it was created meanwhile, the begin condition catches it (Conflict, retried).
 LISTING_TTL_S = 60.0
+# A control item this store read this recently (the registry, or markers()) answers
+# file_hashes without another request: the run's snapshot, as all_file_hashes gives it.
+FRESH_READ_S = 5.0
+FEW = 8  # markers() of at most this many named dialogues: one GetItem each, else one Query
 
 
 class DynamoDBStore:
@@ -232,20 +236,41 @@ class DynamoDBStore:
             ctl = self.registry.get(dialogue_id)
         return self.registry.settled(ctl).revision()
 
-    def clock(self, dialogue: str | None = None) -> int:
-        """The index clock: committed revisions of one dialogue (one GetItem) or of all (one
-        registry Query); a deletion is a revision too, so the sum only grows. Interim
-        version (issue 17b) until the store's own clock (17a) lands."""
-        if dialogue is not None:
-            return self.registry.get(dialogue).rev
-        return sum(c.rev for c in self.registry.all())
-
     def file_hashes(self, dialogue_id: str) -> dict[str, str]:
         """From the control item (one GetItem, strongly consistent, remembered as the revision
         read before the next load); from the partition's file items when not recorded there."""
-        ctl = self.registry.get(dialogue_id)
-        self._controls[dialogue_id] = (time.monotonic(), ctl)
+        read_at, ctl = self._controls.get(dialogue_id, (0.0, None))
+        if ctl is None or time.monotonic() - read_at > FRESH_READ_S:
+            ctl = self.registry.get(dialogue_id)
+            self._controls[dialogue_id] = (time.monotonic(), ctl)
         return self._committed_files(ctl)
+
+    # ---- the index clock and file markers (issue 17; control.py)
+
+    def clock(self, dialogue: str | None = None) -> int:
+        """The counter item's value, or the dialogue's control item's (one GetItem)."""
+        if dialogue is not None:
+            return self.registry.get(dialogue).clock
+        return self.registry.clock()
+
+    def markers(self, dialogues: Collection[str] | None = None) -> dict[str, str | None]:
+        """From the control items: the run's registry Query (or one GetItem per named
+        dialogue, when few), remembered as the revisions the next loads start from."""
+        ids = None if dialogues is None else sorted(set(dialogues))
+        if ids is not None and len(ids) <= FEW:
+            controls = []
+            for did in ids:
+                ctl = self.registry.get(did)
+                self._controls[did] = (time.monotonic(), ctl)
+                controls.append(ctl)
+        else:
+            controls = [c for c in self._list_registry() if ids is None or c.did in ids]
+        out: dict[str, str | None] = {}
+        for c in controls:
+            m = c.files_marker()
+            if m != EMPTY_MARKER:
+                out[c.did] = m
+        return out
 
     def _committed_files(self, ctl: Control) -> dict[str, str]:
         """The file hashes of the committed revision. An unfinished write whose writer is
@@ -423,15 +448,21 @@ class DynamoDBStore:
         """From the registry (one strongly consistent Query of the base table, not an index);
         the control items read are remembered as the revisions the next loads start from."""
         out: dict[str, dict[str, str]] = {}
-        self._listed_at = time.monotonic()
-        controls = self.registry.all()
-        self._controls = {c.did: (self._listed_at, c) for c in controls}
-        self._listed = set(self._controls)
+        controls = self._list_registry()
         for c in controls:
             files = self._committed_files(c)
             if files:
                 out[c.did] = dict(sorted(files.items()))
         return dict(sorted(out.items()))
+
+    def _list_registry(self) -> list[Control]:
+        """The registry, remembered: its control items as the revisions the next loads
+        start from, and which dialogues exist."""
+        self._listed_at = time.monotonic()
+        controls = self.registry.all()
+        self._controls = {c.did: (self._listed_at, c) for c in controls}
+        self._listed = set(self._controls)
+        return controls
 
     def indexed_files(self) -> dict[str, dict[str, str]]:
         """``{dialogue_id: {path: sha256}}`` from the sharded ``files`` index (eventually

@@ -33,27 +33,28 @@ import random
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import fsread, layout
-from .grammar import fingerprint
-from .hashcache import HashCache, sha256_bytes
-from .headrev import Head, head_of
-from .items import Item, Items, diff
-from .localstate import make_dir
-from .roots import FOLDER, Conflict, Found, entry, merge
-from .store.base import Conflict as WriteConflict
-from .store.base import ItemRejected, Revision
+from .. import fsread, layout
+from ..grammar import fingerprint
+from ..hashcache import RACY_NS, HashCache, sha256_bytes
+from ..headrev import Head, head_of
+from ..items import Item, Items, diff
+from ..localstate import make_dir
+from ..store.base import Conflict as WriteConflict
+from ..store.base import ItemRejected, Revision, files_marker
+from .build import build_items, in_dialogue
+from .disk import Disk, scan_roots
+from .summary import Summary, stat_print
 
 if TYPE_CHECKING:
-    from .config import Config
-    from .model import ParsedFile
-    from .provenance import Checkout
-    from .store.base import Store
+    from ..config import Config
+    from ..provenance import Checkout
+    from ..store.base import Store
 
 Progress = Callable[[int, int, str], None]
 # Test hook: exit the process abruptly after this many store writes (crash-safety tests).
@@ -63,6 +64,8 @@ KILL_ENV = "BLUE_INDEX_TEST_KILL_AFTER_WRITES"
 WORKERS_ENV = "BLUE_INDEX_WORKERS"
 PARALLEL_MIN = 256
 CONFLICT_RETRIES = 6  # reload + re-diff + retry when another writer committed first
+# Dialogues to compare whose stored hashes are listed one by one; more: one whole listing.
+LIST_EACH_MAX = 8
 
 
 @dataclass(slots=True)
@@ -72,7 +75,8 @@ class SyncReport:
     Shared stores: ``refused`` (one line per dialogue this checkout may not overwrite),
     ``kept`` (dialogues absent here that this checkout's history does not show deleted),
     ``rejected`` (files whose items the store cannot hold), ``retries`` (writes retried
-    because another writer committed first)."""
+    because another writer committed first). ``clock``: the store's index clock once the
+    run is done."""
 
     files_seen: int = 0
     parsed: int = 0
@@ -92,262 +96,13 @@ class SyncReport:
     kept: list[str] = field(default_factory=list)
     rejected: list[str] = field(default_factory=list)
     retries: int = 0
+    clock: int = 0  # the store's index clock after the run (set by `reindex --json`)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["seconds"] = round(self.seconds, 3)
         return d
 
-
-NO_MTIME = -1  # an entry that cannot be read: never matches a hash-cache entry
-
-
-@dataclass(slots=True)
-class _Disk:
-    path: str
-    size: int
-    mtime_ns: int
-    problem: fsread.Problem | None = None  # an entry that cannot be read (never opened)
-
-
-@dataclass(slots=True)
-class _Walk:
-    """What every folder of one scan shares: the repository's real path (links may not
-    leave it), the size limit, and the real paths of the folders being walked (loops)."""
-
-    repo: str
-    limit: int
-    walking: set[str] = field(default_factory=set)
-
-
-def scan(root: Path, only: Collection[str] | None = None, repo: Path | None = None,
-         limit: int = fsread.DEFAULT_MAX_BYTES) -> dict[str, dict[str, _Disk]]:
-    """``{dialogue id: {path in the dialogue: stat}}`` of every indexable file of one root."""
-    return scan_roots([root], only, repo, limit)[0]
-
-
-def scan_roots(roots: Sequence[Path], only: Collection[str] | None = None,
-               repo: Path | None = None, limit: int = fsread.DEFAULT_MAX_BYTES
-               ) -> tuple[dict[str, dict[str, _Disk]], list[Conflict]]:
-    """Every dialogue of the roots, merged in root order (roots.py), and the ids met twice.
-
-    Folders are folder dialogues, ``<id>.dialogue.md`` files single-file dialogues; other
-    files directly under a root (shared pool files) belong to no dialogue and are skipped.
-    Entries that cannot be read (fsread: links leaving ``repo``, FIFOs, files over
-    ``limit``, ...) are listed with their ``problem``; a dialogue folder that cannot be read
-    (a name that is not UTF-8, a link leaving the repository) is one such entry (path ''),
-    in a partition under its escaped name.
-    """
-    found = []
-    for root in roots:
-        w = _Walk(fsread.boundary(root, repo), limit)
-        folders: dict[str, dict[str, _Disk]] = {}
-        singles: dict[str, dict[str, _Disk]] = {}
-        for e in _entries(root):
-            what = dialogue_entry(e)
-            if what is None:
-                continue
-            did, kind = fsread.escape_name(what[0]), what[1]
-            if only is not None and did not in only:
-                continue
-            if kind == FOLDER:
-                files: dict[str, _Disk] = {}
-                real = os.path.realpath(e.path)
-                if did != what[0]:  # not UTF-8: reported under its escaped name, not read
-                    problem = fsread.Problem("name-not-utf8", {"name": did})
-                    files[""] = _Disk(e.path, 0, NO_MTIME, problem)
-                elif not fsread.inside(real, w.repo):
-                    problem = fsread.Problem("symlink-outside", {"target": real})
-                    files[""] = _Disk(e.path, 0, NO_MTIME, problem)
-                else:
-                    _walk(e.path, "", did, files, w, real)
-                if files:
-                    folders[did] = files
-            else:
-                st = _stat(e, w)
-                if st is not None:
-                    singles.setdefault(did, {})[fsread.escape_name(e.name)] = st
-        found.append(Found(str(root), folders, singles))
-    return merge(found)
-
-
-def _entries(root: Path) -> list[os.DirEntry[str]]:
-    try:
-        return list(os.scandir(root))
-    except (FileNotFoundError, NotADirectoryError):
-        return []
-
-
-def dialogue_entry(e: os.DirEntry[str]) -> tuple[str, str] | None:
-    """(id, FOLDER | FILE) when an entry directly under a root is a dialogue."""
-    try:
-        return entry(e.name, e.is_dir())
-    except OSError:
-        return None
-
-
-def _stat(e: os.DirEntry[str], w: _Walk) -> _Disk | None:
-    """The stat of one single-file dialogue entry (None when it vanished); anything but a
-    plain small regular file goes through ``fsread.inspect`` as in a folder walk."""
-    try:
-        if e.is_file(follow_symlinks=False) and e.name.isascii():
-            st = e.stat(follow_symlinks=False)
-            if st.st_size <= w.limit:
-                return _Disk(e.path, st.st_size, st.st_mtime_ns)
-    except (FileNotFoundError, NotADirectoryError):
-        return None
-    x = fsread.inspect(e.path, e.name, w.repo, w.limit, w.walking)
-    if x is None or x.kind == "dir":
-        return None
-    if x.kind == "file" and x.st is not None:
-        return _Disk(x.path, x.st.st_size, x.st.st_mtime_ns)
-    return _Disk(e.path, 0, NO_MTIME, x.problem)
-
-
-def _walk(folder: str, prefix: str, did: str, files: dict[str, _Disk], w: _Walk,
-          real: str) -> None:
-    """``prefix``: the folder's path in the dialogue folder ('' at its top, else ending
-    in '/'); ``real``: its real path. The hot loop of every whole-tree run: one
-    ``DirEntry.stat()`` per plain file and as little Python around it as possible; anything
-    else (links, FIFOs, devices, big files, bad names) goes to ``fsread.inspect``."""
-    try:
-        entries = list(os.scandir(folder))
-    except (FileNotFoundError, NotADirectoryError):
-        return
-    except OSError as e:  # an unreadable folder: a problem on that entry, not a crash
-        files[prefix.rstrip("/")] = _Disk(folder, 0, NO_MTIME, fsread.problem_of(e))
-        return
-    w.walking.add(real)
-    ignored = _ignored
-    limit = w.limit
-    for e in entries:
-        name = e.name
-        try:
-            if e.is_dir(follow_symlinks=False):
-                if not name.startswith("."):  # hidden folders are never indexed
-                    if fsread.bad_name(name):
-                        _odd(e.path, name, prefix, did, files, w)
-                    else:
-                        _walk(e.path, f"{prefix}{name}/", did, files, w, f"{real}/{name}")
-                continue
-            if e.is_file(follow_symlinks=False) and name.isascii():
-                if ignored(name):
-                    continue
-                st = e.stat(follow_symlinks=False)
-                if st.st_size <= limit:
-                    files[prefix + name] = _Disk(e.path, st.st_size, st.st_mtime_ns)
-                    continue
-        except FileNotFoundError:  # vanished during the scan
-            continue
-        _odd(e.path, name, prefix, did, files, w)
-    w.walking.discard(real)
-
-
-def walk_files(folder: str | Path, repo: str, limit: int = fsread.DEFAULT_MAX_BYTES,
-               walking: set[str] | None = None) -> dict[str, _Disk]:
-    """Every entry under ``folder`` the way ``scan`` walks a dialogue folder (``lint``, the
-    hook's linked folders); ``walking``: real paths of folders above it (loops)."""
-    files: dict[str, _Disk] = {}
-    real = os.path.realpath(folder)
-    _walk(str(folder), "", "", files, _Walk(repo, limit, set(walking or ())), real)
-    return files
-
-
-def _odd(path: str, name: str, prefix: str, did: str, files: dict[str, _Disk],
-         w: _Walk) -> None:
-    """An entry off the hot path: fsread decides (follow, skip, or a problem to report)."""
-    e = fsread.inspect(path, name, w.repo, w.limit, w.walking)
-    if e is None:
-        return
-    rel = prefix + e.name
-    if e.kind == "dir":
-        _walk(e.path, rel + "/", did, files, w, e.path)
-    elif e.kind == "file" and e.st is not None:
-        files[rel] = _Disk(e.path, e.st.st_size, e.st.st_mtime_ns)
-    else:
-        files[rel] = _Disk(path, 0, NO_MTIME, e.problem)
-
-
-@functools.lru_cache(maxsize=4096)
-def _ignored(name: str) -> bool:
-    """layout.classify's verdict for a file below a dialogue folder with no hidden folder on
-    the way: it then depends on the name only, so it is computed once per name."""
-    return layout.classify(f"dialogue/{name}").role == layout.IGNORED
-
-
-def _in_dialogue(did: str, path: str) -> str:
-    """A path relative to the dialogue folder, whichever form a backend or codec used."""
-    return path[len(did) + 1:] if path.startswith(did + "/") else path
-
-
-def build_items(did: str, rels: list[str], changed: dict[str, bytes | fsread.Problem],
-                old_items: Items, disk: dict[str, _Disk],
-                head: Head | None = None, review: bool = False,
-                limit: int = fsread.DEFAULT_MAX_BYTES) -> tuple[Items, int]:
-    """The items of one dialogue from its files (pure; runs in a worker process on big runs).
-
-    ``rels``: every file of the dialogue (paths in the dialogue folder); ``changed``: the bytes
-    (or the read problem) of those to parse; the others are rebuilt from ``old_items`` (the
-    stored partition), or read (``disk``: where each file is) and parsed when the store
-    cannot rebuild them.
-    A file with errors is indexed from its version at ``head`` when that one is clean, else
-    from what parses (FORMAT.md 5); ``review``: HEAD moved since this dialogue was last
-    synced, so its stored files with errors are read and settled again. Returns the items
-    and the number of files parsed.
-    """
-    from .assemble import assemble
-    from .codec import parsed_files_from_items, to_items
-
-    old = {_in_dialogue(did, p): pf for p, pf in parsed_files_from_items(old_items).items()}
-    folder = any(layout.parse_path(did, rel) != rel for rel in rels)  # not only single files
-    files: list[ParsedFile] = []
-    parsed = 0
-    for rel in rels:
-        prev = old.get(rel)
-        if rel in changed:
-            data: bytes | fsread.Problem | None = changed[rel]
-        elif prev is not None and (prev.role != layout.RECORDING or folder) \
-                and not (review and prev.has_errors):
-            files.append(prev)
-            continue
-        else:  # no rebuildable parse stored (or a recording whose folder is gone: its
-            # blocks are not stored, and now it is the dialogue), or HEAD moved under a file
-            # with errors: read it again
-            data = _read_again(disk[rel], limit)
-            if data is None:
-                continue
-        files.append(settle(layout.parse_path(did, rel), data, head, disk[rel].path))
-        parsed += 1
-    return to_items(assemble(did, files)), parsed
-
-
-def _read_again(st: _Disk, limit: int) -> bytes | fsread.Problem | None:
-    if st.problem is not None:
-        return st.problem
-    try:
-        return fsread.read(st.path, limit)
-    except (FileNotFoundError, IsADirectoryError):
-        return None
-    except fsread.Unreadable as u:
-        return u.problem
-
-
-def settle(rel_path: str, data: bytes | fsread.Problem, head: Head | None,
-           path: str = "") -> ParsedFile:
-    """One file as the store keeps it: its parse (or read problem), with blocks and data
-    from its version at ``head`` when the file has errors and that version has none
-    (``path``: where the file is, to find it in git)."""
-    from .parse import parse_file
-
-    pf = (fsread.unreadable_file(rel_path, data) if isinstance(data, fsread.Problem)
-          else parse_file(rel_path, data))
-    if pf.has_errors and head is not None:
-        old = head.blob(path) if path else None
-        if old is not None:
-            good = parse_file(rel_path, old)
-            if not good.has_errors:
-                pf.blocks, pf.data, pf.good_sha256 = good.blocks, good.data, good.sha256
-    return pf
 
 
 def _follow_parent(parent: int) -> None:
@@ -403,12 +158,17 @@ class Syncer:
         self.force = False
         self._checkout: Checkout | None = None
         self._cache: HashCache | None = None
+        self._head: Head | None = None
+        self._grammar = ""
+        self._touched: dict[str, set[str] | None] = {}
+        self._found: dict[str, tuple[str, str]] = {}
+        self._unsettled: set[str] = set()
 
     @property
     def checkout(self) -> Checkout:
         """The git state of this checkout (read once per Syncer, only when needed)."""
         if self._checkout is None:
-            from .provenance import Checkout
+            from ..provenance import Checkout
 
             roots = list(self.config.existing_roots) or [self.config.dialogues]
             self._checkout = Checkout.of(roots[0], roots)
@@ -439,7 +199,7 @@ class Syncer:
         missing = self.config.missing_roots()
         if missing:
             # A mistyped or unmounted folder must not read as "every dialogue deleted".
-            from .config import ConfigError
+            from ..config import ConfigError
 
             raise ConfigError(f"{missing[0]}: dialogues folder not found; check "
                               "--dialogues or 'dialogues:' in the config (create the folder "
@@ -451,14 +211,27 @@ class Syncer:
         on_disk, conflicts = scan_roots(roots, only, self.config.root, self.config.max_file_size)
         rep.conflicts = [c.message for c in conflicts]
         rep.diagnostics["error"] += len(conflicts)
-        if only is None:
-            stored = self.store.all_file_hashes()
-        else:
-            stored = {d: h for d in sorted(only) if (h := self.store.file_hashes(d))}
         cache = self._cache = HashCache(self.cache_dir, os.pathsep.join(map(str, roots)))
-        ids = sorted(set(on_disk) | set(stored))
         self._head = head_of(roots)
-        self._touched: dict[str, set[str] | None] = {}
+        self._grammar = fingerprint()
+        self._touched = {}
+        self._found = {}  # did -> (stat print, marker) of a dialogue found or put in step
+        self._unsettled = set()  # refused or rejected: not recorded as in step
+        summary = Summary(self.cache_dir, cache.root)
+        if full:
+            stored = self._stored(only, None)
+            skip: set[str] = set()
+        else:
+            # Dialogues unchanged since their last sync here cost their stats only.
+            markers = self.store.markers(only)
+            head = self._head.commit if self._head else None
+            skip = {d for d, files in on_disk.items()
+                    if summary.fresh(d, files, markers.get(d), head, self._grammar)}
+            for d in skip:
+                rep.files_seen += len(on_disk[d])
+                rep.unchanged += len(on_disk[d])
+            stored = self._stored(only, {d for d in markers if d not in skip})
+        ids = sorted((set(on_disk) - skip) | set(stored))
         regrammar = set() if full else self._other_grammar(
             {d: h for d, h in stored.items() if d in on_disk}, cache)
         pool: Any = None
@@ -468,14 +241,15 @@ class Syncer:
             # Files the store has no hash for must be parsed: a first or --full run starts
             # its workers at once instead of parsing the first dialogues here, alone.
             certain = (sum(map(len, on_disk.values())) if full else
-                       sum(len(f.keys() - stored.get(d, {}).keys()) for d, f in on_disk.items()))
+                       sum(len(f.keys() - stored.get(d, {}).keys())
+                           for d, f in on_disk.items() if d not in skip))
             if self._parallel(certain, len(ids)):
                 pool = self._pool()
             for n, did in enumerate(ids, 1):
-                job = self._detect(did, on_disk.get(did, {}), stored.get(did, {}), cache,
+                found = self._detect(did, on_disk.get(did, {}), stored.get(did, {}), cache,
                                    full or did in regrammar, check, rep)
-                if job is not None:
-                    disk, changed, differs, review = job
+                if found is not None:
+                    disk, changed, differs, review = found
                     to_parse += len(changed)
                     if pool is None and self._parallel(to_parse, len(ids) - n):
                         pool = self._pool()
@@ -494,18 +268,41 @@ class Syncer:
                 pool.shutdown(wait=True, cancel_futures=True)
         rep.dialogues.sort()
         if not check:
+            head = self._head.commit if self._head else None
             for did in on_disk:
+                if did in skip:
+                    continue
                 cache.retain(did, set(on_disk[did]))
-                cache.set_note(did, "head", self._head.commit if self._head else None)
-                cache.set_note(did, "grammar", fingerprint())
+                cache.set_note(did, "head", head)
+                cache.set_note(did, "grammar", self._grammar)
+                fact = self._found.get(did)
+                if fact is not None and did not in self._unsettled:
+                    summary.record(did, *fact, head, self._grammar)
+                else:
+                    summary.forget(did)
             for did in cache.known() if only is None else only:
                 if did not in on_disk:
                     cache.forget(did)
+                    summary.forget(did)
             cache.save()
+            summary.save()
         rep.seconds = time.perf_counter() - t0
         if not check:
             self._record(rep)
         return rep
+
+    def _stored(self, only: set[str] | None, listed: set[str] | None
+                ) -> dict[str, dict[str, str]]:
+        """The stored file hashes of the dialogues to compare: every dialogue (``listed``
+        None), else those of ``listed`` (from ``Store.markers``), one listing each when they
+        are few, one listing of the whole store when many."""
+        if listed is None:
+            if only is None:
+                return self.store.all_file_hashes()
+            return {d: h for d in sorted(only) if (h := self.store.file_hashes(d))}
+        if len(listed) > LIST_EACH_MAX:
+            return {d: h for d, h in self.store.all_file_hashes().items() if d in listed}
+        return {d: h for d in sorted(listed) if (h := self.store.file_hashes(d))}
 
     def _other_grammar(self, stored: dict[str, dict[str, str]], cache: HashCache) -> set[str]:
         """Stored dialogues indexed with another grammar (or parser version): their files
@@ -534,16 +331,16 @@ class Syncer:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
-        from . import assemble, codec, parse  # noqa: F401 - loaded once, shared by the forks
+        from .. import assemble, codec, parse  # noqa: F401 - loaded once, shared by the forks
 
         return ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("fork"),
                                    initializer=_follow_parent, initargs=(os.getpid(),))
 
     # --- one dialogue ------------------------------------------------------------------
 
-    def _detect(self, did: str, disk: dict[str, _Disk], stored: dict[str, str],
+    def _detect(self, did: str, disk: dict[str, Disk], stored: dict[str, str],
                 cache: HashCache, full: bool, check: bool,
-                rep: SyncReport) -> tuple[dict[str, _Disk], dict[str, bytes | fsread.Problem],
+                rep: SyncReport) -> tuple[dict[str, Disk], dict[str, bytes | fsread.Problem],
                                           set[str], bool] | None:
         """Change detection for one dialogue. Returns (files on disk, bytes to parse, files
         whose content differs from the store) when the dialogue must be rebuilt; deletes a
@@ -553,12 +350,18 @@ class Syncer:
         limit = self.config.max_file_size
         differs: set[str] = set()  # content not what the store recorded
         known = {} if full else cache.shard(did)
+        printed = None if check else stat_print(disk)  # before files that vanish are dropped
+        racy = cache.started_ns - RACY_NS
+        shas: dict[str, str] = {}  # every file's content hash, for the summary's marker
         for rel in sorted(disk):
             st = disk[rel]
+            if st.mtime_ns >= racy:
+                printed = None  # modified within a tick of now: not a fact to record yet
             e = known.get(rel)  # cache.get inlined: this loop runs for every file of the tree
             if e is not None and e[0] == st.size and e[1] == st.mtime_ns and \
                     stored.get(rel) == e[2]:
                 rep.unchanged += 1
+                shas[rel] = e[2]
                 continue
             data: bytes | fsread.Problem
             if st.problem is not None:
@@ -577,12 +380,15 @@ class Syncer:
                     sha = sha256_bytes(data)
                     if len(data) == st.size:
                         cache.put(did, rel, st.size, st.mtime_ns, sha)
+            shas[rel] = sha
             if stored.get(rel) == sha:
                 rep.unchanged += 1
             else:
                 differs.add(rel)
             if full or rel in differs:
                 changed[rel] = data
+        if printed is not None and len(shas) == len(disk):
+            self._found[did] = (printed, files_marker(shas))
         gone = sorted(p for p in stored if p not in disk)
         rep.deleted += len(gone)
         review = bool(stored) and self._head_moved(did, cache)
@@ -610,7 +416,7 @@ class Syncer:
     def _delete(self, did: str, check: bool, rep: SyncReport) -> None:
         """A dialogue gone from disk: delete its partition (on a shared store only if this
         checkout's history shows it deleted, see provenance.py)."""
-        from .provenance import may_delete
+        from ..provenance import may_delete
 
         for attempt in range(CONFLICT_RETRIES + 1):
             rev = self.store.revision(did)
@@ -643,7 +449,7 @@ class Syncer:
         return WriteConflict(f"dialogue {did}: other writers kept changing it; gave up after "
                         f"{attempt + 1} attempts; run the sync again")
 
-    def _start(self, did: str, disk: dict[str, _Disk],
+    def _start(self, did: str, disk: dict[str, Disk],
                changed: dict[str, bytes | fsread.Problem], differs: set[str],
                stored: dict[str, str], pool: Any, check: bool, review: bool = False,
                lock: bool = True) -> _Job:
@@ -703,7 +509,8 @@ class Syncer:
         new_items, parsed = pending.result() if hasattr(pending, "result") else pending
         job.pending = (new_items, 0)  # counted once, even when the write is retried
         rep.parsed += parsed
-        return new_items
+        out: Items = new_items
+        return out
 
     def _apply_once(self, job: _Job, full: bool, check: bool, rep: SyncReport) -> None:
         """Diff the rebuilt items against the loaded partition; write (or report) the diff."""
@@ -713,16 +520,18 @@ class Syncer:
         rejected: list[tuple[str, str]] = []  # (file, reason) the store could not hold
         while not check and (puts or deletes or job.rev.repair):
             if self.shared and not self.force:
-                from .provenance import refuse_overwrite
+                from ..provenance import refuse_overwrite
 
                 reason = refuse_overwrite(job.rev.provenance, self.checkout)
                 if reason is not None:
                     rep.refused.append(f"{did}: {reason}")
+                    self._unsettled.add(did)
                     return
             try:
                 self.store.write(did, puts, deletes, job.rev,
                                  self.checkout.record(did) if self.shared else None)
             except ItemRejected as e:
+                self._unsettled.add(did)
                 rel = _file_of(did, new_items.get(e.sk))
                 if rel is None or rel not in job.args[1]:  # not one file's: skip the dialogue
                     rep.rejected.append(f"{did}: {e}")
@@ -791,7 +600,7 @@ class Syncer:
                     who = _holder(self.config, path)
                     if waited >= limit:
                         os.close(fd)
-                        from .store.base import StoreUnavailable
+                        from ..store.base import StoreUnavailable
 
                         raise StoreUnavailable(
                             f"{did}: another sync of this dialogue ({who}) held its lock for "
@@ -834,8 +643,8 @@ LOCK_NOTICE_S = 0.5  # a wait for another sync's dialogue lock this long is anno
 
 def _holder(config: Config, path: Path) -> str:
     """Who holds a lock file: the watch daemon by its pid, else pid and command line."""
-    from .daemon_state import daemon_status
-    from .store.sqlite import describe_holders, lock_holders
+    from ..daemon_state import daemon_status
+    from ..store.sqlite import describe_holders, lock_holders
 
     return describe_holders(lock_holders(path), (daemon_status(config) or {}).get("pid"))
 
@@ -882,8 +691,8 @@ def _printable(name: str) -> str:
 def _rejection_items(did: str, rejected: list[tuple[str, str]]) -> Items:
     """``store-rejected`` diagnostics (dialogue level, so their keys never hold the name
     that could not be stored) for the files left out of a dialogue."""
-    from .codec import DIALOGUE_DIAG, diagnostic_item
-    from .diagnostics import make
+    from ..codec import DIALOGUE_DIAG, diagnostic_item
+    from ..diagnostics import make
 
     out: Items = {}
     for n, (rel, reason) in enumerate(rejected, 1):
@@ -898,7 +707,7 @@ def _file_of(did: str, item: dict[str, Any] | None) -> str | None:
     if item is None:
         return None
     path = item.get("path") if item.get("kind") == "file" else item.get("file")
-    return _in_dialogue(did, path) if isinstance(path, str) else None
+    return in_dialogue(did, path) if isinstance(path, str) else None
 
 
 def _unlock(fd: int | None) -> None:
@@ -913,6 +722,7 @@ def state_file(config: Config) -> Path:
 def last_sync(config: Config) -> dict[str, Any] | None:
     """The state the last successful (non-check) run left, or None."""
     try:
-        return json.loads(state_file(config).read_text(encoding="utf-8"))
+        state = json.loads(state_file(config).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
+    return state if isinstance(state, dict) else None
