@@ -26,7 +26,7 @@ from gen_corpus import generate  # noqa: E402
 
 from indexer import config as config_mod  # noqa: E402
 from indexer.keys import create_key_file  # noqa: E402
-from indexer.store.base import open_store  # noqa: E402
+from indexer.store.factory import open_store  # noqa: E402
 from indexer.sync import Syncer  # noqa: E402
 
 

@@ -84,7 +84,7 @@ def open_store(source: StoreLike = None, *, create: bool = True) -> Store:
     folder. ``create=False`` never creates an empty index (``StoreUnavailable`` instead).
     Close it with ``store.close()``."""
     from .config import Config, load
-    from .store.base import open_store as open_configured
+    from .store.factory import open_store as open_configured
 
     if source is None or isinstance(source, Config):
         return open_configured(source or load(), create=create)

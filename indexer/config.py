@@ -121,15 +121,14 @@ def load(
     if config_file is not None and not path.exists():
         raise ConfigError(f"{path}: config file not found; check --config")
     if path.exists():
-        import yaml  # only when there is a file to read: the hook starts on every commit
+        from .yamlfile import YamlError, parse_yaml
 
         raw = path.read_bytes()
         try:
-            loaded = yaml.safe_load(raw.decode("utf-8"))
-        except (yaml.YAMLError, UnicodeDecodeError) as e:
-            mark = getattr(e, "problem_mark", None)
-            line = f":{mark.line + 1}" if mark is not None else ""
-            raise ConfigError(f"{path}{line}: invalid YAML; fix the config file") from None
+            loaded = parse_yaml(raw.decode("utf-8"))
+        except (YamlError, UnicodeDecodeError) as e:
+            where = e.at(path) if isinstance(e, YamlError) else path
+            raise ConfigError(f"{where}: invalid YAML; fix the config file") from None
         if loaded is not None and not isinstance(loaded, dict):
             raise ConfigError(f"{path}: top level must be a mapping")
         data = loaded or {}

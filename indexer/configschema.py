@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import os
 from pathlib import Path
 from typing import Any
 
@@ -91,9 +90,9 @@ def check(path: Path, raw: bytes, data: Any, cache_dir: Path) -> str | None:
             return None
     found = problem(data)
     if found is None:
+        from .fsutil import atomic_write
+
         with contextlib.suppress(OSError):
             make_dir(cache_dir)
-            tmp = cache_dir / f".config-ok.{os.getpid()}.tmp"
-            tmp.write_text(digest, encoding="ascii")
-            os.replace(tmp, mark)
+            atomic_write(mark, digest)
     return found

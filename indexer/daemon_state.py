@@ -10,13 +10,12 @@ trusted while the lock is held. ``.blue/watch.log`` is the daemon's log file.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .fsutil import FileLock, atomic_write, lock_held
 from .localstate import make_file_dir
 
 if TYPE_CHECKING:
@@ -45,7 +44,7 @@ class DaemonLock:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._fd: int | None = None
+        self._lock = FileLock(path)
 
     def acquire(self, patience: float = 0.3) -> bool:
         """Take the lock; False if another daemon holds it.
@@ -54,52 +53,21 @@ class DaemonLock:
         probe it; a real daemon holds it for good, so patience never hides one.
         """
         make_file_dir(self.path)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
-        deadline = time.monotonic() + patience
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    os.close(fd)
-                    return False
-                time.sleep(0.02)
+        if not self._lock.acquire(timeout=patience, poll=0.02):
+            return False
+        fd = self._lock.fd
+        assert fd is not None  # held
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()}\n".encode())
-        self._fd = fd
         return True
 
     def release(self) -> None:
-        if self._fd is not None:
-            os.close(self._fd)  # closing the only descriptor drops the flock
-            self._fd = None
-
-
-def lock_held(path: Path) -> bool:
-    """True if some process holds the daemon lock (probe with a shared non-blocking flock)."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-    except OSError:
-        return False
-    try:
-        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return True
-    except OSError:
-        return False
-    else:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        return False
-    finally:
-        os.close(fd)
+        self._lock.release()
 
 
 def write_status(path: Path, status: dict[str, Any]) -> None:
     """Replace the status file atomically (write a sibling temp file, then rename)."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(status, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    atomic_write(path, json.dumps(status, indent=2, sort_keys=True) + "\n")
 
 
 def read_status(path: Path) -> dict[str, Any] | None:

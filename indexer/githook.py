@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 from . import layout
 from .errors import GitError as GitError  # these live in indexer.errors
 from .errors import HookError as HookError
+from .fsutil import atomic_write
 from .layout import IGNORED, classify
 from .model import ERROR, WARNING, Diagnostic
 from .roots import Conflict, Found, entry, merge
@@ -477,7 +478,7 @@ def sync_staged(config: Config, dialogues: Sequence[str]) -> str | None:
         # A commit should not wait through ten backed-off retries of a dead endpoint.
         config = replace(config, dynamodb={**config.dynamodb, "max_attempts": HOOK_ATTEMPTS})
     try:
-        from .store.base import open_store
+        from .store.factory import open_store
         from .sync import Syncer
 
         store = open_store(config)
@@ -578,10 +579,7 @@ def install(root: Path, python: str | None = None, options: Sequence[str] = (),
     elif _exists(chained):
         note = f"; {chained.name} still runs first"
     script = hook_script(os.path.abspath(python or sys.executable), options, strict)
-    tmp = hdir / f".{HOOK_NAME}.blue-index.tmp"
-    tmp.write_text(script, encoding="utf-8")
-    tmp.chmod(0o755)
-    os.replace(tmp, hook)
+    atomic_write(hook, script, mode=0o755)
     return f"installed {hook}{note}"
 
 

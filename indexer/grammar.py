@@ -18,6 +18,7 @@ from typing import Any
 
 from .errors import GrammarError as GrammarError  # the class lives in indexer.errors
 from .model import Ref
+from .yamlfile import YamlError, parse_yaml
 
 ENV_VAR = "BLUE_INDEX_GRAMMARS"
 # The repository's grammars/ (source checkout, editable install); a built wheel ships the
@@ -393,16 +394,10 @@ def _read_bytes(path: Path) -> bytes:
 
 
 def _parse_yaml(path: Path, raw: bytes) -> Any:
-    import yaml
-
     try:
-        # libyaml when present: ~10x faster, and every hook run loads the grammar
-        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-        return yaml.load(raw.decode("utf-8"), Loader=loader)  # noqa: S506
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        line = f":{mark.line + 1}" if mark is not None else ""
-        raise GrammarError(f"{path}{line}: invalid YAML ({getattr(e, 'problem', e)}); "
+        return parse_yaml(raw.decode("utf-8"))
+    except YamlError as e:
+        raise GrammarError(f"{e.at(path)}: invalid YAML ({e.problem}); "
                            "fix the grammar file") from None
     except UnicodeDecodeError as e:
         raise GrammarError(f"{path}: cannot read ({e})") from None

@@ -115,16 +115,12 @@ class HashCache:
 
     def save(self) -> None:
         """Write the changed shards atomically (temp file + rename); errors are ignored."""
+        from .fsutil import atomic_write
+
         for did in sorted(self.dirty):
-            path = self.folder / f"{did}.json"
-            tmp = self.folder / f".{did}.json.{os.getpid()}.tmp"
-            try:
+            doc = {"version": VERSION, "root": self.root, "files": self.shards[did],
+                   "notes": self.notes.get(did, {})}
+            with contextlib.suppress(OSError):
                 make_dir(self.folder)
-                doc = {"version": VERSION, "root": self.root, "files": self.shards[did],
-                       "notes": self.notes.get(did, {})}
-                tmp.write_text(json.dumps(doc, separators=(",", ":")), encoding="utf-8")
-                os.replace(tmp, path)
-            except OSError:
-                with contextlib.suppress(OSError):
-                    tmp.unlink()
+                atomic_write(self.folder / f"{did}.json", json.dumps(doc, separators=(",", ":")))
         self.dirty.clear()

@@ -12,7 +12,6 @@ Cheap on the hot path (the git hook): an existing folder costs one ``stat``.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 STATE_DIR_NAME = ".blue"
@@ -42,12 +41,12 @@ def _state_dir(path: Path) -> Path | None:
 def write_gitignore(state_dir: Path) -> bool:
     """Write ``state_dir/.gitignore`` unless one exists; True when written. Best effort: a
     read-only folder only means git may list the files."""
-    try:
-        fd = os.open(state_dir / ".gitignore", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    from .fsutil import atomic_write
+
+    try:  # whole or not at all, never over the user's own
+        atomic_write(state_dir / ".gitignore", GITIGNORE, mode=0o644, exclusive=True)
     except OSError:  # exists (the user's, or ours), or cannot be written
         return False
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(GITIGNORE)
     return True
 
 

@@ -353,7 +353,7 @@ def parse_text(text: str, rel_path: str, grammar: Grammar | None = None,
     if role in SINGLE_ROLES:
         from .single_file import read_single_file
 
-        blocks, data, d = read_single_file(text, rel_path, grammar)
+        blocks, data, d = read_single_file(text, rel_path, grammar, parse_markers_tokens)
         out += d
     if role in JUDGE_ROLES:
         from .judge import parse_judge  # lazily: markdown-it only when a Judge file is read

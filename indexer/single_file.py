@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -25,6 +26,9 @@ from . import diagnostics as diag
 from . import layout
 from .grammar import Grammar, read_grammar_file
 from .model import Block, Diagnostic, ParsedFile, SectionFile
+
+# (text, grammar, path) -> (blocks, diagnostics, markdown-it block tokens)
+MarkerParser = Callable[[str, Grammar, str], tuple[list[Block], list[Diagnostic], list[Any]]]
 
 GRAMMAR_FILE = "single-file.yaml"
 _DECOR = re.compile(r"[*_`]+")
@@ -523,14 +527,15 @@ def _duplicates(blocks: list[Block], secs: list[list[Any]], g: Grammar, path: st
     return out
 
 
-def read_single_file(text: str, path: str, grammar: Grammar | None = None
-                     ) -> tuple[list[Block], dict[str, Any], list[Diagnostic]]:
-    """Blocks, structure and diagnostics of a single-file dialogue (text with LF endings)."""
+def read_single_file(text: str, path: str, grammar: Grammar | None,
+                     markers: MarkerParser) -> tuple[list[Block], dict[str, Any], list[Diagnostic]]:
+    """Blocks, structure and diagnostics of a single-file dialogue (text with LF endings).
+    ``markers``: the marker parser (``parse.parse_markers_tokens``), passed in by the
+    parser that calls this, so that this module does not import it back."""
     from .grammar import load as load_grammar
-    from .parse import parse_markers_tokens
 
     g = grammar or load_grammar()
-    blocks, diags, tokens = parse_markers_tokens(text, g, path)
+    blocks, diags, tokens = markers(text, g, path)
     reader = _Reader(single_grammar(), text, path)
     data = reader.read(blocks, tokens)
     # the parser checks ids per file; here they are unique per expert and round

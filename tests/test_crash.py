@@ -15,7 +15,7 @@ import pytest
 
 from bench.gen_corpus import generate
 from indexer.store.sqlite import SQLiteStore
-from indexer.sync import KILL_ENV
+from tests.support.crash import KILLED, crash_env
 from tests.support.sync import REPO, cli, copy_tree, dialogue_ids, expected_items
 
 
@@ -59,10 +59,10 @@ def test_killed_after_n_writes_then_recovered(samples_dir, tmp_path, kill_after)
     cli(tmp_path, "reindex", check=True)
     for step in range(4):
         _mutate(cfg, step)
-    killed = cli(tmp_path, "reindex", env={KILL_ENV: str(kill_after)})
+    killed = cli(tmp_path, "reindex", env=crash_env(kill_after))
     writes_needed = 5  # 4 mutation steps touch at least this many partitions
     if kill_after < writes_needed:
-        assert killed.returncode == 137, killed.stderr
+        assert killed.returncode == KILLED, killed.stderr
     recovered = cli(tmp_path, "reindex", check=True)
     assert recovered.returncode == 0
     _assert_converged(cfg)
@@ -106,8 +106,8 @@ def test_stale_hash_cache_after_crash_is_harmless(samples_dir, tmp_path):
     for p in Path(cfg.dialogues).rglob("*.md"):
         st = p.stat()
         os.utime(p, ns=(st.st_atime_ns, st.st_mtime_ns - 60 * 10**9))
-    killed = cli(tmp_path, "reindex", env={KILL_ENV: "1"})
-    assert killed.returncode == 137
+    killed = cli(tmp_path, "reindex", env=crash_env(1))
+    assert killed.returncode == KILLED
     # simulate the worst case: the cache was saved with every new hash before the kill
     from indexer.hashcache import HashCache, sha256_bytes
 

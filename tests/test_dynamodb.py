@@ -272,7 +272,7 @@ def test_unreachable_endpoint_and_missing_credentials_are_one_line_exit_3(tmp_pa
 
 
 def test_store_is_built_from_config_and_env(tmp_path, dynamo_endpoint):
-    from indexer.store.base import open_store
+    from indexer.store.factory import open_store
 
     cfg = config_mod.load(root=tmp_path, env={
         "BLUE_INDEX_BACKEND": "dynamodb", "BLUE_INDEX_DYNAMODB_TABLE": "from_env",

@@ -21,8 +21,9 @@ import pytest
 
 from indexer import config as config_mod
 from indexer.keys import FileKeySource, KeyError_, create_key_file
-from indexer.store.base import StoreUnavailable, open_store
+from indexer.store.base import StoreUnavailable
 from indexer.store.envelope import EncryptedStore
+from indexer.store.factory import open_store
 from indexer.store.sqlite import SQLiteStore
 from tests.support.kms import *  # noqa: F403 - fixtures live there
 
@@ -274,7 +275,7 @@ def test_key_rotate_rewraps_without_touching_content(tmp_path, samples_dir):
 
 
 def test_key_rotate_resumes_after_an_interruption(tmp_path, samples_dir):
-    from indexer.store.envelope import rotate
+    from indexer.keys.rotate import rotate
 
     dialogues = sorted(p for p in samples_dir.iterdir() if p.is_dir())
     repo = make_repo(tmp_path, dialogues)
@@ -320,7 +321,7 @@ def test_kms_key_source_with_sqlite(tmp_path, samples_dir, kms_endpoint, kms_key
     # Rotate to another KMS key: content untouched, old key no longer involved.
     kms = boto3.client("kms", region_name="us-east-1", endpoint_url=kms_endpoint)
     new_key = kms.create_key()["KeyMetadata"]["KeyId"]
-    from indexer.store.envelope import rotate
+    from indexer.keys.rotate import rotate
 
     res = rotate(cfg, kms_key_id=new_key)
     assert res["rewrapped"] == len(dialogues) and new_key in res["key_id"]

@@ -25,7 +25,7 @@ from indexer import config as config_mod
 from indexer.cookie import PREFIX
 from indexer.export import dumps, export
 from indexer.fresh import DAEMON, NO_INDEX, READ_ONLY, SKIPPED, SYNCED, ensure_fresh
-from indexer.store.base import open_store
+from indexer.store.factory import open_store
 from indexer.views import tensions
 
 from .support.sync import REPO, cli, expected_export
@@ -266,7 +266,7 @@ def test_read_only_store_answers_with_a_note(repo: Path) -> None:
     assert len(p.stderr.strip().splitlines()) == 1
     assert label not in p.stdout and "seed tension" in p.stdout  # the store as it is
     code = ("import sys, json; from pathlib import Path; from indexer import config; "
-            "from indexer.store.base import open_store; from indexer.fresh import ensure_fresh;"
+            "from indexer.store.factory import open_store; from indexer.fresh import ensure_fresh;"
             " c = config.load(root=Path(sys.argv[1]), env={}); "
             "d = ensure_fresh(c, open_store(c, create=False), [sys.argv[2]]); "
             "print(json.dumps([d.how, d.note]))")

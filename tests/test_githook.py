@@ -404,7 +404,7 @@ def test_sync_writes_the_staged_dialogue(hooked: Repo) -> None:
     proc = hooked.commit("sync")
     assert proc.returncode == 0, _output(proc)
     assert "warning" not in _output(proc)
-    from indexer.store.base import open_store
+    from indexer.store.factory import open_store
 
     store = open_store(load_config(root=hooked.root), create=False)
     try:

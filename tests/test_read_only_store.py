@@ -23,7 +23,8 @@ SCRIPT = r"""
 import json, sys
 from pathlib import Path
 from indexer import config as config_mod
-from indexer.store.base import ReadOnlyStore, open_store
+from indexer.store.base import ReadOnlyStore
+from indexer.store.factory import open_store
 from indexer.sync import Syncer
 
 cfg = config_mod.load(root=Path(sys.argv[1]), env={})

@@ -185,7 +185,7 @@ def fresh(root: Path, tmp: Path) -> dict[str, dict]:
 
 
 def items_of(root: Path) -> dict[str, dict]:
-    from indexer.store.base import open_store
+    from indexer.store.factory import open_store
 
     store = open_store(config_mod.load(root=root, env={}), create=False)
     try:

@@ -32,6 +32,17 @@ def test_implements_both_protocols(store):
     assert isinstance(store.describe(), dict) and store.describe().get("backend")
 
 
+def test_rekey_is_part_of_the_protocol_and_a_plain_store_has_nothing_to_reseal(store):
+    """``rekey`` (what ``reindex --full`` calls on every store) re-seals nothing in a plain
+    backend: it returns 0 and the partition and its revision stay as they were."""
+    items = synthetic_dialogue("d1")
+    _write_all(store, "d1", items)
+    rev = store.revision("d1")
+    assert store.rekey("d1") == 0 and store.rekey("nope") == 0
+    assert store.load("d1") == items
+    assert store.revision("d1").number == rev.number
+
+
 def test_unknown_dialogue_loads_empty(store):
     assert store.load("nope") == {}
     assert store.file_hashes("nope") == {}

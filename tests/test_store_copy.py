@@ -78,7 +78,7 @@ def test_switch_backends_with_one_command_and_roll_back(tmp_path, samples_dir,
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["items_written"] == 0
     cfg = config_mod.load(root=root, env={})
-    from indexer.store.base import open_store
+    from indexer.store.factory import open_store
 
     dd = open_store(cfg)
     assert _exports(dd) == want

@@ -432,7 +432,7 @@ def cli(root: Path, *args: str, check: bool = True) -> subprocess.CompletedProce
 def store_items(root: Path) -> dict[str, dict]:
     """Every item of every dialogue in the store of ``root`` (read through the store API)."""
     from indexer.config import load
-    from indexer.store.base import open_store
+    from indexer.store.factory import open_store
 
     store = open_store(load(root=root, env={}), create=False)
     try:
@@ -592,12 +592,12 @@ def test_file_with_errors_is_indexed_from_head(tree: Path, tmp_path: Path) -> No
 @pytest.mark.parametrize("crash", ["sigkill", "exit-after-a-write"])
 def test_crash_during_a_burst_then_restart_converges(tree: Path, tmp_path: Path,
                                                      crash: str) -> None:
-    from indexer.sync import KILL_ENV
+    from tests.support.crash import crash_env
 
     env = {}
-    if crash == "exit-after-a-write":  # the engine's crash hook: _exit right after a commit
+    if crash == "exit-after-a-write":  # the daemon _exits right after its third commit
         cli(tree, "reindex")
-        env = {KILL_ENV: "3"}
+        env = crash_env(3)
     w = Watched(tree, tmp_path, "--debounce", "20", env=env)
     n0 = len(w.proc.syncs())
     for n in range(400):

@@ -48,8 +48,8 @@ def cmd_table_create(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def cmd_store_copy(args: argparse.Namespace, ctx: Context) -> int:
-    from ..store.base import open_store
     from ..store.copy import copy_store
+    from ..store.factory import open_store
 
     cfg = ctx.config
     if args.to == cfg.backend:

@@ -35,7 +35,7 @@ def _init(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def _rotate(args: argparse.Namespace, ctx: Context) -> int:
-    from ..store.envelope import rotate
+    from ..keys.rotate import rotate
 
     result = rotate(ctx.config, kms_key_id=args.kms_key_id, keep_old=args.keep_old)
     if args.json:

@@ -203,7 +203,7 @@ def _open_store(cfg: Config) -> Any:
     """The configured store, read only; None before the first ``reindex`` (files only)."""
     if cfg.backend == "sqlite" and cfg.sqlite_path is not None and not cfg.sqlite_path.exists():
         return None
-    from ..store.base import open_store
+    from ..store.factory import open_store
 
     return open_store(cfg, create=False)
 

@@ -1,4 +1,4 @@
-"""The store interfaces every backend implements, and the factory that picks the active one.
+"""The store interfaces every backend implements (the factory is ``store/factory.py``).
 
 ``DialogueStore`` is partition-scoped: every method takes a ``dialogue_id`` and touches only
 that dialogue's items (no cross-dialogue joins, so DynamoDB can implement it with one Query
@@ -11,13 +11,10 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from ..errors import StoreUnavailable as StoreUnavailable  # lives in indexer.errors
 from ..items import Item, Items
-
-if TYPE_CHECKING:
-    from ..config import Config
 
 
 class ReadOnlyStore(StoreUnavailable):
@@ -120,6 +117,9 @@ class DialogueStore(Protocol):
         left unfinished, a store from before markers): the caller lists that dialogue's
         ``file_hashes`` instead. A sync compares it with the marker of the files it last
         found in step, so a dialogue with nothing changed costs no listing of its hashes."""
+    def rekey(self, dialogue_id: str) -> int:
+        """Seal the dialogue's content again under a fresh data key (``reindex --full``).
+        A store without encryption has nothing to seal: 0. Returns the items re-sealed."""
 
 
 @runtime_checkable
@@ -150,31 +150,6 @@ class Store(DialogueStore, AnalyticsStore, Protocol):
     def describe(self) -> dict[str, Any]: ...
 
     def close(self) -> None: ...
-
-
-def open_store(config: Config, create: bool = True) -> Store:
-    """The single active backend named by the configuration. Heavy imports happen here."""
-    if config.backend == "dynamodb":
-        from .dynamodb import DynamoDBStore
-
-        store: Any = DynamoDBStore.from_config(config)
-    else:
-        from .sqlite import SQLiteStore
-
-        store = SQLiteStore(config.sqlite_path, create=create,
-                            busy_timeout=config.sqlite_busy_timeout,
-                            daemon_pid=lambda: _daemon_pid(config))
-    if config.encryption:
-        from .envelope import EncryptedStore
-
-        store = EncryptedStore.wrap(store, config)
-    return store
-
-
-def _daemon_pid(config: Config) -> int | None:
-    from ..daemon_state import daemon_status
-
-    return (daemon_status(config) or {}).get("pid")
 
 
 EMPTY_MARKER = ""  # a dialogue holding no file items (SQLite keeps it; markers() omits it)

@@ -14,7 +14,7 @@ with another item's or moved to another dialogue fails loudly (IntegrityError na
 entity), never decrypts to wrong text.
 
 Each dialogue has its own random 32-byte data key, stored wrapped by the master key in
-the partition's ``datakey`` item (see ``indexer/keys.py``); the item is written before any
+the partition's ``datakey`` item (see ``indexer/keys/``); the item is written before any
 content sealed with it and never shown to callers. Unwrapped keys are cached per process.
 A data key is created with ``put_if_absent`` (a conditional put): when two writers create
 one for the same new dialogue, the loser gets the winner's key back and seals with it, so
@@ -43,10 +43,10 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from ..items import CONTENT, Item, Items
+from ..keys import KeyError_
 from .base import Conflict, IntegrityError, Revision, StoreUnavailable
 
 if TYPE_CHECKING:
-    from ..config import Config
     from ..keys import KeySource
     from .base import Store
 
@@ -136,18 +136,6 @@ class EncryptedStore:
         self._ciphers: dict[tuple[str, str, int, str], AESGCM] = {}
         self._checked = False
 
-    @classmethod
-    def wrap(cls, store: Store, config: Config) -> EncryptedStore:
-        """The store behind the configured key source (errors here: exit 3, nothing done)."""
-        from ..keys import source_from_config
-
-        try:
-            source = source_from_config(config)
-        except BaseException:
-            store.close()
-            raise
-        return cls(store, source)
-
     # --- data keys ---------------------------------------------------------------------
 
     def _keyring(self, dialogue_id: str, dk: Item) -> dict[int, AESGCM]:
@@ -204,18 +192,49 @@ class EncryptedStore:
                 self._ciphers[(dialogue_id, self.source.key_id, version, wrapped)] = AESGCM(key)
         return stored
 
-    def _check_key_once(self) -> None:
+    def _check_key_once(self, writing: str | None = None) -> None:
         """Before the first write: the configured key must be the one this store uses, so
-        a wrong key fails before anything is written (not after the first new dialogue)."""
+        a wrong key fails before anything is written (not after the first new dialogue);
+        then every dialogue still in plaintext is sealed (``_seal``), so that a sync
+        limited to some dialogues never leaves the others' content in clear. ``writing``:
+        the dialogue this write is for, left to it (its diff against a plaintext partition
+        puts every content item again, sealed)."""
         if self._checked:
             return
+        plain: list[str] = []
+        checked = False
         for meta in self.inner.dialogues():
-            did = meta.get("dialogue_id") or meta.get("id")
-            dk = self._datakey(str(did)) if did else None
-            if dk is not None:
-                self._cipher(str(did), dk)
-                break
+            did = str(meta.get("dialogue_id") or meta.get("id") or "")
+            if not did:
+                continue
+            if meta.get("enc") is None:
+                plain.append(did)
+            elif not checked:
+                dk = self._datakey(did)
+                if dk is not None:
+                    self._cipher(did, dk)
+                    checked = True
         self._checked = True
+        for did in sorted(set(plain) - {writing}):
+            self._seal(did)
+
+    def _seal(self, dialogue_id: str) -> int:
+        """Seal, in place, a dialogue written before encryption was turned on: its stored
+        items (not the files: the content is the same) under a new data key, as one revision.
+        Nothing when it has a data key by now (another writer sealed it). Returns the items
+        sealed."""
+        return self._reseal(dialogue_id, plaintext=True)
+
+    def _fresh_datakey(self, dialogue_id: str, version: int) -> tuple[Item, AESGCM]:
+        """A new data key of ``version``: its datakey item and its cipher (remembered)."""
+        key, wrapped = self.source.new_data_key(dialogue_id, version)
+        dk: Item = {"sk": DATAKEY_SK, "kind": "datakey", "key_id": self.source.key_id,
+                    "version": version, "wrapped": wrapped,
+                    "algorithm": self.source.algorithm}
+        cipher = AESGCM(key)
+        with self._lock:
+            self._ciphers[(dialogue_id, self.source.key_id, version, wrapped)] = cipher
+        return dk, cipher
 
     # --- DialogueStore -----------------------------------------------------------------
 
@@ -271,9 +290,9 @@ class EncryptedStore:
               expect: Revision | None = None,
               provenance: dict[str, Any] | None = None) -> int:
         deletes = [sk for sk in deletes if sk != DATAKEY_SK]
+        self._check_key_once(dialogue_id)
         if not puts:
             return self.inner.write(dialogue_id, [], deletes, expect, provenance)
-        self._check_key_once()
         dk = self._datakey(dialogue_id) or self._new_datakey(dialogue_id)
         cipher, version = self._cipher(dialogue_id, dk)
         sealed = [seal(cipher, version, dialogue_id, it) for it in puts
@@ -288,19 +307,25 @@ class EncryptedStore:
         can be rerun), then ``previous`` is dropped. Retried on Conflict. Returns the items
         re-sealed."""
         self._check_key_once()
+        return self._reseal(dialogue_id, attempts)
+
+    def _reseal(self, dialogue_id: str, attempts: int = 5, plaintext: bool = False) -> int:
+        """``rekey``, or with ``plaintext`` ``_seal``: every item of the partition sealed
+        under a fresh data key in one revision, retried on Conflict."""
         for attempt in range(attempts):
-            items, rev = self.load_for_update(dialogue_id)
-            old = self._datakey(dialogue_id)
+            if plaintext:
+                items, rev = self.inner.load_for_update(dialogue_id)
+                if DATAKEY_SK in items:
+                    return 0
+                _without_key(dialogue_id, items)  # sealed items without a key: loud error
+                old = None
+            else:
+                items, rev = self.load_for_update(dialogue_id)
+                old = self._datakey(dialogue_id)
             if not items:
                 return 0
             version = int(old["version"]) + 1 if old else 1
-            key, wrapped = self.source.new_data_key(dialogue_id, version)
-            dk: Item = {"sk": DATAKEY_SK, "kind": "datakey", "key_id": self.source.key_id,
-                        "version": version, "wrapped": wrapped,
-                        "algorithm": self.source.algorithm}
-            cipher = AESGCM(key)
-            with self._lock:
-                self._ciphers[(dialogue_id, self.source.key_id, version, wrapped)] = cipher
+            dk, cipher = self._fresh_datakey(dialogue_id, version)
             keep = ("key_id", "version", "wrapped", "algorithm")
             first = dict(dk, previous={k: old.get(k) for k in keep}) if old else dk
             sealed = [seal(cipher, version, dialogue_id, it) for it in items.values()]
@@ -319,6 +344,7 @@ class EncryptedStore:
 
     def delete_dialogue(self, dialogue_id: str, expect: Revision | None = None,
                         provenance: dict[str, Any] | None = None) -> int:
+        self._check_key_once(dialogue_id)
         with self._lock:
             self._datakeys.pop(dialogue_id, None)
         return self.inner.delete_dialogue(dialogue_id, expect, provenance)
@@ -403,8 +429,6 @@ def _without_key(dialogue_id: str, raw: Items) -> Items:
 
 
 def _wrong_key(dialogue_id: str, key_id: str, source: KeySource) -> StoreUnavailable:
-    from ..keys import KeyError_
-
     hint = "point the encryption config at the key this store was written with"
     path = getattr(source, "path", None)
     if path is not None and os.path.exists(f"{path}.new"):
@@ -413,81 +437,30 @@ def _wrong_key(dialogue_id: str, key_id: str, source: KeySource) -> StoreUnavail
                      f"the configured key is {source.key_id} ({hint}); nothing written")
 
 
-def rotate(config: Config, kms_key_id: str | None = None, keep_old: bool = False
-           ) -> dict[str, Any]:
-    """Re-wrap every dialogue's data key under a new master key; content is not touched.
-
-    Key file: the new key is made at ``KEYFILE.new`` (reused if a previous rotation was
-    interrupted), every data key is re-wrapped, and only then does it replace ``KEYFILE``
-    (the old key deleted, or kept as ``KEYFILE.old``). KMS: data keys are re-wrapped under
-    ``kms_key_id``; the config must then name it. Every data key is checked before the first
-    write, so a wrong key changes nothing."""
-    import dataclasses
-    from pathlib import Path
-
-    from .. import keys
-    from ..config import ConfigError
-    from .base import open_store
-
-    enc = config.encryption or {}
-    if not config.encryption:
-        raise ConfigError("encryption is not configured (no 'encryption' section in the "
-                          "config); nothing to rotate")
-    old = keys.source_from_config(config)
-    new_path: Path | None = None
-    if (enc.get("key_source") or "file") == "file":
-        if kms_key_id:
-            raise ConfigError("--kms-key-id is for encryption.key_source kms; this store "
-                              "uses a key file")
-        path = keys.default_key_path(config)
-        new_path = Path(f"{path}.new")
-        if not new_path.exists():
-            keys.create_key_file(new_path, config.root)
-        new: KeySource = keys.FileKeySource(new_path, config.root)
-    else:
-        if not kms_key_id:
-            raise ConfigError("key rotate: give the new KMS key with --kms-key-id")
-        new = keys.KmsKeySource(kms_key_id, enc.get("region"), enc.get("endpoint_url"))
-    store = open_store(dataclasses.replace(config, encryption=None), create=False)
-    try:
-        ids = sorted({str(m["dialogue_id"]) for m in store.dialogues()}
-                     | set(store.all_file_hashes()))
-        todo: list[tuple[str, Item, bytes]] = []
-        already = 0
-        for did in ids:
-            dk = store.load(did).get(DATAKEY_SK)
-            if dk is None:
-                continue
-            if dk.get("previous"):
-                raise StoreUnavailable(f"dialogue {did}: a 'reindex --full' was interrupted; "
-                                       "run it again, then rotate; nothing written")
-            if dk.get("key_id") == new.key_id:
-                already += 1
-                continue
-            if dk.get("key_id") != old.key_id:
-                raise _wrong_key(did, str(dk.get("key_id")), old)
-            todo.append((did, dk, old.unwrap(did, int(dk["version"]), str(dk["wrapped"]))))
-        for did, dk, data_key in todo:
-            fresh = dict(dk, key_id=new.key_id, algorithm=new.algorithm,
-                         wrapped=new.wrap(did, int(dk["version"]), data_key))
-            store.write(did, [fresh], [])
-    finally:
-        store.close()
-    result: dict[str, Any] = {"rewrapped": len(todo), "already": already,
-                              "key_id": new.key_id, "old_key_id": old.key_id}
-    if new_path is not None:
-        path = keys.default_key_path(config)
-        if keep_old:
-            old_copy = Path(f"{path}.old")
-            fd = os.open(old_copy, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "wb") as f:
-                f.write(path.read_bytes())
-            result["note"] = f"old key kept at {old_copy}; delete it when no backup needs it"
-        else:
-            result["note"] = f"old key deleted; {path} now holds the new key"
-        os.replace(new_path, path)
-        result["key_file"] = str(path)
-    else:
-        result["note"] = (f"now set encryption.kms_key_id: {kms_key_id} in "
-                          f"{config.source or '.blue/config.yaml'}")
-    return result
+def rewrap(store: Store, old: KeySource, new: KeySource) -> tuple[int, int]:
+    """Re-wrap every data key of ``store`` (the backend itself, not an EncryptedStore) from
+    master key ``old`` to ``new``; content is not touched. Every data key is checked before
+    the first write, so a wrong key or an interrupted ``reindex --full`` changes nothing.
+    Returns (data keys re-wrapped, data keys already under ``new``)."""
+    ids = sorted({str(m["dialogue_id"]) for m in store.dialogues()}
+                 | set(store.all_file_hashes()))
+    todo: list[tuple[str, Item, bytes]] = []
+    already = 0
+    for did in ids:
+        dk = store.load(did).get(DATAKEY_SK)
+        if dk is None:
+            continue
+        if dk.get("previous"):
+            raise StoreUnavailable(f"dialogue {did}: a 'reindex --full' was interrupted; "
+                                   "run it again, then rotate; nothing written")
+        if dk.get("key_id") == new.key_id:
+            already += 1
+            continue
+        if dk.get("key_id") != old.key_id:
+            raise _wrong_key(did, str(dk.get("key_id")), old)
+        todo.append((did, dk, old.unwrap(did, int(dk["version"]), str(dk["wrapped"]))))
+    for did, dk, data_key in todo:
+        fresh = dict(dk, key_id=new.key_id, algorithm=new.algorithm,
+                     wrapped=new.wrap(did, int(dk["version"]), data_key))
+        store.write(did, [fresh], [])
+    return len(todo), already

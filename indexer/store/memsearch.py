@@ -11,6 +11,7 @@ import sqlite3
 from collections.abc import Callable, Iterable
 
 from ..items import Item, Items
+from .fts import TOKENIZER, match_query
 
 
 def search_partitions(load: Callable[[str], Items], dialogue_ids: Iterable[str], query: str,
@@ -27,14 +28,12 @@ def search_partitions(load: Callable[[str], Items], dialogue_ids: Iterable[str],
 
 def fts_search(blocks: list[Item], query: str, limit: int) -> list[Item]:
     """Rank blocks (each with ``dialogue_id``) as the SQLite backend does."""
-    from .sqlite import _fts_query
-
-    match = _fts_query(query)
+    match = match_query(query)
     if not match or not blocks:
         return []
     conn = sqlite3.connect(":memory:")
     try:
-        conn.execute("CREATE VIRTUAL TABLE f USING fts5(label, body, tokenize='porter')")
+        conn.execute(f"CREATE VIRTUAL TABLE f USING fts5(label, body, tokenize='{TOKENIZER}')")
         conn.executemany("INSERT INTO f(rowid, label, body) VALUES (?, ?, ?)",
                          [(i, b.get("label"), b.get("body")) for i, b in enumerate(blocks)])
         rows = conn.execute("SELECT rowid, rank FROM f WHERE f MATCH ?", (match,)).fetchall()

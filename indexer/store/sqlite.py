@@ -65,6 +65,7 @@ from .base import (
     chunks,
     files_marker,
 )
+from .fts import TOKENIZER, match_query
 
 SCHEMA_VERSION = 4
 BUSY_TIMEOUT_S = 30.0  # default of storage.sqlite.busy_timeout
@@ -116,7 +117,7 @@ def _m2_search(db: sqlite_utils.Database) -> None:
     blocks = db.table("blocks")
     if not blocks.detect_fts():
         blocks.enable_fts(["label", "body"], fts_version="FTS5", create_triggers=True,
-                          tokenize="porter")
+                          tokenize=TOKENIZER)
         db.execute("INSERT INTO [blocks_fts](blocks_fts) VALUES ('rebuild')")
 
 
@@ -277,16 +278,6 @@ def _to_row(dialogue_id: str, item: Item) -> tuple[str, list[Any]]:
 def _columns(db: sqlite_utils.Database, kind: str) -> list[str]:
     have = set(db[TABLES[kind]].columns_dict)
     return [f for f in SCHEMA[kind] if f in have] + list(_BOOKKEEPING)
-
-
-def _fts_query(query: str) -> str:
-    """Each word quoted (FTS5 syntax characters are text), all required; ``word*`` = prefix."""
-    terms = []
-    for word in query.split():
-        prefix = word.endswith("*") and len(word) > 1
-        word = word.rstrip("*") if prefix else word
-        terms.append('"' + word.replace('"', '""') + '"' + ("*" if prefix else ""))
-    return " ".join(terms)
 
 
 def _writable(path: Path) -> bool:
@@ -627,6 +618,10 @@ class SQLiteStore:
         with self._lock, self._guard():
             return dict(self.db.conn.execute(sql, params).fetchall())
 
+    def rekey(self, dialogue_id: str) -> int:
+        """Nothing is sealed in a plain store: nothing to re-seal (the envelope re-keys)."""
+        return 0
+
     def put_if_absent(self, dialogue_id: str, item: Item) -> Item:
         if self.read_only:
             raise self._read_only()
@@ -769,7 +764,7 @@ class SQLiteStore:
                limit: int = 50) -> list[Item]:
         """Block items (with ``dialogue_id``) matching every word of ``query``, best first.
         ``kind`` filters on the block kind (perspective, tension, ...)."""
-        match = _fts_query(query)
+        match = match_query(query)
         if not match:
             return []
         where = "blocks_fts MATCH ?"

@@ -10,7 +10,6 @@ from .build import build_items, settle
 from .disk import Disk, dialogue_entry, scan, scan_roots, walk_files
 from .engine import (
     CONFLICT_RETRIES,
-    KILL_ENV,
     PARALLEL_MIN,
     WORKERS_ENV,
     Syncer,
@@ -22,7 +21,7 @@ from .engine import (
     state_file,
 )
 
-__all__ = ["CONFLICT_RETRIES", "KILL_ENV", "PARALLEL_MIN", "WORKERS_ENV", "Disk", "SyncReport",
+__all__ = ["CONFLICT_RETRIES", "PARALLEL_MIN", "WORKERS_ENV", "Disk", "SyncReport",
            "Syncer", "_follow_parent", "_workers", "build_items", "dialogue_entry",
            "item_drift", "last_sync", "scan", "scan_roots", "settle", "state_file",
            "walk_files"]

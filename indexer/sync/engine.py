@@ -26,6 +26,7 @@ never from a threaded process (the watch daemon), where forking is unsafe.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
@@ -40,6 +41,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import fsread, layout
+from ..fsutil import FileLock, atomic_write
 from ..grammar import fingerprint
 from ..hashcache import RACY_NS, HashCache, sha256_bytes
 from ..headrev import Head, head_of
@@ -57,8 +59,6 @@ if TYPE_CHECKING:
     from ..store.base import Store
 
 Progress = Callable[[int, int, str], None]
-# Test hook: exit the process abruptly after this many store writes (crash-safety tests).
-KILL_ENV = "BLUE_INDEX_TEST_KILL_AFTER_WRITES"
 # Worker processes for parsing (0 = parse in this process); used when a run has at least
 # PARALLEL_MIN files to parse.
 WORKERS_ENV = "BLUE_INDEX_WORKERS"
@@ -129,7 +129,7 @@ class _Job:
     pending: Any  # a Future, or the (items, parsed) result when built in this process
     args: tuple[Any, ...]  # build_items' arguments (to rebuild without a rejected file)
     rev: Revision = field(default_factory=Revision)  # what the load saw
-    lock: int | None = None  # the dialogue's lock, held from load to write
+    lock: FileLock | None = None  # the dialogue's lock, held from load to write
 
 
 def _workers() -> int:
@@ -151,9 +151,6 @@ class Syncer:
     def __init__(self, config: Config, store: Store, workers: int | None = None) -> None:
         self.config = config
         self.store = store
-        kill = os.environ.get(KILL_ENV)
-        self._kill_after = int(kill) if kill and kill.isdigit() else None
-        self._writes = 0
         self.workers = workers if workers is not None else _workers()
         self.force = False
         self._checkout: Checkout | None = None
@@ -441,7 +438,6 @@ class Syncer:
             rep.items_deleted += n
             rep.dialogues_written += 1
             rep.dialogues.append(did)
-            self._after_write()
             return
 
     @staticmethod
@@ -550,7 +546,6 @@ class Syncer:
             rep.items_deleted += len(deletes)
             rep.dialogues_written += 1
             rep.dialogues.append(did)
-            self._after_write()
             break
         for it in new_items.values():
             if it.get("kind") == "diagnostic" and it.get("severity") in rep.diagnostics:
@@ -565,10 +560,10 @@ class Syncer:
                 drift = item_drift(did, job.old_items, puts, deletes)
             rep.drift += drift
             return
-        if full and hasattr(self.store, "rekey"):  # encrypted: re-seal under a fresh data key
+        if full:  # encrypted: re-seal under a fresh data key (plain stores: nothing to do)
             self.store.rekey(did)
 
-    def _lock(self, did: str) -> int | None:
+    def _lock(self, did: str) -> FileLock | None:
         """Wait for and take the dialogue's machine-local lock, so that two syncs (daemon,
         reindex, hook) never interleave one dialogue's load and write: a diff is always
         against what the store holds. None where locks are unavailable.
@@ -576,49 +571,33 @@ class Syncer:
         The wait is visible and bounded: after LOCK_NOTICE_S one line says who holds the
         lock (the watch daemon by its pid, else pid and command line), and after
         ``storage.sqlite.busy_timeout`` seconds the run stops (StoreUnavailable, exit 3)."""
-        try:
-            import fcntl
-        except ImportError:
-            return None
-        folder = self.config.state_dir / "cache" / "locks"
-        path = folder / f"{did}.lock"
-        try:
-            make_dir(folder)
-            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
-        except OSError:
-            return None
-        t0 = time.monotonic()
+        path = self.config.state_dir / "cache" / "locks" / f"{did}.lock"
+        lock = FileLock(path)
+        limit = self.config.sqlite_busy_timeout
         told = False
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                return fd
-            except BlockingIOError:
-                waited = time.monotonic() - t0
-                limit = self.config.sqlite_busy_timeout
-                if waited >= limit or not told and waited >= LOCK_NOTICE_S:
-                    who = _holder(self.config, path)
-                    if waited >= limit:
-                        os.close(fd)
-                        from ..store.base import StoreUnavailable
 
-                        raise StoreUnavailable(
-                            f"{did}: another sync of this dialogue ({who}) held its lock for "
-                            f"{waited:.0f}s; stop it, or raise storage.sqlite.busy_timeout"
-                        ) from None
-                    told = True
-                    notice = getattr(getattr(self.store, "inner", self.store), "notice", None)
-                    (notice or _stderr)(f"blue-index: {did} is being synced by {who}; "
-                                        f"waiting up to {limit:g}s")
-                time.sleep(0.05)
-            except OSError:
-                os.close(fd)
-                return None
+        def waiting(waited: float) -> None:
+            nonlocal told
+            if waited >= limit or not told and waited >= LOCK_NOTICE_S:
+                who = _holder(self.config, path)
+                if waited >= limit:
+                    from ..store.base import StoreUnavailable
 
-    def _after_write(self) -> None:
-        self._writes += 1
-        if self._kill_after is not None and self._writes >= self._kill_after:
-            os._exit(137)  # simulate a crash right after a committed write
+                    raise StoreUnavailable(
+                        f"{did}: another sync of this dialogue ({who}) held its lock for "
+                        f"{waited:.0f}s; stop it, or raise storage.sqlite.busy_timeout")
+                told = True
+                notice = getattr(getattr(self.store, "inner", self.store), "notice", None)
+                (notice or _stderr)(f"blue-index: {did} is being synced by {who}; "
+                                    f"waiting up to {limit:g}s")
+
+        try:
+            make_dir(path.parent)
+            lock.acquire(timeout=float("inf"), on_wait=waiting)  # ``waiting`` bounds it
+        except OSError:  # no locks here, or the lock file cannot be made: run without
+            lock.release()
+            return None
+        return lock
 
     def _record(self, rep: SyncReport) -> None:
         """Last sync time and counts, in machine-local state (never in the store)."""
@@ -629,13 +608,9 @@ class Syncer:
             "report": rep.to_dict(),
         }
         path = state_file(self.config)
-        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-        try:
+        with contextlib.suppress(OSError):
             make_dir(path.parent)
-            tmp.write_text(json.dumps(state, indent=1), encoding="utf-8")
-            os.replace(tmp, path)
-        except OSError:
-            pass
+            atomic_write(path, json.dumps(state, indent=1))
 
 
 LOCK_NOTICE_S = 0.5  # a wait for another sync's dialogue lock this long is announced
@@ -710,9 +685,9 @@ def _file_of(did: str, item: dict[str, Any] | None) -> str | None:
     return in_dialogue(did, path) if isinstance(path, str) else None
 
 
-def _unlock(fd: int | None) -> None:
-    if fd is not None:
-        os.close(fd)  # closing the descriptor releases the flock
+def _unlock(lock: FileLock | None) -> None:
+    if lock is not None:
+        lock.release()
 
 
 def state_file(config: Config) -> Path:

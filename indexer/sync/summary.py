@@ -23,9 +23,9 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
 from pathlib import Path
 
+from ..fsutil import atomic_write
 from ..localstate import make_dir
 from .disk import Disk
 
@@ -91,13 +91,8 @@ class Summary:
                 entries.pop(did, None)
             else:
                 entries[did] = e
-        tmp = self.path.with_name(f".{NAME}.{os.getpid()}.tmp")
-        try:
+        with contextlib.suppress(OSError):
             make_dir(self.path.parent)
             doc = {"version": VERSION, "root": self.root, "dialogues": entries}
-            tmp.write_text(json.dumps(doc, separators=(",", ":")), encoding="utf-8")
-            os.replace(tmp, self.path)
-        except OSError:
-            with contextlib.suppress(OSError):
-                tmp.unlink()
+            atomic_write(self.path, json.dumps(doc, separators=(",", ":")))
         self.changes.clear()

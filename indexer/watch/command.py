@@ -27,7 +27,7 @@ class StoreSync:
         self._open()
 
     def _open(self) -> None:
-        from ..store.base import open_store
+        from ..store.factory import open_store
         from ..sync import Syncer
 
         self.store = open_store(self.config)

@@ -369,6 +369,10 @@ class DynamoDBStore:
         self._commit_write(dialogue_id, expect, [reqs], Layout(), provenance)
         return len(lay.heads)
 
+    def rekey(self, dialogue_id: str) -> int:
+        """Nothing is sealed in a plain store: nothing to re-seal (the envelope re-keys)."""
+        return 0
+
     def put_if_absent(self, dialogue_id: str, item: Item) -> Item:
         """A conditional PutItem (``attribute_not_exists``); the loser gets the winner's item."""
         head, parts = self.keys.encode(dialogue_id, item)

@@ -30,11 +30,12 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from .errors import KeyPlacementError, KeyUnusable
-from .store.base import IntegrityError
+from ..errors import KeyPlacementError, KeyUnusable
+from ..fsutil import atomic_write
+from ..store.base import IntegrityError
 
 if TYPE_CHECKING:
-    from .config import Config
+    from ..config import Config
 
 KEY_BYTES = 32
 NONCE_BYTES = 12
@@ -125,14 +126,14 @@ def create_key_file(path: Path, root: Path | None = None) -> Path:
                                 "or 'blue-index key rotate' to replace it)")
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     key = base64.b64encode(os.urandom(KEY_BYTES)) + b"\n"
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:  # whole or not at all, mode 0600 from the start, never over another key
+        atomic_write(path, key, mode=0o600, exclusive=True, durable=True)
+    except FileExistsError:  # created meanwhile by another process
+        raise KeyPlacementError(f"{path}: a key file already exists; nothing written"
+                                ) from None
     except OSError as e:
         raise KeyPlacementError(f"{path}: cannot create key file ({e.strerror}); check the "
                                 "folder") from None
-    with os.fdopen(fd, "wb") as f:
-        f.write(key)
-    os.chmod(path, 0o600)  # the umask may have narrowed it further; make it exact
     return path
 
 
@@ -243,7 +244,8 @@ class KmsKeySource:
         """One KMS operation (``op`` is the boto3 method name); errors become one line."""
         fn = getattr(self._client, op)
         try:
-            return fn(**kw)
+            result: dict[str, Any] = fn(**kw)
+            return result
         except self._errors as e:
             code = getattr(e, "response", {}).get("Error", {}).get("Code", "")
             if code == "InvalidCiphertextException":
@@ -279,7 +281,7 @@ class KmsKeySource:
                        EncryptionContext=self._context(dialogue_id, version))
         if len(r["Plaintext"]) != KEY_BYTES:
             raise IntegrityError(f"{what}: KMS returned a data key of the wrong size")
-        return r["Plaintext"]
+        return bytes(r["Plaintext"])
 
 
 def _boto_errors() -> tuple[type[BaseException], ...]:
@@ -301,12 +303,12 @@ def source_from_config(config: Config, key_file: Path | None = None) -> KeySourc
     if kind == "kms":
         key_id = enc.get("kms_key_id")
         if not key_id:
-            from .config import ConfigError
+            from ..config import ConfigError
 
             raise ConfigError(f"{config.source or 'config'}: encryption.key_source is kms "
                               "but encryption.kms_key_id is not set")
         return KmsKeySource(str(key_id), enc.get("region"), enc.get("endpoint_url"))
-    from .config import ConfigError
+    from ..config import ConfigError
 
     raise ConfigError(f"{config.source or 'config'}: encryption.key_source '{kind}' unknown; "
                       "use file or kms")
