@@ -37,6 +37,8 @@ class Config:
     dynamodb: dict[str, Any] = field(default_factory=dict)
     encryption: dict[str, Any] | None = None
     hook: dict[str, Any] = field(default_factory=dict)
+    # queries: {sync: bool (default true), daemon_wait: seconds} (indexer/fresh.py)
+    query: dict[str, Any] = field(default_factory=dict)
     source: Path | None = None  # the config file read, if any
     max_file_size: int = MAX_FILE_SIZE  # bytes; bigger files are reported, not read
     sqlite_busy_timeout: float = 30.0  # seconds a write waits for a locked SQLite store
@@ -166,5 +168,6 @@ def load(
         dynamodb=ddb,
         encryption=enc or None,
         hook=_section(data, "hook", path),
+        query=_section(data, "query", path),
         source=path if path.exists() else None,
     )

@@ -42,6 +42,9 @@ SCHEMA: dict[str, Any] = _section({
         }),
     }),
     "hook": _section({"sync": _BOOL, "strict": _BOOL}),
+    # queries sync what they read first (sync); how long they wait for a watch daemon to
+    # settle before syncing themselves (daemon_wait, seconds; 0: never ask it)
+    "query": _section({"sync": _BOOL, "daemon_wait": {"type": "number", "minimum": 0}}),
     "encryption": _section({
         "key_source": {"enum": ["file", "kms"]}, "key_file": _STR,
         "kms_key_id": _STR_OR_NULL, "region": _STR_OR_NULL, "endpoint_url": _STR_OR_NULL,
@@ -49,7 +52,7 @@ SCHEMA: dict[str, Any] = _section({
     "limits": _section({"max_file_size": {"type": "integer", "minimum": 1}}),
 })
 # Bump with any change to SCHEMA, so remembered results of the old schema are not trusted.
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 
 
 def problem(data: Any) -> str | None:

@@ -2,8 +2,9 @@
 
 ``.blue/watch.lock`` is held with ``fcntl.flock`` for the daemon's whole life. The kernel
 drops the lock when the process dies, however it dies, so a crashed daemon never leaves
-the root locked. ``.blue/watch.json`` (pid, start time, sync counts, last sync, last error)
-is rewritten atomically after each sync; it is only trusted while the lock is held.
+the root locked. ``.blue/watch.json`` (pid, start time, sync counts, last sync, last error,
+whether it answers settle cookies) is rewritten atomically after each sync; it is only
+trusted while the lock is held. ``.blue/watch.log`` is the daemon's log file.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
 
 LOCK_NAME = "watch.lock"
 STATUS_NAME = "watch.json"
+LOG_NAME = "watch.log"
 
 
 def lock_path(config: Config) -> Path:
@@ -30,6 +32,11 @@ def lock_path(config: Config) -> Path:
 
 def status_path(config: Config) -> Path:
     return config.state_dir / STATUS_NAME
+
+
+def log_path(config: Config) -> Path:
+    """The daemon's log file (JSON lines, rotated; stderr gets the same lines)."""
+    return config.state_dir / LOG_NAME
 
 
 class DaemonLock:

@@ -40,7 +40,7 @@ ARGS: dict[tuple[str, ...], list[str]] = {
     ("export",): ["{id}"], ("report",): ["--out", "{tmp}/site"],
     ("serve",): ["{id}", "--port", "0"],
     ("watch",): [], ("hook", "install"): [], ("hook", "uninstall"): [], ("hook", "run"): [],
-    ("table", "create"): [], ("store", "copy"): ["--to", "dynamodb"],
+    ("table", "create"): [], ("store", "copy"): ["--to", "dynamodb"], ("sync",): [],
     ("key", "init"): ["--path", "{tmp}/keys/umk.key"], ("key", "rotate"): [], ("lsp",): [],
 }
 # Commands that keep running when nothing fails: run as subprocesses with a time limit.
@@ -163,7 +163,8 @@ def test_every_config_key_with_a_wrong_type_is_a_config_error(tmp_path) -> None:
 
 
 # -- 2: a broken grammar file ----------------------------------------------------------------
-PARSING = [("reindex",), ("lint",), ("parse",), ("show",), ("tensions",), ("export",)]
+PARSING = [("reindex",), ("lint",), ("parse",), ("show",), ("tensions",), ("export",),
+           ("sync",)]
 
 
 @pytest.mark.parametrize("cmd", PARSING, ids="-".join)
@@ -197,7 +198,8 @@ def _closed_port() -> int:
 
 
 DYNAMO_CMDS = [("reindex",), ("list",), ("search",), ("status",), ("show",), ("tensions",),
-               ("export",), ("table", "create"), ("store", "copy"), ("report",), ("serve",)]
+               ("export",), ("table", "create"), ("store", "copy"), ("report",), ("serve",),
+               ("sync",)]
 
 
 @pytest.mark.parametrize("cmd", DYNAMO_CMDS, ids="-".join)
@@ -220,7 +222,7 @@ def test_unreachable_dynamodb_exits_3(cmd, repo, tmp_path, capsys, monkeypatch) 
     check(argv, capsys, cmd, 3, env=env)
 
 
-SQLITE_CMDS = [("reindex",), ("list",), ("search",), ("report",), ("serve",)]
+SQLITE_CMDS = [("reindex",), ("list",), ("search",), ("report",), ("serve",), ("sync",)]
 
 
 @pytest.mark.parametrize("cmd", SQLITE_CMDS, ids="-".join)

@@ -50,7 +50,7 @@ def test_show_json(capsys, samples_dir: Path, tmp_path: Path, name: str) -> None
     assert code == 0, err
     v = json.loads(out)
     assert set(v) == {"id", "title", "question", "domain", "status", "status_reasons",
-                      "rounds", "experts", "counts", "verdict"}
+                      "rounds", "experts", "counts", "verdict", "clock"}  # clock: issue 17
     assert v["status_reasons"] and all(set(r) == {"source", "text", "file", "line"}
                                        for r in v["status_reasons"])
     pool = json.loads((folder / "expert-pool.json").read_text(encoding="utf-8"))

@@ -106,11 +106,46 @@ def test_coalescer_reconcile_covers_everything_pending() -> None:
     assert len(c) == 0
 
 
+def test_coalescer_flush_makes_everything_pending_due_now() -> None:
+    """A settle cookie: every key pending when it came is taken at once, even one that is
+    not quiet and while another key keeps the batch from being due."""
+    c = Coalescer(debounce=0.1, max_wait=1.0, max_busy=10.0)
+    c.add(["a"], 0.0)
+    c.add(["b"], 0.0)
+    assert c.flush()
+    c.add(["late"], 0.01)  # after the cookie: keeps its debounce
+    batch, _ = c.take(0.02)
+    assert batch is not None and batch.dialogues == {"a", "b"}
+    batch, wait = c.take(0.03)
+    assert batch is None and wait == pytest.approx(0.08)
+    assert not Coalescer(0.1).flush()  # nothing pending: nothing to wait for
+
+
 def test_coalescer_memory_is_per_dialogue_not_per_event() -> None:
     c = Coalescer(debounce=0.1)
     for i in range(100_000):
         c.add([f"d{i % 3}"], i * 1e-6)
     assert len(c) == 3
+
+
+def test_log_lines_text_json_quiet_and_file(tmp_path: Path) -> None:
+    """The daemon's log (stdlib logging): text or JSON on the stream, -q keeps warnings
+    only, the file gets every event as JSON, and a closed stream never raises."""
+    text, js = io.StringIO(), io.StringIO()
+    Log(stream=text)("sync", "synced d1", ms=3)
+    assert text.getvalue().endswith(" blue-index watch: synced d1\n")
+    log = Log(json_lines=True, quiet=True, stream=js, file=tmp_path / "w" / "watch.log")
+    log("sync", "synced d1", dialogues=["d1"])
+    log("error", "sync failed", error=True)
+    assert [json.loads(x)["event"] for x in js.getvalue().splitlines()] == ["error"]
+    log.close()
+    lines = [json.loads(x) for x in (tmp_path / "w" / "watch.log").read_text().splitlines()]
+    assert [(x["event"], x["message"]) for x in lines] == [("sync", "synced d1"),
+                                                           ("error", "sync failed")]
+    assert lines[0]["dialogues"] == ["d1"] and lines[0]["time"].endswith("Z")
+    closed = io.StringIO()
+    closed.close()
+    Log(stream=closed)("sync", "nobody reads this")  # must not raise
 
 
 # -- part 2: the daemon in-process, real inotify, a recording sync -----------------------
@@ -139,7 +174,9 @@ def live(tmp_path: Path):
         (root / d / "round-0").mkdir(parents=True)
         (root / d / "round-0" / "muffin.md").write_text(response(f"{d} first"))
     rec = Recorder()
-    daemon = Daemon(root, lambda: rec, debounce=0.1, log=Log(stream=io.StringIO()),
+    # debounce wide enough that a save (or a checkout) descheduled on a loaded machine still
+    # falls in one window: these tests check coalescing, not the window's length
+    daemon = Daemon(root, lambda: rec, debounce=0.4, log=Log(stream=io.StringIO()),
                     status_file=tmp_path / "watch.json")
     daemon.start()
     wait_for(lambda: rec.calls, what="the start-up reconcile")
@@ -184,8 +221,46 @@ def test_each_save_pattern_is_one_sync(live, pattern: str) -> None:
     settle(root, rec, lambda: SAVES[pattern](target), {"d2"})
     # a second save of another file of the same dialogue: one more sync
     settle(root, rec, lambda: SAVES[pattern](root / "d2" / "round-0" / "muffin.md"), {"d2"})
-    status = read_status(daemon.status_file)
-    assert status is not None and status["syncs"] == len(rec.calls)
+    # the sync function returns before the daemon rewrites its status file: wait (bounded)
+    status = wait_for(lambda: (s := read_status(daemon.status_file)) and
+                      s["syncs"] == len(rec.calls) and s,
+                      what="the status file to count every sync")
+    assert status["syncs"] == len(rec.calls) and status["settle"] == "cookie-1"
+
+
+def test_settle_cookie_syncs_pending_at_once_then_answers(tmp_path: Path) -> None:
+    """The cookie protocol over real inotify events: a change just made (inside the
+    debounce) is synced before the answer; a failing sync is answered 'failed'."""
+    from indexer import cookie
+
+    root = tmp_path / "dialogues"
+    (root / "d1" / "round-0").mkdir(parents=True)
+    rec = Recorder()
+    fail = threading.Event()
+
+    def sync(dialogues: frozenset[str] | None) -> None:
+        rec(dialogues)
+        if fail.is_set() and dialogues:
+            raise OSError("disk on fire")
+
+    daemon = Daemon(root, lambda: sync, debounce=5.0, log=Log(stream=io.StringIO()))
+    daemon.start()
+    try:
+        wait_for(lambda: rec.calls, what="the start-up reconcile")
+        (root / "d1" / "round-0" / "muffin.md").write_text(response("cookie"))
+        done = cookie.settle([root], 10.0)  # the 5 s debounce has not passed: flushed
+        assert done.ok and frozenset({"d1"}) in rec.since(1), (done, rec.calls)
+        assert done.waited < 5.0
+        n = len(rec.calls)
+        assert cookie.settle([root], 10.0).ok and rec.since(n) == []  # nothing pending
+        fail.set()
+        (root / "d1" / "round-0" / "muffin.md").write_text(response("cookie again"))
+        done = cookie.settle([root], 10.0)
+        assert not done.ok and done.reason == "failed"
+        assert not [p.name for p in root.iterdir() if p.name.startswith(cookie.PREFIX)]
+    finally:
+        daemon.stop()
+        daemon.join(15)
 
 
 def test_editor_leftovers_alone_cause_no_sync(live) -> None:
@@ -250,7 +325,7 @@ def test_git_checkout_of_300_files_is_one_sync(tmp_path: Path) -> None:
     subprocess.run([*git, "commit", "-qam", "two"], check=True)
     subprocess.run([*git, "checkout", "-q", "main"], check=True)
     rec = Recorder()
-    daemon = Daemon(root, lambda: rec, debounce=0.1, log=Log(stream=io.StringIO()))
+    daemon = Daemon(root, lambda: rec, debounce=0.6, log=Log(stream=io.StringIO()))
     daemon.start()
     try:
         wait_for(lambda: rec.calls, what="the start-up reconcile")
@@ -434,6 +509,11 @@ def test_daemon_end_to_end(tree: Path, tmp_path: Path) -> None:
         w.settle(lambda: save_atomic(target, response("zebrafish quorum")), {d.name})
         found = cli(tree, "search", "zebrafish")
         assert "zebrafish quorum" in found.stdout
+        # the daemon log file: the same events as stderr, as JSON lines
+        log_file = Path(status["daemon"]["log"])
+        assert log_file == tree / ".blue" / "watch.log"
+        logged = [json.loads(x)["event"] for x in log_file.read_text().splitlines()]
+        assert logged.count("ready") == 1 and logged.count("sync") == len(w.proc.syncs())
         # a second daemon on the same root is refused, the first keeps running
         second = cli(tree, "watch", check=False)
         assert second.returncode == 2

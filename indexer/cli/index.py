@@ -29,8 +29,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--json", action="store_true", help="print the counts as JSON")
     p.set_defaults(func=cmd_reindex)
 
+    from .query import fresh_options
+
     p = sub.add_parser("list", help="dialogues in the store")
     p.add_argument("--json", action="store_true")
+    fresh_options(p)
     p.set_defaults(func=cmd_list)
 
     p = sub.add_parser("search", help="full-text search over block labels and bodies")
@@ -39,10 +42,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--kind", help="only blocks of this kind (perspective, tension, ...)")
     p.add_argument("--limit", type=int, default=50)
     p.add_argument("--json", action="store_true")
+    fresh_options(p)
     p.set_defaults(func=cmd_search)
 
     p = sub.add_parser("status", help="backend, store location, counts, last sync, daemon")
     p.add_argument("--json", action="store_true")
+    fresh_options(p)
     p.set_defaults(func=cmd_status)
 
 
@@ -140,7 +145,9 @@ def _print_report(ctx: Context, rep: SyncReport, check: bool) -> None:
 
 def cmd_list(args: argparse.Namespace, ctx: Context) -> int:
     from ..api import list_dialogues
+    from .query import fresh
 
+    fresh(ctx, args, None)
     rows = list_dialogues(ctx.store(create=False))
     if args.json:
         ctx.json(rows)
@@ -161,7 +168,9 @@ def cmd_list(args: argparse.Namespace, ctx: Context) -> int:
 
 def cmd_search(args: argparse.Namespace, ctx: Context) -> int:
     from ..api import search_blocks
+    from .query import fresh
 
+    fresh(ctx, args, [args.dialogue] if args.dialogue else None)
     out = search_blocks(ctx.store(create=False), args.query, dialogue=args.dialogue,
                         kind=args.kind, limit=args.limit)
     if args.json:
@@ -197,10 +206,12 @@ def cmd_status(args: argparse.Namespace, ctx: Context) -> int:
             doc["store"] = {"backend": "sqlite", "location": str(cfg.sqlite_path),
                             "exists": False}
         else:
+            from .query import fresh
+
+            _, doc["clock"] = fresh(ctx, args, None, clock=True)
             store = ctx.store(create=False)
             doc["store"] = store.describe()
             doc["counts"] = store.counts()
-            doc["clock"] = store.clock()
     except StoreUnavailable as e:
         doc["error"] = str(e)
         code = 3
@@ -224,6 +235,8 @@ def cmd_status(args: argparse.Namespace, ctx: Context) -> int:
                     f"files, {c.get('block', 0)} blocks, {c.get('tension', 0)} tensions, "
                     f"{c.get('diagnostic', 0)} diagnostics")
         ctx.out(f"{'last sync':<10} {doc['last_sync'] or 'never'}")
+        if doc["clock"] is not None:
+            ctx.out(f"{'clock':<10} {doc['clock']}")
         d = doc["daemon"]
         ctx.out(f"{'daemon':<10} " + (f"running (pid {d.get('pid')})" if d.get("running")
                                       else "not running"))

@@ -1,7 +1,9 @@
-"""``show``, ``tensions`` and ``export``: one dialogue, read as items.
+"""``show``, ``tensions`` and ``export``: one dialogue, read as items; and the options every
+query shares (``--no-sync``, ``--min-clock``, ``--clock``) with ``fresh``, which applies them.
 
 Handlers stay thin: the views and the export live in the library (indexer/views.py,
-indexer/export.py); ``_items`` is the one place that decides where the items come from.
+indexer/export.py), freshness in indexer/fresh.py; ``_items`` is the one place that
+decides where the items come from.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from ..fresh import Freshness
     from ..items import Items
     from .context import Context
 
@@ -22,6 +25,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("show", help="one dialogue: rounds, experts, counts, verdict")
     p.add_argument("dialogue", metavar="DIALOGUE", help="dialogue id (its folder name)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
+    fresh_options(p)
     p.set_defaults(func=_show)
     t = sub.add_parser("tensions", help="tensions with their lifecycle")
     t.add_argument("dialogue", metavar="DIALOGUE", help="dialogue id (its folder name)")
@@ -29,10 +33,55 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     t.add_argument("--why", action="store_true",
                    help="each merged name with the rule and file:line that linked it")
     t.add_argument("--json", action="store_true", help="machine-readable output")
+    fresh_options(t)
     t.set_defaults(func=_tensions)
     e = sub.add_parser("export", help="the whole dialogue as JSON")
     e.add_argument("dialogue", metavar="DIALOGUE", help="dialogue id (its folder name)")
+    fresh_options(e)
     e.set_defaults(func=_export)
+
+
+def fresh_options(p: argparse.ArgumentParser) -> None:
+    """The options of every query: sync first or not, wait for a clock, print the clock."""
+    g = p.add_argument_group("freshness (default: sync what the answer reads first)")
+    g.add_argument("--no-sync", dest="sync", action="store_false", default=None,
+                   help="answer from the store as it is (config: query: {sync: false})")
+    g.add_argument("--sync", dest="sync", action="store_true",
+                   help="sync first even when the config says query: {sync: false}")
+    g.add_argument("--min-clock", type=_clock, metavar="C",
+                   help="wait until the store's clock is at least C (a value an earlier "
+                   "answer's \"clock\" gave), at most --clock-timeout seconds")
+    g.add_argument("--clock-timeout", type=float, metavar="S", default=None,
+                   help="bound of the --min-clock wait (default 5)")
+    g.add_argument("--clock", dest="print_clock", action="store_true",
+                   help="print 'clock N' on stderr (the store's clock the answer reflects)")
+
+
+def _clock(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"'{text}' is not a clock value (0 or more)")
+    return int(text)
+
+
+def fresh(ctx: Context, args: argparse.Namespace, dialogues: list[str] | None,
+          clock: bool = False) -> tuple[Freshness, int | None]:
+    """Apply the freshness options before a query reads ``dialogues`` (None: every one):
+    sync (or settle the daemon), then ``--min-clock``; returns what was done and the
+    store's clock when ``clock`` or an option asks for it (indexer/fresh.py)."""
+    from ..fresh import answer_clock, ensure_fresh
+
+    store = None if ctx.index_missing else ctx.store(create=False)
+    notice = None if ctx.quiet else ctx.err
+    done = ensure_fresh(ctx.config, store, dialogues, sync=args.sync, notice=notice)
+    if done.note and not ctx.quiet:
+        ctx.err(f"blue-index: {done.note}")
+    if ctx.verbose and done.fallback and done.fallback != "no daemon":
+        ctx.err(f"blue-index: synced here: {done.fallback}")
+    now = answer_clock(ctx.config, store, clock or args.print_clock, args.min_clock,
+                       args.clock_timeout, notice)
+    if args.print_clock:
+        ctx.err(f"clock {now or 0}")
+    return done, now
 
 
 def _items(ctx: Context, dialogue_id: str) -> Items:
@@ -77,12 +126,13 @@ def _s(value: Any) -> str:
 def _show(args: argparse.Namespace, ctx: Context) -> int:
     from ..views import show
 
+    _, clock = fresh(ctx, args, [args.dialogue], clock=args.json)
     items = _load(ctx, args.dialogue)
     if items is None:
         return 2
     v = show(items)
     if args.json:
-        ctx.json(v)
+        ctx.json({**v, "clock": clock})
         return 0
     c = v["counts"]
     ctx.out(v["title"] or v["id"])
@@ -116,6 +166,7 @@ def _show(args: argparse.Namespace, ctx: Context) -> int:
 def _tensions(args: argparse.Namespace, ctx: Context) -> int:
     from ..views import tensions
 
+    fresh(ctx, args, [args.dialogue])
     items = _load(ctx, args.dialogue)
     if items is None:
         return 2
@@ -152,6 +203,7 @@ def _name(n: dict[str, Any]) -> str:
 def _export(args: argparse.Namespace, ctx: Context) -> int:
     from ..export import dumps, export
 
+    fresh(ctx, args, [args.dialogue])
     items = _load(ctx, args.dialogue)
     if items is None:
         return 2

@@ -15,11 +15,14 @@ if TYPE_CHECKING:
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from .query import fresh_options
+
     p = sub.add_parser("report", help="write a static site of the indexed dialogues")
     p.add_argument("dialogues_", nargs="*", metavar="DIALOGUE",
                    help="dialogue ids (default: every dialogue in the store)")
     p.add_argument("--out", type=Path, help="output folder (default ROOT/.blue/report)")
     p.add_argument("--json", action="store_true", help="print what was written as JSON")
+    fresh_options(p)
     p.set_defaults(func=_report)
     s = sub.add_parser("serve", help="serve the report live from the store (loopback)")
     s.add_argument("dialogues_", nargs="*", metavar="DIALOGUE",
@@ -39,9 +42,11 @@ def _no_index(ctx: Context) -> StoreUnavailable:
 def _report(args: argparse.Namespace, ctx: Context) -> int:
     from ..report.site import build
     from .index import _Progress
+    from .query import fresh
 
     if ctx.index_missing:
         raise _no_index(ctx)
+    _, clock = fresh(ctx, args, args.dialogues_ or None, clock=args.json)
     out = args.out or ctx.config.root / ".blue" / "report"
     progress = _Progress(sys.stderr.isatty() and not ctx.quiet, "rendering")
     try:
@@ -49,7 +54,7 @@ def _report(args: argparse.Namespace, ctx: Context) -> int:
     finally:
         progress.close()
     if args.json:
-        ctx.json(rep.as_json())
+        ctx.json({**rep.as_json(), "clock": clock})
     else:
         ctx.out(f"{rep.dialogues} dialogues, {rep.files} files, {rep.bytes / 1e6:.1f} MB "
                 f"in {rep.seconds:.2f} s; open {out / 'index.html'}")
