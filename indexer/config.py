@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError as ConfigError  # the class lives in indexer.errors
-from .git import git_text
+from .git import NO_REPOSITORY, git_text, top_and_head
 
 MAX_FILE_SIZE = 10 * 1024 * 1024  # default size limit of a dialogue file (fsread)
 
@@ -72,7 +72,11 @@ class Config:
 def find_root(start: Path | None = None) -> Path:
     """The git top-level of ``start`` (default: cwd), else ``start`` itself."""
     start = (start or Path.cwd()).resolve()
-    top = git_text(start, "rev-parse", "--show-toplevel")
+    found = top_and_head(str(start))  # no process in the common case
+    if found is NO_REPOSITORY:
+        return start
+    top = found[0] if isinstance(found, tuple) else git_text(start, "rev-parse",
+                                                             "--show-toplevel")
     return Path(top) if top else start
 
 

@@ -12,7 +12,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from .git import git_or_none
+from .git import NO_REPOSITORY, git_or_none, top_and_head
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,17 +56,22 @@ def head_of(roots: list[Path]) -> Head | None:
     roots = [r for r in roots if r.is_dir()]
     if not roots:
         return None
-    out = git_or_none(str(roots[0]), "rev-parse", "--show-toplevel", "HEAD")
-    if out is None:
+    found = top_and_head(str(roots[0]))  # no process in the common case
+    if found is NO_REPOSITORY:
         return None
-    lines = out.decode("utf-8", "surrogateescape").split("\n")
-    if len(lines) < 2 or len(lines[1]) < 40:
-        return None
-    top = os.path.realpath(lines[0])
+    if not isinstance(found, tuple):
+        out = git_or_none(str(roots[0]), "rev-parse", "--show-toplevel", "HEAD")
+        if out is None:
+            return None
+        lines = out.decode("utf-8", "surrogateescape").split("\n")
+        if len(lines) < 2 or len(lines[1]) < 40:
+            return None
+        found = (lines[0], lines[1])
+    top, commit = os.path.realpath(found[0]), found[1]
     prefixes = []
     for r in roots:
         rel = os.path.relpath(os.path.realpath(r), top)
         if rel == ".." or rel.startswith("../"):
             continue
         prefixes.append("" if rel == "." else rel + "/")
-    return Head(top, tuple(prefixes), lines[1])
+    return Head(top, tuple(prefixes), commit)
